@@ -1,0 +1,151 @@
+/*
+ * What every client subcommand shares: the --url/--token/--ca/--json
+ * options (with their WHITEGLOVE_* environment fallbacks), option errors,
+ * one call to the server with its errors reported the same way everywhere,
+ * and JSON or table output.
+ */
+#ifndef WG_CLI_CLIENTOPTS_H
+#define WG_CLI_CLIENTOPTS_H
+
+#include <stddef.h>
+#include <getopt.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "common/errors.h"
+#include "common/httpc.h"
+
+#define CLIENTOPTS_DEFAULT_URL "https://127.0.0.1:8443"
+
+/* getopt_long values above 255 so they never clash with short options. */
+enum clientopts_id {
+	CLIENTOPT_URL = 0x100,
+	CLIENTOPT_TOKEN,
+	CLIENTOPT_CA,
+	CLIENTOPT_JSON,
+};
+
+/* The entries to put in a subcommand's struct option table. */
+#define CLIENTOPTS_LONGOPTS                                      \
+	{ "url", required_argument, NULL, CLIENTOPT_URL },       \
+	{ "token", required_argument, NULL, CLIENTOPT_TOKEN },   \
+	{ "ca", required_argument, NULL, CLIENTOPT_CA },         \
+	{ "json", no_argument, NULL, CLIENTOPT_JSON },           \
+	{ "help", no_argument, NULL, 'h' }
+
+/* Their lines in a subcommand's usage. */
+#define CLIENTOPTS_HELP                                                   \
+	"  --url URL      the server (WHITEGLOVE_URL; default "               \
+	CLIENTOPTS_DEFAULT_URL ")\n"                                      \
+	"  --token KEY    the API key (WHITEGLOVE_TOKEN, which keeps it\n"   \
+	"                 out of the process list)\n"                       \
+	"  --ca FILE      trust only this CA for the server's certificate\n" \
+	"                 (WHITEGLOVE_CA; the server's STATE/tls/ca.crt)\n" \
+	"  --json         print the server's JSON instead of a table\n"     \
+	"  -h, --help     print this help\n"
+
+struct clientopts {
+	const char *url;
+	const char *token;	/* NULL: none */
+	const char *ca;		/* NULL: the system's trust store */
+	int json;
+	int url_given;		/* --url or WHITEGLOVE_URL was set */
+	int started;		/* clientopts_next() has reset getopt */
+};
+
+/* A subcommand, for clientopts_next(). */
+struct clientopts_cmd {
+	const char *name;		/* "key" */
+	void (*usage)(FILE *);
+	const char *shortopts;		/* its own, e.g. "n:t:"; "" if none */
+	const struct option *longopts;	/* clients: with CLIENTOPTS_LONGOPTS */
+};
+
+#define CLIENTOPTS_DONE (-1)
+#define CLIENTOPTS_EXIT (-2)
+
+/* A column of a table: its title and the JSON field it shows. */
+struct clientopts_col {
+	const char *title;
+	const char *field;
+};
+
+/* Fills co from the environment and the defaults. */
+void clientopts_init(struct clientopts *co);
+
+/* Applies option ch (with its argument); returns 1 if it was ours, else 0. */
+int clientopts_option(struct clientopts *co, int ch, const char *arg);
+
+/*
+ * Walks a subcommand's options with getopt_long (permuting, so options may
+ * follow the operands; "--" ends them).  The client options and -h/--help
+ * are handled here; a bad option or a missing value prints the usage to
+ * stderr.  Returns the subcommand's own next option (optarg set),
+ * CLIENTOPTS_DONE after the last one (optind indexes the first operand), or
+ * CLIENTOPTS_EXIT when the command must return *exit_code now.
+ */
+int clientopts_next(struct clientopts *co, int argc, char **argv,
+    const struct clientopts_cmd *cmd, int *exit_code);
+
+/* Prints "whiteglove CMD: MESSAGE", the usage; returns CLI_EXIT_USAGE. */
+int clientopts_usage_error(const char *cmd, void (*usage)(FILE *),
+    const char *msg);
+
+/*
+ * Makes the client for co.  need_token: fail (with the catalog's
+ * WG_E_AUTH_MISSING explained) when no key was given.  Returns a CLI exit
+ * code; on CLI_EXIT_OK *out is a client the caller frees with
+ * wg_httpc_free(), else NULL and the reason was printed.
+ */
+int clientopts_connect(const struct clientopts *co, int need_token,
+    struct wg_httpc **out) __attribute__((warn_unused_result));
+
+/*
+ * One JSON call (body may be NULL).  On a 2xx answer *out is its JSON
+ * object (a new reference the caller decrefs), or NULL for an empty body
+ * (204), and the result is CLI_EXIT_OK.  Otherwise *out is NULL, the
+ * server's error or the network failure has been printed to stderr, and
+ * the result is CLI_EXIT_FAIL.
+ */
+int clientopts_call(struct wg_httpc *c, const char *method, const char *path,
+    const char *const *query, const json_t *body, json_t **out)
+    __attribute__((warn_unused_result));
+
+/*
+ * Prints a failure in the catalog's words:
+ * "whiteglove: 0xA0570302 WG_E_NET_CONNECT: MEANING", then DETAIL (curl's
+ * words, the field that was wrong) and the catalog's remedy.
+ */
+void clientopts_print_failure(enum wg_err err, const char *detail);
+
+/* Prints o as indented JSON, keys in the server's order. */
+void clientopts_print_json(const json_t *o);
+
+/*
+ * Reads string field name of o for display: checked printable text, or
+ * NULL (and a protocol failure printed) when it is missing or wrong.
+ */
+const char *clientopts_field(const json_t *o, const char *name);
+
+/*
+ * GETs a list {"value":[{...}]} and prints it: its JSON with co->json,
+ * else a table of cols (null or absent fields shown as "-"), or
+ * empty_note when the list is empty.  Returns a CLI exit code.
+ */
+int clientopts_list(struct wg_httpc *c, const struct clientopts *co,
+    const char *path, const char *const *query,
+    const struct clientopts_col *cols, size_t ncols, const char *empty_note)
+    __attribute__((warn_unused_result));
+
+/*
+ * POSTs body (the reference is taken over) to path.  With co->json the
+ * answer is printed and *out is NULL; otherwise *out is the answer, a new
+ * reference the caller prints as text and decrefs.  Returns a CLI exit
+ * code; on a failure (already reported) *out is NULL.
+ */
+int clientopts_post(struct wg_httpc *c, const struct clientopts *co,
+    const char *path, const char *const *query, json_t *body, json_t **out)
+    __attribute__((warn_unused_result));
+
+#endif

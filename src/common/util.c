@@ -1,0 +1,205 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "util.h"
+#include "xmalloc.h"
+
+int64_t
+wg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+wg_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+wg_time_rfc3339(int64_t ms, char buf[32])
+{
+	int64_t sec = ms / 1000, rem = ms % 1000;
+	struct tm tm;
+	time_t t;
+	size_t n;
+
+	if (rem < 0) { /* before 1970: floor, so that ms stays in 0..999 */
+		rem += 1000;
+		sec--;
+	}
+	t = (time_t)sec;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    (n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm)) == 0 ||
+	    n > 32 - 6) {
+		snprintf(buf, 32, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(buf + n, 32 - n, ".%03dZ", (int)rem % 1000);
+}
+
+enum wg_err
+wg_random(void *buf, size_t n)
+{
+	if (n > 0x7fffffff || RAND_bytes(buf, (int)n) != 1)
+		return WG_E_CRYPTO;
+	return WG_OK;
+}
+
+void
+wg_uuid(char out[WG_UUID_LEN + 1])
+{
+	unsigned char b[16];
+	char hex[33];
+
+	if (wg_random(b, sizeof(b)) != WG_OK)
+		abort(); /* no entropy: nothing secure can be done */
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	wg_hex(b, sizeof(b), hex);
+	snprintf(out, WG_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
+	    hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+void
+wg_hex(const void *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = in;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+char *
+wg_b64url(const void *in, size_t n)
+{
+	size_t cap = 4 * ((n + 2) / 3) + 1;
+	char *out = xmalloc(cap);
+	size_t len, i;
+
+	if (n > 0x3fffffff)
+		abort();
+	len = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	while (len > 0 && out[len - 1] == '=')
+		len--;
+	out[len] = '\0';
+	for (i = 0; i < len; i++) {
+		if (out[i] == '+')
+			out[i] = '-';
+		else if (out[i] == '/')
+			out[i] = '_';
+	}
+	return out;
+}
+
+void
+wg_sha256(const void *in, size_t n, unsigned char out[32])
+{
+	SHA256(in, n, out);
+}
+
+/*
+ * Well-formed UTF-8 as RFC 3629 section 4 defines it (no overlong forms,
+ * no surrogates, nothing above U+10FFFF), without C0 or C1 control
+ * characters or DEL: C1's CSI (U+009B) is an escape to some terminals.
+ */
+int
+wg_str_printable(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char lo, hi;
+	int need;
+
+	while (*p) {
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (*p >= 0xc2 && *p <= 0xdf)
+			need = 1;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			need = 2;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			need = 3;
+		else
+			return 0;
+		if (*p == 0xc2)
+			lo = 0xa0; /* U+0080..U+009F: C1 controls */
+		else if (*p == 0xe0)
+			lo = 0xa0;
+		else if (*p == 0xed)
+			hi = 0x9f;
+		else if (*p == 0xf0)
+			lo = 0x90;
+		else if (*p == 0xf4)
+			hi = 0x8f;
+		p++;
+		if (*p < lo || *p > hi)
+			return 0;
+		for (p++, need--; need > 0; need--, p++)
+			if ((*p & 0xc0) != 0x80)
+				return 0;
+	}
+	return 1;
+}
+
+int
+wg_is_uuid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != WG_UUID_LEN)
+		return 0;
+	for (i = 0; i < WG_UUID_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isxdigit((unsigned char)s[i]) ||
+		    isupper((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+void
+wg_escape_log(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	size_t i, o = 0;
+	unsigned char c;
+
+	if (outlen == 0)
+		return;
+	for (i = 0; i < inlen && o + 5 < outlen; i++) {
+		c = (unsigned char)in[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+			out[o++] = (char)c;
+		} else {
+			snprintf(out + o, outlen - o, "\\x%02x", c);
+			o += 4;
+		}
+	}
+	out[o] = '\0';
+}

@@ -1,0 +1,48 @@
+/*
+ * Small helpers shared by server, agent and CLI: time, randomness, ids,
+ * hex and base64url, string checks.
+ */
+#ifndef WG_UTIL_H
+#define WG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+
+#define WG_UUID_LEN 36 /* without the terminating NUL */
+
+/* Wall-clock time in milliseconds since the epoch. */
+int64_t wg_now_ms(void);
+/* Monotonic time in milliseconds, for durations. */
+int64_t wg_mono_ms(void);
+
+/* Formats ms since the epoch as RFC 3339 UTC with milliseconds. */
+void wg_time_rfc3339(int64_t ms, char buf[32]);
+
+/* Fills buf with n bytes from the OS CSPRNG; WG_E_CRYPTO on failure. */
+enum wg_err wg_random(void *buf, size_t n) __attribute__((warn_unused_result));
+
+/* A random (version 4) UUID in lower-case text form. */
+void wg_uuid(char out[WG_UUID_LEN + 1]);
+
+/* Lower-case hex of n bytes into out (2n + 1 bytes). */
+void wg_hex(const void *in, size_t n, char *out);
+
+/* base64url without padding of n bytes; the caller frees the result. */
+char *wg_b64url(const void *in, size_t n);
+
+/* SHA-256 of n bytes. */
+void wg_sha256(const void *in, size_t n, unsigned char out[32]);
+
+/* 1 if s (NUL-terminated) is valid UTF-8 without control characters. */
+int wg_str_printable(const char *s);
+
+/* 1 if s is a UUID in the canonical lower-case form wg_uuid() writes. */
+int wg_is_uuid(const char *s);
+
+/* Copies a string that may hold anything into out as a safe, escaped,
+ * printable form for logs (at most outlen - 1 bytes, always terminated). */
+void wg_escape_log(const char *in, size_t inlen, char *out, size_t outlen);
+
+#endif

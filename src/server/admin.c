@@ -1,0 +1,347 @@
+/*
+ * The admin service's core: tenants (operator only), tenant admin API
+ * keys, and the tenant's audit log.  A key of one tenant never sees or
+ * changes another tenant's objects: they are "not found", never
+ * "forbidden", so their existence does not leak.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/json.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "server/auth.h"
+#include "server/server.h"
+
+#define ADMIN_BODY_MAX 4096
+#define AUDIT_PAGE_MAX 500
+
+/* Audit event ids of the admin channel. */
+enum {
+	EVT_TENANT_CREATED = 1001,
+	EVT_KEY_CREATED = 1002,
+	EVT_KEY_REVOKED = 1003,
+};
+
+static json_t *
+json_time(int64_t ms)
+{
+	char ts[32];
+
+	if (ms == 0)
+		return json_null();
+	wg_time_rfc3339(ms, ts);
+	return json_string(ts);
+}
+
+static json_t *
+tenant_json(const struct wg_tenant *t)
+{
+	return json_pack("{s:s, s:s, s:o}", "id", t->id, "name", t->name,
+	    "createdAt", json_time(t->created_ms));
+}
+
+static json_t *
+key_json(const struct wg_api_key *k)
+{
+	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:o, s:o}", "id", k->id,
+	    "tenantId", k->tenant_id[0] ? k->tenant_id : NULL, "name",
+	    k->name, "role", k->role == WG_KEY_OPERATOR ? "operator" : "admin",
+	    "createdAt", json_time(k->created_ms), "revokedAt",
+	    json_time(k->revoked_ms), "lastUsedAt", json_time(k->last_used_ms));
+}
+
+/* Writes an admin-channel audit record inside the caller's transaction. */
+static enum wg_err
+audit(struct http_req *req, struct store_conn *c, const char *tenant_id,
+    int event_id, const char *key, const char *value, const char *what,
+    const char *name)
+{
+	struct wg_event *ev;
+	enum wg_err rc;
+
+	ev = wg_event_new("admin", event_id, WG_LEVEL_INFO, WG_PHASE_ADMIN,
+	    WG_OK, "%s \"%s\" %s", what, name,
+	    event_id == EVT_KEY_REVOKED ? "revoked" : "created");
+	wg_event_add(ev, key, "%s", value);
+	wg_event_add(ev, "byKeyId", "%s", req->caller.key_id);
+	rc = store_audit_append(c, tenant_id, NULL, req->request_id, ev);
+	wg_event_free(ev);
+	return rc;
+}
+
+/*
+ * Parses {"name": "…"} with only the allowed keys; *name is borrowed from
+ * *root, which the caller decrefs.  An absent optional name is NULL.
+ */
+static enum wg_err
+parse_name_body(struct http_req *req, int required, json_t **root,
+    const char **name, size_t max)
+{
+	static const char *const allowed[] = { "name", NULL };
+	enum wg_err rc;
+
+	*name = NULL;
+	rc = wg_json_load_object(req->body, req->body_len, root, req->why,
+	    sizeof(req->why));
+	if (rc == WG_OK)
+		rc = wg_json_only(*root, allowed, req->why, sizeof(req->why));
+	if (rc == WG_OK)
+		rc = wg_json_string(*root, "name", required, max, name,
+		    req->why, sizeof(req->why));
+	return rc;
+}
+
+/* POST /admin/v1/tenants: a tenant and its first admin key. */
+static enum wg_err
+tenant_create(struct http_req *req, struct http_resp *resp)
+{
+	struct wg_api_key key;
+	struct wg_tenant t;
+	struct store_conn *c;
+	json_t *root = NULL, *out, *kj;
+	const char *name;
+	char *key_text = NULL;
+	enum wg_err rc;
+
+	if ((rc = parse_name_body(req, 1, &root, &name,
+	    WG_TENANT_NAME_MAX)) != WG_OK)
+		goto done;
+	if ((rc = http_db(req, &c)) != WG_OK || (rc = store_begin(c)) != WG_OK)
+		goto done;
+	rc = store_tenant_create(c, name, &t);
+	if (rc == WG_E_CONFLICT) {
+		http_fail(req, rc, "a tenant named \"%s\" already exists", name);
+		goto done;
+	}
+	if (rc != WG_OK ||
+	    (rc = auth_key_new(WG_KEY_ADMIN, t.id, "initial", &key,
+	    &key_text)) != WG_OK ||
+	    (rc = store_api_key_insert(c, &key)) != WG_OK ||
+	    (rc = audit(req, c, t.id, EVT_TENANT_CREATED, "tenantId", t.id,
+	    "tenant", t.name)) != WG_OK ||
+	    (rc = store_commit(c)) != WG_OK)
+		goto done;
+	kj = key_json(&key);
+	json_object_set_new(kj, "key", json_string(key_text));
+	out = tenant_json(&t);
+	json_object_set_new(out, "adminKey", kj);
+	http_resp_json(resp, 201, out);
+done:
+	if (key_text != NULL)
+		xfree_secret(key_text, strlen(key_text));
+	json_decref(root);
+	return rc;
+}
+
+/* GET /admin/v1/tenants */
+static enum wg_err
+tenant_list(struct http_req *req, struct http_resp *resp)
+{
+	struct wg_tenant *list = NULL;
+	struct store_conn *c;
+	enum wg_err rc;
+	json_t *arr;
+	size_t i, n = 0;
+
+	if ((rc = http_db(req, &c)) != WG_OK ||
+	    (rc = store_tenant_list(c, &list, &n)) != WG_OK)
+		return rc;
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, tenant_json(&list[i]));
+	free(list);
+	http_resp_json(resp, 200, json_pack("{s:o}", "value", arr));
+	return WG_OK;
+}
+
+/* GET /admin/v1/tenants/{id}: the operator, or an admin of that tenant. */
+static enum wg_err
+tenant_get(struct http_req *req, struct http_resp *resp)
+{
+	const char *id = req->params[0];
+	struct store_conn *c;
+	struct wg_tenant t;
+	enum wg_err rc;
+
+	if (req->caller.role != WG_KEY_OPERATOR &&
+	    strcmp(id, req->caller.tenant_id) != 0)
+		return http_fail(req, WG_E_NOT_FOUND, "tenant not found");
+	if (!wg_is_uuid(id))
+		return http_fail(req, WG_E_NOT_FOUND, "tenant not found");
+	if ((rc = http_db(req, &c)) != WG_OK)
+		return rc;
+	rc = store_tenant_get(c, id, &t);
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, rc, "tenant not found");
+	if (rc != WG_OK)
+		return rc;
+	http_resp_json(resp, 200, tenant_json(&t));
+	return WG_OK;
+}
+
+/* POST /admin/v1/apiKeys[?tenantId=] */
+static enum wg_err
+key_create(struct http_req *req, struct http_resp *resp)
+{
+	struct wg_api_key key;
+	struct store_conn *c;
+	json_t *root = NULL, *out;
+	const char *name;
+	char tenant[37], *key_text = NULL;
+	enum wg_err rc;
+
+	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
+		return rc;
+	if (req->body_len > 0 &&
+	    (rc = parse_name_body(req, 0, &root, &name, WG_KEY_NAME_MAX)) !=
+	    WG_OK)
+		goto done;
+	if (req->body_len == 0)
+		name = NULL;
+	if ((rc = http_db(req, &c)) != WG_OK ||
+	    (rc = store_begin(c)) != WG_OK ||
+	    (rc = auth_key_new(WG_KEY_ADMIN, tenant, name ? name : "unnamed",
+	    &key, &key_text)) != WG_OK ||
+	    (rc = store_api_key_insert(c, &key)) != WG_OK ||
+	    (rc = audit(req, c, tenant, EVT_KEY_CREATED, "keyId", key.id,
+	    "admin key", key.name)) != WG_OK ||
+	    (rc = store_commit(c)) != WG_OK)
+		goto done;
+	out = key_json(&key);
+	json_object_set_new(out, "key", json_string(key_text));
+	http_resp_json(resp, 201, out);
+done:
+	if (key_text != NULL)
+		xfree_secret(key_text, strlen(key_text));
+	json_decref(root);
+	return rc;
+}
+
+/* GET /admin/v1/apiKeys[?tenantId=]: never returns secrets. */
+static enum wg_err
+key_list(struct http_req *req, struct http_resp *resp)
+{
+	struct wg_api_key *list = NULL;
+	struct store_conn *c;
+	char tenant[37];
+	enum wg_err rc;
+	json_t *arr;
+	size_t i, n = 0;
+
+	if ((rc = http_scope_tenant(req, tenant)) != WG_OK ||
+	    (rc = http_db(req, &c)) != WG_OK ||
+	    (rc = store_api_key_list(c, tenant, &list, &n)) != WG_OK)
+		return rc;
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, key_json(&list[i]));
+	free(list);
+	http_resp_json(resp, 200, json_pack("{s:o}", "value", arr));
+	return WG_OK;
+}
+
+/* DELETE /admin/v1/apiKeys/{id}[?tenantId=] */
+static enum wg_err
+key_revoke(struct http_req *req, struct http_resp *resp)
+{
+	const char *id = req->params[0];
+	struct store_conn *c;
+	char tenant[37];
+	enum wg_err rc;
+
+	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
+		return rc;
+	if (!wg_is_uuid(id))
+		return http_fail(req, WG_E_NOT_FOUND, "API key not found");
+	if ((rc = http_db(req, &c)) != WG_OK || (rc = store_begin(c)) != WG_OK)
+		return rc;
+	rc = store_api_key_revoke(c, tenant, id, wg_now_ms());
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, rc, "API key not found");
+	if (rc != WG_OK ||
+	    (rc = audit(req, c, tenant, EVT_KEY_REVOKED, "keyId", id,
+	    "admin key", id)) != WG_OK ||
+	    (rc = store_commit(c)) != WG_OK)
+		return rc;
+	resp->status = 204;
+	return WG_OK;
+}
+
+static enum wg_err
+parse_u64_arg(struct http_req *req, const char *name, long long max,
+    long long def, long long *out)
+{
+	const char *s = http_query(req, name);
+	char *end;
+
+	*out = def;
+	if (s == NULL)
+		return WG_OK;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || *out < 0 || *out > max)
+		return http_fail(req, WG_E_JSON_FIELD, "query parameter '%s' "
+		    "must be an integer from 0 to %lld", name, max);
+	return WG_OK;
+}
+
+/* GET /admin/v1/auditEvents[?after=SEQ&limit=N&tenantId=] */
+static enum wg_err
+audit_list(struct http_req *req, struct http_resp *resp)
+{
+	struct wg_audit *list = NULL;
+	struct store_conn *c;
+	long long after, limit;
+	char tenant[37], *line;
+	enum wg_err rc;
+	json_t *arr, *ev;
+	size_t i, n = 0;
+
+	if ((rc = http_scope_tenant(req, tenant)) != WG_OK ||
+	    (rc = parse_u64_arg(req, "after", INT64_MAX, 0, &after)) != WG_OK ||
+	    (rc = parse_u64_arg(req, "limit", AUDIT_PAGE_MAX, 100, &limit)) !=
+	    WG_OK || (rc = http_db(req, &c)) != WG_OK ||
+	    (rc = store_audit_list(c, tenant, after, (size_t)limit, &list,
+	    &n)) != WG_OK)
+		return rc;
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		line = wg_event_to_json(list[i].event);
+		ev = json_loads(line, 0, NULL);
+		free(line);
+		json_array_append_new(arr, json_pack("{s:I, s:s?, s:s?, s:o}",
+		    "seq", (json_int_t)list[i].seq, "requestId",
+		    list[i].request_id[0] ? list[i].request_id : NULL,
+		    "deviceId", list[i].device_id[0] ? list[i].device_id : NULL,
+		    "event", ev ? ev : json_null()));
+	}
+	http_resp_json(resp, 200, json_pack("{s:o, s:I}", "value", arr,
+	    "next", (json_int_t)(n > 0 ? list[n - 1].seq : after)));
+	store_audit_list_free(list, n);
+	return WG_OK;
+}
+
+static const struct http_route routes[] = {
+	{ HTTP_POST, "/admin/v1/tenants", WG_SVC_ADMIN, HTTP_AUTH_OPERATOR,
+	    ADMIN_BODY_MAX, tenant_create },
+	{ HTTP_GET, "/admin/v1/tenants", WG_SVC_ADMIN, HTTP_AUTH_OPERATOR, 0,
+	    tenant_list },
+	{ HTTP_GET, "/admin/v1/tenants/{id}", WG_SVC_ADMIN, HTTP_AUTH_ADMIN,
+	    0, tenant_get },
+	{ HTTP_POST, "/admin/v1/apiKeys", WG_SVC_ADMIN, HTTP_AUTH_ADMIN,
+	    ADMIN_BODY_MAX, key_create },
+	{ HTTP_GET, "/admin/v1/apiKeys", WG_SVC_ADMIN, HTTP_AUTH_ADMIN, 0,
+	    key_list },
+	{ HTTP_DELETE, "/admin/v1/apiKeys/{id}", WG_SVC_ADMIN,
+	    HTTP_AUTH_ADMIN, 0, key_revoke },
+	{ HTTP_GET, "/admin/v1/auditEvents", WG_SVC_ADMIN, HTTP_AUTH_ADMIN, 0,
+	    audit_list },
+};
+
+const struct http_routes admin_routes = { routes,
+	sizeof(routes) / sizeof(routes[0]) };

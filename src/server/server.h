@@ -1,0 +1,86 @@
+/*
+ * The server process: configuration, the shared state every handler sees,
+ * and the route tables of each service.
+ */
+#ifndef WG_SERVER_H
+#define WG_SERVER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "server/http.h"
+#include "store/store.h"
+
+struct server_config {
+	char *state_dir;
+	char *listen;	  /* HOST:PORT, [V6]:PORT */
+	char *db;	  /* sqlite:PATH or postgresql://… */
+	char *services;	  /* comma list or "all" */
+	char *log_format; /* text | json */
+	char *log_level;
+	char *tls_names;  /* extra certificate names, comma list */
+	int tls;	  /* 1: HTTPS (default) */
+	unsigned threads;
+	unsigned conn_limit;
+	unsigned conn_timeout_s;
+	unsigned drain_timeout_s;
+	size_t conn_memory;
+};
+
+struct server {
+	const struct server_config *cfg;
+	struct store *store;
+	unsigned services; /* bit per enum wg_service */
+	void *mhd;	   /* struct MHD_Daemon */
+	unsigned port;
+	atomic_uint inflight;
+	atomic_int draining;
+};
+
+/* Route tables, one per service file; the router walks all of them. */
+struct http_routes {
+	const struct http_route *routes;
+	size_t n;
+};
+extern const struct http_routes health_routes;
+extern const struct http_routes admin_routes;
+
+/* Sets defaults in cfg (every field owned by cfg). */
+void server_config_defaults(struct server_config *cfg);
+/*
+ * Applies `key = value` lines of a config file; keys are the long flag
+ * names of `whiteglove serve`.  WG_E_CONFIG names the file and line.
+ */
+enum wg_err server_config_file(struct server_config *cfg, const char *path)
+    __attribute__((warn_unused_result));
+/* Applies one setting by key (flag name without dashes). */
+enum wg_err server_config_set(struct server_config *cfg, const char *key,
+    const char *value, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+void server_config_free(struct server_config *cfg);
+
+/*
+ * Runs the server until SIGTERM/SIGINT, then drains and returns 0; returns
+ * non-zero (after logging why) if it cannot start.
+ */
+int server_run(const struct server_config *cfg);
+
+/*
+ * State directory: creates it (0700) on first start with a private CA,
+ * a server certificate for names and the operator key; reuses them after.
+ * PEM texts of the server's certificate chain and key are returned in
+ * *cert_pem and *key_pem (caller frees; the key is wiped by the caller).
+ */
+enum wg_err state_tls_load(const char *state_dir, const char *const *names,
+    size_t nnames, char **cert_pem, char **key_pem)
+    __attribute__((warn_unused_result));
+
+/*
+ * Makes sure the operator key exists: generates STATE/operator.key
+ * (0600) and stores its hash on first start; on later starts stores the
+ * hash again if this database has not seen it (a new database).
+ */
+enum wg_err state_operator_key(const char *state_dir, struct store *st)
+    __attribute__((warn_unused_result));
+
+#endif

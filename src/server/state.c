@@ -1,0 +1,308 @@
+/*
+ * The server's state directory:
+ *
+ *   STATE/tls/ca.key, ca.crt          private CA (key 0600), made once
+ *   STATE/tls/server.key, server.crt  TLS certificate for the listen names
+ *   STATE/operator.key                the operator's API key (0600)
+ *   STATE/whiteglove.db               the SQLite database (default --db)
+ *
+ * Everything is generated on first start and reused after; the server
+ * certificate is reissued from the same CA when the names change or it
+ * nears expiry, so clients pinning the CA keep working.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509v3.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "crypto/x509.h"
+#include "server/auth.h"
+#include "server/server.h"
+
+#define CA_DAYS 3650
+#define SERVER_DAYS 397
+#define RENEW_DAYS 30
+#define FILE_MAX (64 * 1024)
+
+/* Creates dir with mode 0700 if missing (one level). */
+static enum wg_err
+ensure_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) == 0)
+		return WG_OK;
+	if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (st.st_mode & 077)
+			wg_warn("%s is readable by others (mode %03o); it holds "
+			    "private keys: chmod 700 it", dir,
+			    (unsigned)(st.st_mode & 0777));
+		return WG_OK;
+	}
+	wg_error("cannot create directory %s: %s", dir, strerror(errno));
+	return WG_E_IO;
+}
+
+static int
+exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+/* Reads a small file into a NUL-terminated buffer the caller frees. */
+static enum wg_err
+read_small(const char *path, char **out)
+{
+	char *buf = xmalloc(FILE_MAX + 1);
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		wg_error("cannot read %s: %s", path, strerror(errno));
+		free(buf);
+		return WG_E_IO;
+	}
+	while (n < FILE_MAX && (r = read(fd, buf + n, FILE_MAX - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	buf[n] = '\0';
+	*out = buf;
+	return WG_OK;
+}
+
+static int
+cert_covers(X509 *cert, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (X509_check_ip_asc(cert, names[i], 0) == 1)
+			continue;
+		if (X509_check_host(cert, names[i], 0, 0, NULL) != 1)
+			return 0;
+	}
+	return 1;
+}
+
+/* Loads the CA, creating it on first start. */
+static enum wg_err
+ca_load(const char *tls, EVP_PKEY **key, X509 **cert)
+{
+	char *kp = xasprintf("%s/ca.key", tls), *cp = xasprintf("%s/ca.crt",
+	    tls);
+	enum wg_err rc = WG_E_TLS_SETUP;
+
+	*key = NULL;
+	*cert = NULL;
+	if (exists(kp) && exists(cp)) {
+		*key = x509_key_read(kp);
+		*cert = x509_cert_read(cp);
+	} else {
+		wg_info("first start: creating a private CA in %s", tls);
+		if ((*key = x509_key_new_p256()) != NULL &&
+		    (*cert = x509_ca_self_signed(*key, "whiteglove server CA",
+		    CA_DAYS)) != NULL &&
+		    (x509_key_write(kp, *key) != WG_OK ||
+		    x509_cert_write(cp, *cert) != WG_OK)) {
+			X509_free(*cert);
+			*cert = NULL;
+		}
+	}
+	if (*key != NULL && *cert != NULL &&
+	    X509_check_private_key(*cert, *key) == 1)
+		rc = WG_OK;
+	else
+		wg_error("the CA in %s is unusable (key and certificate "
+		    "missing, damaged or not a pair)", tls);
+	if (rc != WG_OK) {
+		EVP_PKEY_free(*key);
+		X509_free(*cert);
+		*key = NULL;
+		*cert = NULL;
+	}
+	free(kp);
+	free(cp);
+	return rc;
+}
+
+/* Reuses the server certificate if it is good for names, else reissues. */
+static enum wg_err
+server_cert(const char *tls, EVP_PKEY *ca_key, X509 *ca,
+    const char *const *names, size_t n)
+{
+	char *kp = xasprintf("%s/server.key", tls);
+	char *cp = xasprintf("%s/server.crt", tls);
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	enum wg_err rc = WG_OK;
+	time_t soon = time(NULL) + (time_t)RENEW_DAYS * 86400;
+
+	if (exists(kp) && exists(cp) && (key = x509_key_read(kp)) != NULL &&
+	    (cert = x509_cert_read(cp)) != NULL &&
+	    X509_check_private_key(cert, key) == 1 &&
+	    x509_cert_verify_issued(cert, ca) &&
+	    X509_cmp_time(X509_get0_notAfter(cert), &soon) > 0 &&
+	    cert_covers(cert, names, n))
+		goto done;
+	wg_info("issuing a TLS server certificate for %s%s", names[0],
+	    n > 1 ? " and the other listen names" : "");
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	cert = NULL;
+	rc = WG_E_TLS_SETUP;
+	if ((key = x509_key_new_p256()) == NULL ||
+	    (cert = x509_issue_server(ca_key, ca, key, names, n,
+	    SERVER_DAYS)) == NULL)
+		goto done;
+	if ((rc = x509_key_write(kp, key)) != WG_OK ||
+	    (rc = x509_cert_write(cp, cert)) != WG_OK)
+		goto done;
+	rc = WG_OK;
+done:
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	free(kp);
+	free(cp);
+	return rc;
+}
+
+enum wg_err
+state_tls_load(const char *state_dir, const char *const *names,
+    size_t nnames, char **cert_pem, char **key_pem)
+{
+	char *tls = xasprintf("%s/tls", state_dir), *path = NULL;
+	char *leaf = NULL, *ca_pem = NULL;
+	EVP_PKEY *ca_key = NULL;
+	X509 *ca = NULL;
+	enum wg_err rc;
+
+	*cert_pem = NULL;
+	*key_pem = NULL;
+	if ((rc = ensure_dir(state_dir)) != WG_OK ||
+	    (rc = ensure_dir(tls)) != WG_OK ||
+	    (rc = ca_load(tls, &ca_key, &ca)) != WG_OK ||
+	    (rc = server_cert(tls, ca_key, ca, names, nnames)) != WG_OK)
+		goto done;
+	path = xasprintf("%s/server.crt", tls);
+	if ((rc = read_small(path, &leaf)) != WG_OK)
+		goto done;
+	free(path);
+	path = xasprintf("%s/ca.crt", tls);
+	if ((rc = read_small(path, &ca_pem)) != WG_OK)
+		goto done;
+	free(path);
+	path = xasprintf("%s/server.key", tls);
+	if ((rc = read_small(path, key_pem)) != WG_OK)
+		goto done;
+	*cert_pem = xasprintf("%s%s", leaf, ca_pem); /* leaf, then its CA */
+done:
+	EVP_PKEY_free(ca_key);
+	X509_free(ca);
+	free(leaf);
+	free(ca_pem);
+	free(path);
+	free(tls);
+	return rc;
+}
+
+/* Writes the operator key file (0600) without ever leaving it partial. */
+static enum wg_err
+write_key_file(const char *path, const char *key_text)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	size_t n = strlen(key_text);
+	enum wg_err rc = WG_E_IO;
+	int fd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0 && write(fd, key_text, n) == (ssize_t)n &&
+	    write(fd, "\n", 1) == 1 && fsync(fd) == 0 && close(fd) == 0) {
+		fd = -1;
+		if (rename(tmp, path) == 0)
+			rc = WG_OK;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (rc != WG_OK) {
+		wg_error("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* Stores the operator key's hash if this database does not know it. */
+static enum wg_err
+operator_register(struct store *st, const char *key_text, const char *path)
+{
+	struct wg_api_key rec = { 0 }, old;
+	struct store_conn *c;
+	enum wg_err rc;
+
+	if ((rc = auth_key_parse(key_text, rec.id, rec.secret_hash)) !=
+	    WG_OK) {
+		wg_error("%s does not hold a whiteglove key", path);
+		return WG_E_CONFIG;
+	}
+	if ((rc = store_conn_get(st, &c)) != WG_OK)
+		return rc;
+	rc = store_api_key_get(c, rec.id, &old);
+	if (rc == WG_OK) {
+		if (old.revoked_ms != 0)
+			wg_warn("the operator key in %s is revoked", path);
+		return WG_OK;
+	}
+	if (rc != WG_E_NOT_FOUND)
+		return rc;
+	rec.role = WG_KEY_OPERATOR;
+	snprintf(rec.name, sizeof(rec.name), "operator");
+	rec.created_ms = wg_now_ms();
+	wg_info("registering the operator key of %s in this database", path);
+	return store_api_key_insert(c, &rec);
+}
+
+enum wg_err
+state_operator_key(const char *state_dir, struct store *st)
+{
+	char *path = xasprintf("%s/operator.key", state_dir), *text = NULL;
+	struct wg_api_key rec;
+	enum wg_err rc;
+	size_t n;
+
+	if (exists(path)) {
+		if ((rc = read_small(path, &text)) != WG_OK)
+			goto done;
+		n = strlen(text);
+		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+			text[--n] = '\0';
+		rc = operator_register(st, text, path);
+		goto done;
+	}
+	if ((rc = auth_key_new(WG_KEY_OPERATOR, "", "operator", &rec,
+	    &text)) != WG_OK)
+		goto done;
+	/* File first: a key in the database nobody holds would be useless. */
+	if ((rc = write_key_file(path, text)) != WG_OK)
+		goto done;
+	if ((rc = operator_register(st, text, path)) != WG_OK) {
+		unlink(path);
+		goto done;
+	}
+	wg_info("first start: wrote the operator key to %s", path);
+done:
+	if (text != NULL)
+		xfree_secret(text, strlen(text));
+	free(path);
+	return rc;
+}

@@ -1,0 +1,188 @@
+/*
+ * The SQLite driver: what libsqlite3 forces and nothing else.  One
+ * connection per thread (the store's pthread key), so connections are
+ * opened without SQLite's own mutex.  WAL, a busy timeout, foreign keys on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "common/log.h"
+#include "common/xmalloc.h"
+#include "store/store_int.h"
+
+#define SQ_BUSY_TIMEOUT_MS 5000
+
+/*
+ * Translates rc and logs the database's message once.  Constraint
+ * failures are outcomes the caller expects (a taken name, a missing
+ * parent): logged at info level.
+ */
+static enum wg_err
+sq_err(struct store_conn *c, int rc, const char *what)
+{
+	enum wg_err err = WG_E_DB_ERROR;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_CANTOPEN:
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+		err = WG_E_DB_UNAVAILABLE;
+		break;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			err = WG_E_CONFLICT;
+		else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			err = WG_E_NOT_FOUND;
+		break;
+	}
+	wg_log(err == WG_E_CONFLICT || err == WG_E_NOT_FOUND ? WG_LEVEL_INFO :
+	    WG_LEVEL_ERROR, "sqlite: %s: %s (%s)", what,
+	    c->db != NULL ? sqlite3_errmsg(c->db) : "-", sqlite3_errstr(rc));
+	return err;
+}
+
+static enum wg_err
+sq_script(struct store_conn *c, const char *sql)
+{
+	int rc;
+
+	if ((rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return sq_err(c, rc, "script");
+	return WG_OK;
+}
+
+/* Creates path 0600 if absent (SQLite gives its -wal and -shm the same). */
+static enum wg_err
+sq_connect(struct store_conn *c, const char *path)
+{
+	sqlite3 *db = NULL;
+	enum wg_err err;
+	int fd, rc;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		wg_error("sqlite: cannot open %s: %s", path, strerror(errno));
+		return WG_E_DB_UNAVAILABLE;
+	}
+	close(fd);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		wg_error("sqlite: cannot open %s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return WG_E_DB_UNAVAILABLE;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, SQ_BUSY_TIMEOUT_MS);
+	c->db = db;
+	err = sq_script(c, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
+	if (err != WG_OK) {
+		sqlite3_close(db);
+		c->db = NULL;
+	}
+	return err;
+}
+
+static void
+sq_disconnect(struct store_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_STMT_MAX; i++)
+		sqlite3_finalize(c->prep[i]);
+	sqlite3_close(c->db);
+}
+
+static int
+sq_bind(sqlite3_stmt *s, size_t i, const struct store_param *p)
+{
+	char name[24];
+	int idx;
+
+	snprintf(name, sizeof(name), "$%zu", i + 1);
+	if ((idx = sqlite3_bind_parameter_index(s, name)) == 0)
+		return SQLITE_RANGE;
+	switch (p->type) {
+	case STORE_P_TEXT:
+		return sqlite3_bind_text(s, idx, p->text, -1, SQLITE_STATIC);
+	case STORE_P_INT:
+		return sqlite3_bind_int64(s, idx, p->i);
+	default:
+		return sqlite3_bind_null(s, idx);
+	}
+}
+
+static void
+sq_row(sqlite3_stmt *s, struct store_res *res)
+{
+	size_t i, n = (size_t)sqlite3_column_count(s);
+	char **row = store_res_push(res, n);
+	const char *t;
+
+	for (i = 0; i < n; i++) {
+		if (sqlite3_column_type(s, (int)i) == SQLITE_NULL)
+			continue;
+		/* text first, then its length, as the SQLite manual says */
+		t = (const char *)sqlite3_column_text(s, (int)i);
+		if (t == NULL)
+			abort(); /* out of memory */
+		row[i] = xstrndup(t, (size_t)sqlite3_column_bytes(s, (int)i));
+	}
+}
+
+static enum wg_err
+sq_exec(struct store_conn *c, unsigned id, const char *sql,
+    const struct store_param *p, size_t np, struct store_res *res)
+{
+	sqlite3_stmt *s = c->prep[id];
+	enum wg_err err = WG_OK;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	if (s == NULL) {
+		rc = sqlite3_prepare_v3(c->db, sql, -1,
+		    SQLITE_PREPARE_PERSISTENT, &s, NULL);
+		if (rc != SQLITE_OK)
+			return sq_err(c, rc, "prepare");
+		c->prep[id] = s;
+	}
+	for (i = 0; i < np && rc == SQLITE_OK; i++)
+		rc = sq_bind(s, i, &p[i]);
+	if (rc != SQLITE_OK) {
+		err = sq_err(c, rc, "bind");
+		goto done;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		sq_row(s, res);
+	if (rc != SQLITE_DONE)
+		err = sq_err(c, rc, "statement");
+done:
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return err;
+}
+
+const struct store_driver store_sqlite_driver = {
+	.name = "sqlite",
+	.schema = "sqlite",
+	/* Takes the write lock at once, so that no deferred reader has to
+	 * upgrade later and fail with SQLITE_BUSY mid-transaction. */
+	.begin_sql = "BEGIN IMMEDIATE",
+	.migrate_lock_sql = NULL,
+	.connect = sq_connect,
+	.disconnect = sq_disconnect,
+	.exec = sq_exec,
+	.script = sq_script,
+};

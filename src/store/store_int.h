@@ -1,0 +1,124 @@
+/*
+ * Inside the store: the driver interface between store.c (all business
+ * logic and SQL text, written once) and the two backends, sqlite.c and
+ * pg.c, which hold only what their library forces: connecting, binding
+ * parameters, stepping, copying results, and translating errors.
+ *
+ * SQL is written with $1, $2, ... parameters, which both libraries accept.
+ * Values come back as text (integers in decimal), NULL for SQL NULL.
+ */
+#ifndef WG_STORE_INT_H
+#define WG_STORE_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Statements a connection caches (ids index store_conn.prep). */
+#define STORE_STMT_MAX 32
+/* Parameters one statement takes at the most. */
+#define STORE_PARAM_MAX 16
+
+enum store_ptype {
+	STORE_P_NULL,
+	STORE_P_TEXT,
+	STORE_P_INT,
+};
+
+struct store_param {
+	enum store_ptype type;
+	const char *text; /* STORE_P_TEXT; borrowed */
+	int64_t i;	  /* STORE_P_INT */
+};
+
+/* Rows of a result; cell[r * ncols + c] is xmalloc'd text or NULL. */
+struct store_res {
+	size_t nrows;
+	size_t ncols;
+	size_t cap; /* rows allocated */
+	char **cell;
+};
+
+struct store {
+	const struct store_driver *drv;
+	char *target; /* the path or URL the driver opens */
+	int version;
+	pthread_key_t key; /* the calling thread's struct store_conn */
+	pthread_mutex_t mu;
+	struct store_conn *conns; /* guarded by mu */
+};
+
+struct store_conn {
+	struct store *st;
+	void *db;    /* sqlite3 * or PGconn *; NULL while disconnected */
+	int broken;  /* the driver saw the connection die; reconnect */
+	int depth;   /* store_begin() nesting; 0: autocommit */
+	int aborted; /* a statement failed inside the transaction */
+	void *prep[STORE_STMT_MAX]; /* per-statement driver state */
+	struct store_conn *prev, *next; /* all of a store's connections */
+};
+
+struct store_driver {
+	const char *name;   /* what store_backend() says */
+	const char *schema; /* suffix of its own migration files: 001_x.<schema>.sql */
+	const char *begin_sql; /* takes the write lock where that matters */
+	/* Serialises migrations across servers; NULL if begin_sql does. */
+	const char *migrate_lock_sql;
+	/* Opens c->db for target; logs and returns WG_E_DB_UNAVAILABLE. */
+	enum wg_err (*connect)(struct store_conn *c, const char *target);
+	/* Frees what c->prep and c->db hold (store.c clears them after). */
+	void (*disconnect)(struct store_conn *c);
+	/*
+	 * Runs statement id (prepared once per connection from sql) with np
+	 * parameters; appends the rows to res.  Errors are logged once and
+	 * translated; a lost connection sets c->broken.
+	 */
+	enum wg_err (*exec)(struct store_conn *c, unsigned id, const char *sql,
+	    const struct store_param *p, size_t np, struct store_res *res);
+	/* Runs a script of statements without parameters or results. */
+	enum wg_err (*script)(struct store_conn *c, const char *sql);
+};
+
+extern const struct store_driver store_sqlite_driver;
+extern const struct store_driver store_pg_driver;
+
+/*
+ * The migrations embedded at build time by embed_schema.py from
+ * schema/NNN_name.sql (backend "") and NNN_name.<backend>.sql, sorted by
+ * version, the common part of a version first.
+ */
+struct store_migration {
+	int version;
+	const char *name;
+	const char *backend;
+	const char *sql;
+};
+
+extern const struct store_migration store_migrations[];
+extern const size_t store_nmigrations;
+
+/* Appends an empty row of ncols cells to res; returns its cells. */
+char **store_res_push(struct store_res *res, size_t ncols);
+/* Frees the cells of res and empties it; res itself is the caller's. */
+void store_res_free(struct store_res *res);
+
+/*
+ * store_conn.c: runs a statement or a script on c, connecting first if
+ * needed; a failure inside a transaction aborts it (its commit fails).
+ */
+enum wg_err store_conn_run(struct store_conn *c, unsigned id, const char *sql,
+    const struct store_param *p, size_t np, struct store_res *res)
+    __attribute__((warn_unused_result));
+enum wg_err store_conn_script(struct store_conn *c, const char *sql)
+    __attribute__((warn_unused_result));
+/* Thread-exit destructor of struct store's key; frees c. */
+void store_conn_destroy(void *c);
+/* Disconnects and frees c (store_close(), for every connection). */
+void store_conn_free(struct store_conn *c);
+/* The highest migration version applied and how many rows record them. */
+enum wg_err store_migrations_applied(struct store_conn *c, int64_t *version,
+    int64_t *count) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/bash
+# Runs every test: unit tests (also under ASan+UBSan), then the integration
+# tests against the real server over HTTPS on SQLite and on a throwaway
+# PostgreSQL cluster that is stopped again however the run ends.
+#
+# usage: tests/run.sh BUILD_DIR ASAN_BUILD_DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+asan=${2:-build-asan}
+
+pgdir=$(mktemp -d /tmp/wg-pg.XXXXXX)
+cleanup() { tests/pgcluster.sh stop "$pgdir" >/dev/null 2>&1 || true; }
+trap cleanup EXIT INT TERM
+echo "== starting a throwaway PostgreSQL cluster"
+WG_TEST_PG_URL=$(tests/pgcluster.sh start "$pgdir")
+export WG_TEST_PG_URL WG_TEST_PG_DIR=$pgdir
+
+echo "== unit tests"
+meson test -C "$build" --print-errorlogs
+echo "== unit tests under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	meson test -C "$asan" --print-errorlogs --suite unit
+
+for backend in sqlite postgresql; do
+	echo "== integration tests on $backend"
+	WG_BIN="$build/src/cli/whiteglove" WG_TEST_BACKEND=$backend \
+		python3 -m unittest discover -s tests/integration -p 'test_*.py'
+done
+echo "== all tests passed"

@@ -1,0 +1,892 @@
+/*
+ * The store's tests.  Every case runs twice: on SQLite (a fresh file) and
+ * on PostgreSQL (a fresh database, created through the admin URL in
+ * WG_TEST_PG_URL and dropped after the case).  Without WG_TEST_PG_URL the
+ * run fails, unless WG_TEST_SKIP_PG=1 says to test SQLite only.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <libpq-fe.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "store/store_int.h"
+
+#define OK(x) assert_int_equal((x), WG_OK)
+#define is_pg(f) ((f)->be == &be_pg)
+
+struct backend {
+	const char *name; /* as store_backend() says */
+};
+
+static const struct backend be_sqlite = {"sqlite"};
+static const struct backend be_pg = {"postgresql"};
+static const char *admin_url; /* WG_TEST_PG_URL */
+
+struct fx {
+	const struct backend *be;
+	char url[1024];
+	char dir[64];	 /* SQLite: the case's folder */
+	char dbname[64]; /* PostgreSQL: the case's database */
+	int second;	 /* fresh_url() made a second, empty database */
+	struct store *st;
+	struct store_conn *c;
+};
+
+/* Runs one statement on the admin database; 0 on success. */
+static int
+admin_exec(const char *sql)
+{
+	PGconn *pg = PQconnectdb(admin_url);
+	PGresult *r = NULL;
+	int ok = 0;
+
+	if (PQstatus(pg) == CONNECTION_OK) {
+		r = PQexec(pg, sql);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK;
+	}
+	if (!ok)
+		fprintf(stderr, "admin: %s: %s\n", sql, PQerrorMessage(pg));
+	PQclear(r);
+	PQfinish(pg);
+	return ok ? 0 : -1;
+}
+
+/* The admin URL with its database name replaced by db. */
+static void
+url_with_db(const char *url, const char *db, char *out, size_t len)
+{
+	const char *host = strstr(url, "://"), *path, *query;
+
+	assert_non_null(host);
+	host += 3;
+	path = strchr(host, '/');
+	query = strchr(host, '?');
+	if (path == NULL || (query != NULL && query < path))
+		path = query != NULL ? query : host + strlen(host);
+	if (query == NULL || query < path)
+		query = path + strcspn(path, "?");
+	assert_true((size_t)snprintf(out, len, "%.*s/%s%s",
+	    (int)(path - url), url, db, query) < len);
+}
+
+static void
+random_name(char *out, size_t len, const char *prefix)
+{
+	char u[WG_UUID_LEN + 1];
+
+	wg_uuid(u);
+	snprintf(out, len, "%s%.8s%.4s", prefix, u, u + 9);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char sql[128];
+
+	assert_non_null(f);
+	f->be = *state;
+	if (is_pg(f)) {
+		random_name(f->dbname, sizeof(f->dbname), "wgtest_");
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", f->dbname);
+		assert_int_equal(admin_exec(sql), 0);
+		url_with_db(admin_url, f->dbname, f->url, sizeof(f->url));
+	} else {
+		snprintf(f->dir, sizeof(f->dir), "/tmp/wgstore.XXXXXX");
+		assert_non_null(mkdtemp(f->dir));
+		snprintf(f->url, sizeof(f->url), "sqlite:%s/wg.db", f->dir);
+	}
+	OK(store_open(f->url, &f->st));
+	OK(store_conn_get(f->st, &f->c));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	char path[128], sql[128];
+	size_t i;
+
+	store_close(f->st);
+	if (is_pg(f)) {
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s "
+		    "WITH (FORCE)", f->dbname);
+		assert_int_equal(admin_exec(sql), 0);
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s_2 "
+		    "WITH (FORCE)", f->dbname);
+		assert_int_equal(f->second ? admin_exec(sql) : 0, 0);
+	} else {
+		for (i = 0; i < 6; i++) {
+			snprintf(path, sizeof(path), "%s/wg%s.db%s", f->dir,
+			    i < 3 ? "" : "2", suffix[i % 3]);
+			unlink(path);
+		}
+		assert_int_equal(rmdir(f->dir), 0);
+	}
+	free(f);
+	return 0;
+}
+
+/* A second database of the case's backend, empty (not migrated). */
+static void
+fresh_url(struct fx *f, char *url, size_t len)
+{
+	char sql[128], db[80];
+
+	f->second = 1;
+	if (is_pg(f)) {
+		snprintf(db, sizeof(db), "%s_2", f->dbname);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db);
+		assert_int_equal(admin_exec(sql), 0);
+		url_with_db(admin_url, db, url, len);
+	} else {
+		snprintf(url, len, "sqlite:%s/wg2.db", f->dir);
+	}
+}
+
+static struct wg_api_key
+make_key(const char *tenant_id, const char *name, unsigned char fill)
+{
+	struct wg_api_key k;
+
+	memset(&k, 0, sizeof(k));
+	wg_uuid(k.id);
+	snprintf(k.tenant_id, sizeof(k.tenant_id), "%s", tenant_id);
+	k.role = tenant_id[0] != '\0' ? WG_KEY_ADMIN : WG_KEY_OPERATOR;
+	snprintf(k.name, sizeof(k.name), "%s", name);
+	memset(k.secret_hash, fill, sizeof(k.secret_hash));
+	k.secret_hash[0] = 0x0f; /* both hex digits of a byte matter */
+	k.created_ms = 1700000000000 + fill;
+	return k;
+}
+
+/* make_key(), inserted. */
+static struct wg_api_key
+add_key(struct fx *f, const char *tenant_id, const char *name, int fill)
+{
+	struct wg_api_key k = make_key(tenant_id, name, (unsigned char)fill);
+
+	OK(store_api_key_insert(f->c, &k));
+	return k;
+}
+
+static struct wg_event *
+make_event(int i)
+{
+	struct wg_event *ev = wg_event_new("autopilot", 160 + i,
+	    WG_LEVEL_INFO, WG_PHASE_PROFILE, i % 2 ? WG_E_DB_UNAVAILABLE :
+	    WG_OK, "event %d", i);
+
+	wg_event_set_correlation(ev, "ztd-correlation");
+	wg_event_add(ev, "serial", "SN-%d", i);
+	return ev;
+}
+
+static void
+append(struct fx *f, const char *tenant, int i)
+{
+	struct wg_event *ev = make_event(i);
+
+	OK(store_audit_append(f->c, tenant, NULL, NULL, ev));
+	wg_event_free(ev);
+}
+
+static size_t
+tenant_count(struct fx *f)
+{
+	struct wg_tenant *list;
+	size_t n;
+
+	OK(store_tenant_list(f->c, &list, &n));
+	free(list);
+	return n;
+}
+
+/* ---- open and migrations ---- */
+
+static void
+test_store_open_migrates(void **state)
+{
+	struct fx *f = *state;
+	int64_t v, n;
+
+	assert_string_equal(store_backend(f->st), f->be->name);
+	assert_int_equal(store_schema_version(f->st), 1);
+	OK(store_migrations_applied(f->c, &v, &n));
+	assert_int_equal(v, 1);
+	assert_int_equal(n, 1);
+	OK(store_ping(f->c));
+}
+
+static void
+test_store_open_idempotent(void **state)
+{
+	struct fx *f = *state;
+	struct store *again;
+	int64_t v, n;
+
+	OK(store_open(f->url, &again));
+	assert_int_equal(store_schema_version(again), 1);
+	store_close(again);
+	OK(store_migrations_applied(f->c, &v, &n));
+	assert_int_equal(v, 1);
+	assert_int_equal(n, 1);
+}
+
+static void
+test_store_open_newer_schema(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = (struct store *)1;
+
+	OK(store_conn_script(f->c, "INSERT INTO "
+	    "schema_migrations (version, name, applied_ms) "
+	    "VALUES (999, 'from_the_future', 0)"));
+	assert_int_equal(store_open(f->url, &st), WG_E_DB_SCHEMA);
+	assert_null(st);
+}
+
+#define OPENERS 6
+
+struct opener {
+	const char *url;
+	pthread_barrier_t *go;
+	enum wg_err rc;
+	int version;
+};
+
+static void *
+opener_run(void *arg)
+{
+	struct opener *o = arg;
+	struct store *st;
+
+	pthread_barrier_wait(o->go);
+	if ((o->rc = store_open(o->url, &st)) == WG_OK)
+		o->version = store_schema_version(st);
+	store_close(st);
+	return NULL;
+}
+
+/* Servers starting at once on an empty database migrate it once. */
+static void
+test_store_open_concurrent(void **state)
+{
+	struct fx *f = *state;
+	struct opener o[OPENERS];
+	pthread_t th[OPENERS];
+	pthread_barrier_t go;
+	struct store *st;
+	struct store_conn *c;
+	char url[1024];
+	int64_t v, n;
+	int i;
+
+	fresh_url(f, url, sizeof(url));
+	assert_int_equal(pthread_barrier_init(&go, NULL, OPENERS), 0);
+	for (i = 0; i < OPENERS; i++) {
+		o[i] = (struct opener){url, &go, WG_E_INTERNAL, 0};
+		assert_int_equal(pthread_create(&th[i], NULL, opener_run,
+		    &o[i]), 0);
+	}
+	for (i = 0; i < OPENERS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	pthread_barrier_destroy(&go);
+	for (i = 0; i < OPENERS; i++) {
+		OK(o[i].rc);
+		assert_int_equal(o[i].version, 1);
+	}
+	OK(store_open(url, &st));
+	OK(store_conn_get(st, &c));
+	OK(store_migrations_applied(c, &v, &n));
+	assert_int_equal(v, 1);
+	assert_int_equal(n, 1);
+	store_close(st);
+}
+
+static void
+test_store_open_unreachable(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = (struct store *)1;
+	char url[128], name[32];
+	int64_t t0 = wg_mono_ms();
+
+	if (is_pg(f)) {
+		/* port 1 (tcpmux): nothing listens there */
+		snprintf(url, sizeof(url), "postgresql://postgres@127.0.0.1:"
+		    "1/postgres");
+	} else {
+		random_name(name, sizeof(name), "wg-none-");
+		snprintf(url, sizeof(url), "sqlite:/tmp/%s/wg.db", name);
+	}
+	assert_int_equal(store_open(url, &st), WG_E_DB_UNAVAILABLE);
+	assert_null(st);
+	assert_true(wg_mono_ms() - t0 < 5000);
+}
+
+static void
+test_store_open_bad_url(void **state)
+{
+	struct store *st = (struct store *)1;
+
+	(void)state;
+	assert_int_equal(store_open("mysql://h/db", &st), WG_E_DB_URL);
+	assert_null(st);
+	assert_int_equal(store_open("sqlite:", &st), WG_E_DB_URL);
+	assert_int_equal(store_open("/var/lib/wg.db", &st), WG_E_DB_URL);
+}
+
+/* ---- tenants ---- */
+
+static void
+test_store_tenant_create_get(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t, got;
+	int64_t now = wg_now_ms();
+
+	OK(store_tenant_create(f->c, "acme", &t));
+	assert_true(wg_is_uuid(t.id));
+	assert_string_equal(t.name, "acme");
+	assert_true(t.created_ms >= now - 1000 && t.created_ms <= now + 1000);
+	OK(store_tenant_get(f->c, t.id, &got));
+	assert_string_equal(got.id, t.id);
+	assert_string_equal(got.name, "acme");
+	assert_int_equal(got.created_ms, t.created_ms);
+}
+
+static void
+test_store_tenant_create_duplicate(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t;
+
+	OK(store_tenant_create(f->c, "acme", &t));
+	assert_int_equal(store_tenant_create(f->c, "acme", &t),
+	    WG_E_CONFLICT);
+	assert_int_equal(tenant_count(f), 1);
+}
+
+static void
+test_store_tenant_get_unknown(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t;
+	char id[WG_UUID_LEN + 1];
+
+	wg_uuid(id);
+	assert_int_equal(store_tenant_get(f->c, id, &t), WG_E_NOT_FOUND);
+	assert_int_equal(store_tenant_get(f->c, "", &t), WG_E_NOT_FOUND);
+}
+
+static void
+test_store_tenant_list_all(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t, *list;
+	size_t n, i;
+	int seen = 0;
+
+	assert_int_equal(tenant_count(f), 0);
+	OK(store_tenant_create(f->c, "a", &t));
+	OK(store_tenant_create(f->c, "b", &t));
+	OK(store_tenant_create(f->c, "c", &t));
+	OK(store_tenant_list(f->c, &list, &n));
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		assert_true(wg_is_uuid(list[i].id));
+		seen |= 1 << (list[i].name[0] - 'a');
+	}
+	assert_int_equal(seen, 7);
+	free(list);
+}
+
+/* ---- API keys ---- */
+
+static void
+test_store_api_key_insert_get(void **state)
+{
+	struct fx *f = *state;
+	struct wg_api_key k, got;
+	struct wg_tenant t;
+
+	OK(store_tenant_create(f->c, "acme", &t));
+	k = make_key(t.id, "ci key", 0xa5);
+	k.last_used_ms = 42;
+	OK(store_api_key_insert(f->c, &k));
+	OK(store_api_key_get(f->c, k.id, &got));
+	assert_string_equal(got.id, k.id);
+	assert_string_equal(got.tenant_id, t.id);
+	assert_int_equal(got.role, WG_KEY_ADMIN);
+	assert_string_equal(got.name, "ci key");
+	assert_memory_equal(got.secret_hash, k.secret_hash, 32);
+	assert_int_equal(got.created_ms, k.created_ms);
+	assert_int_equal(got.revoked_ms, 0);
+	assert_int_equal(got.last_used_ms, 42);
+	assert_int_equal(store_api_key_insert(f->c, &k), WG_E_CONFLICT);
+	wg_uuid(k.id);
+	assert_int_equal(store_api_key_get(f->c, k.id, &got), WG_E_NOT_FOUND);
+}
+
+static void
+test_store_api_key_insert_unknown_tenant(void **state)
+{
+	struct fx *f = *state;
+	struct wg_api_key k, got;
+	char id[WG_UUID_LEN + 1];
+
+	wg_uuid(id);
+	k = make_key(id, "orphan", 1);
+	assert_int_equal(store_api_key_insert(f->c, &k), WG_E_NOT_FOUND);
+	assert_int_equal(store_api_key_get(f->c, k.id, &got), WG_E_NOT_FOUND);
+}
+
+static void
+test_store_api_key_list_per_tenant(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t1, t2;
+	struct wg_api_key k, *list;
+	size_t n;
+
+	OK(store_tenant_create(f->c, "one", &t1));
+	OK(store_tenant_create(f->c, "two", &t2));
+	k = add_key(f, t1.id, "1a", 1);
+	k = add_key(f, t1.id, "1b", 2);
+	k = add_key(f, t2.id, "2a", 3);
+	k = add_key(f, "", "op", 4);
+
+	OK(store_api_key_list(f->c, t1.id, &list, &n));
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "1a"); /* by creation */
+	assert_string_equal(list[1].name, "1b");
+	free(list);
+	OK(store_api_key_list(f->c, t2.id, &list, &n));
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].tenant_id, t2.id);
+	free(list);
+	OK(store_api_key_list(f->c, "", &list, &n));
+	assert_int_equal(n, 1);
+	assert_int_equal(list[0].role, WG_KEY_OPERATOR);
+	assert_string_equal(list[0].tenant_id, "");
+	free(list);
+}
+
+static void
+test_store_api_key_revoke_own(void **state)
+{
+	struct fx *f = *state;
+	struct wg_api_key k, got;
+	struct wg_tenant t;
+
+	OK(store_tenant_create(f->c, "acme", &t));
+	k = add_key(f, t.id, "k", 1);
+	OK(store_api_key_revoke(f->c, t.id, k.id, 5000));
+	OK(store_api_key_get(f->c, k.id, &got));
+	assert_int_equal(got.revoked_ms, 5000);
+	/* revoking again keeps the first time */
+	OK(store_api_key_revoke(f->c, t.id, k.id, 6000));
+	OK(store_api_key_get(f->c, k.id, &got));
+	assert_int_equal(got.revoked_ms, 5000);
+	/* the operator's key is revoked through "" */
+	k = add_key(f, "", "op", 2);
+	OK(store_api_key_revoke(f->c, "", k.id, 7000));
+	OK(store_api_key_get(f->c, k.id, &got));
+	assert_int_equal(got.revoked_ms, 7000);
+}
+
+static void
+test_store_api_key_revoke_other_tenant(void **state)
+{
+	struct fx *f = *state;
+	struct wg_api_key k, op, got;
+	struct wg_tenant t1, t2;
+
+	OK(store_tenant_create(f->c, "one", &t1));
+	OK(store_tenant_create(f->c, "two", &t2));
+	k = add_key(f, t1.id, "k", 1);
+	op = add_key(f, "", "op", 2);
+
+	assert_int_equal(store_api_key_revoke(f->c, t2.id, k.id, 5000),
+	    WG_E_NOT_FOUND);
+	assert_int_equal(store_api_key_revoke(f->c, "", k.id, 5000),
+	    WG_E_NOT_FOUND);
+	assert_int_equal(store_api_key_revoke(f->c, t1.id, op.id, 5000),
+	    WG_E_NOT_FOUND);
+	OK(store_api_key_get(f->c, k.id, &got));
+	assert_int_equal(got.revoked_ms, 0);
+	OK(store_api_key_get(f->c, op.id, &got));
+	assert_int_equal(got.revoked_ms, 0);
+}
+
+static void
+test_store_api_key_touch_coarse(void **state)
+{
+	struct fx *f = *state;
+	struct wg_api_key k, got;
+	const int64_t t0 = 1700000000000;
+
+	k = add_key(f, "", "op", 1);
+	OK(store_api_key_touch(f->c, k.id, t0));
+	OK(store_api_key_get(f->c, k.id, &got));
+	assert_int_equal(got.last_used_ms, t0);
+	OK(store_api_key_touch(f->c, k.id, t0 + 30000));
+	OK(store_api_key_get(f->c, k.id, &got));
+	assert_int_equal(got.last_used_ms, t0);
+	OK(store_api_key_touch(f->c, k.id, t0 + 61000));
+	OK(store_api_key_get(f->c, k.id, &got));
+	assert_int_equal(got.last_used_ms, t0 + 61000);
+}
+
+/* ---- audit ---- */
+
+static void
+test_store_audit_append_list(void **state)
+{
+	struct fx *f = *state;
+	struct wg_event *ev = make_event(1);
+	char dev[WG_UUID_LEN + 1], req[WG_UUID_LEN + 1];
+	struct wg_audit *list;
+	struct wg_tenant t;
+	size_t n;
+
+	wg_uuid(dev);
+	wg_uuid(req);
+	wg_event_add(ev, "quote", "say \"hi\"\\ 'there'");
+	OK(store_tenant_create(f->c, "acme", &t));
+	OK(store_audit_append(f->c, t.id, dev, req, ev));
+	OK(store_audit_list(f->c, t.id, 0, 100, &list, &n));
+	assert_int_equal(n, 1);
+	assert_true(list[0].seq > 0);
+	assert_string_equal(list[0].tenant_id, t.id);
+	assert_string_equal(list[0].device_id, dev);
+	assert_string_equal(list[0].request_id, req);
+	assert_int_equal(list[0].event->time_ms, ev->time_ms);
+	assert_string_equal(list[0].event->channel, "autopilot");
+	assert_int_equal(list[0].event->event_id, 161);
+	assert_int_equal(list[0].event->level, WG_LEVEL_INFO);
+	assert_int_equal(list[0].event->phase, WG_PHASE_PROFILE);
+	assert_int_equal(list[0].event->err, WG_E_DB_UNAVAILABLE);
+	assert_string_equal(list[0].event->message, "event 1");
+	assert_string_equal(list[0].event->correlation_id, "ztd-correlation");
+	assert_string_equal(wg_event_get(list[0].event, "serial"), "SN-1");
+	assert_string_equal(wg_event_get(list[0].event, "quote"),
+	    "say \"hi\"\\ 'there'");
+	store_audit_list_free(list, n);
+	wg_event_free(ev);
+}
+
+static void
+test_store_audit_list_isolation(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t1, t2;
+	struct wg_audit *list;
+	size_t n, i;
+
+	OK(store_tenant_create(f->c, "one", &t1));
+	OK(store_tenant_create(f->c, "two", &t2));
+	for (i = 0; i < 3; i++)
+		append(f, t1.id, (int)i);
+	append(f, t2.id, 10);
+	append(f, t2.id, 11);
+	append(f, NULL, 20);
+
+	OK(store_audit_list(f->c, t1.id, 0, 100, &list, &n));
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++)
+		assert_string_equal(list[i].tenant_id, t1.id);
+	store_audit_list_free(list, n);
+	OK(store_audit_list(f->c, t2.id, 0, 100, &list, &n));
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].event->event_id, 170);
+	store_audit_list_free(list, n);
+	OK(store_audit_list(f->c, "", 0, 100, &list, &n));
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].tenant_id, "");
+	assert_int_equal(list[0].event->event_id, 180);
+	store_audit_list_free(list, n);
+}
+
+static void
+test_store_audit_list_after_seq(void **state)
+{
+	struct fx *f = *state;
+	struct wg_audit *list;
+	struct wg_tenant t;
+	int64_t after = 0;
+	size_t n, i, total = 0;
+	int pages = 0;
+
+	OK(store_tenant_create(f->c, "acme", &t));
+	for (i = 0; i < 10; i++)
+		append(f, t.id, (int)i);
+	do {
+		OK(store_audit_list(f->c, t.id, after, 4, &list, &n));
+		assert_true(n <= 4);
+		for (i = 0; i < n; i++) {
+			assert_true(list[i].seq > after);
+			after = list[i].seq;
+			assert_int_equal(list[i].event->event_id,
+			    160 + (int)total);
+			total++;
+		}
+		store_audit_list_free(list, n);
+		pages++;
+	} while (n > 0);
+	assert_int_equal(total, 10);
+	assert_int_equal(pages, 4); /* 4 + 4 + 2 + an empty one */
+}
+
+static void
+test_store_audit_append_bad_id(void **state)
+{
+	struct fx *f = *state;
+	struct wg_event *ev = make_event(1);
+	struct wg_audit *list;
+	size_t n;
+
+	assert_int_equal(store_audit_append(f->c, NULL,
+	    "a-device-id-much-longer-than-a-uuid-is-allowed-to-be", NULL, ev),
+	    WG_E_INTERNAL);
+	OK(store_audit_list(f->c, "", 0, 100, &list, &n));
+	assert_int_equal(n, 0);
+	store_audit_list_free(list, n);
+	wg_event_free(ev);
+}
+
+/* ---- transactions ---- */
+
+static void
+test_store_rollback_discards(void **state)
+{
+	struct fx *f = *state;
+	struct wg_api_key k, got;
+	struct wg_tenant t;
+
+	OK(store_begin(f->c));
+	OK(store_tenant_create(f->c, "acme", &t));
+	k = add_key(f, t.id, "k", 1);
+	store_rollback(f->c);
+	assert_int_equal(tenant_count(f), 0);
+	assert_int_equal(store_api_key_get(f->c, k.id, &got), WG_E_NOT_FOUND);
+	store_rollback(f->c); /* outside a transaction: nothing */
+	OK(store_tenant_create(f->c, "acme", &t));
+}
+
+/* A write that fails halfway leaves nothing, and its commit says so. */
+static void
+test_store_rollback_failed_write(void **state)
+{
+	struct fx *f = *state;
+	struct wg_api_key k;
+	struct wg_tenant t;
+	char id[WG_UUID_LEN + 1];
+
+	wg_uuid(id);
+	OK(store_begin(f->c));
+	OK(store_tenant_create(f->c, "acme", &t));
+	k = make_key(id, "k", 1); /* no such tenant */
+	assert_int_equal(store_api_key_insert(f->c, &k), WG_E_NOT_FOUND);
+	assert_int_equal(store_commit(f->c), WG_E_DB_ERROR);
+	assert_int_equal(tenant_count(f), 0);
+
+	OK(store_begin(f->c));
+	OK(store_tenant_create(f->c, "x", &t));
+	assert_int_equal(store_tenant_create(f->c, "x", &t), WG_E_CONFLICT);
+	store_rollback(f->c);
+	assert_int_equal(tenant_count(f), 0);
+}
+
+static void
+test_store_commit_nested(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t;
+
+	/* an inner commit only leaves its level */
+	OK(store_begin(f->c));
+	OK(store_begin(f->c));
+	OK(store_tenant_create(f->c, "a", &t));
+	OK(store_commit(f->c));
+	store_rollback(f->c);
+	assert_int_equal(tenant_count(f), 0);
+
+	/* an inner rollback dooms the outer transaction */
+	OK(store_begin(f->c));
+	OK(store_tenant_create(f->c, "a", &t));
+	OK(store_begin(f->c));
+	store_rollback(f->c);
+	assert_int_equal(store_tenant_create(f->c, "b", &t), WG_E_DB_ERROR);
+	assert_int_equal(store_commit(f->c), WG_E_DB_ERROR);
+	assert_int_equal(tenant_count(f), 0);
+
+	OK(store_begin(f->c));
+	OK(store_begin(f->c));
+	OK(store_tenant_create(f->c, "a", &t));
+	OK(store_commit(f->c));
+	OK(store_commit(f->c));
+	assert_int_equal(tenant_count(f), 1);
+	assert_int_equal(store_commit(f->c), WG_E_INTERNAL);
+}
+
+/* ---- connections ---- */
+
+#define THREADS 4
+#define PER_THREAD 50
+
+struct worker {
+	struct store *st;
+	int id;
+	struct store_conn *c;
+	enum wg_err rc;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct wg_tenant t;
+	char name[32];
+	int i;
+
+	if ((w->rc = store_conn_get(w->st, &w->c)) != WG_OK)
+		return NULL;
+	for (i = 0; i < PER_THREAD && w->rc == WG_OK; i++) {
+		snprintf(name, sizeof(name), "t%d-%d", w->id, i);
+		w->rc = store_tenant_create(w->c, name, &t);
+	}
+	return NULL;
+}
+
+static void
+test_store_conn_get_threads(void **state)
+{
+	struct fx *f = *state;
+	struct worker w[THREADS];
+	pthread_t th[THREADS];
+	int i, j;
+
+	for (i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){f->st, i, NULL, WG_E_INTERNAL};
+		assert_int_equal(pthread_create(&th[i], NULL, worker_run,
+		    &w[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+	for (i = 0; i < THREADS; i++) {
+		OK(w[i].rc);
+		assert_ptr_not_equal(w[i].c, f->c);
+		for (j = 0; j < i; j++)
+			assert_ptr_not_equal(w[i].c, w[j].c);
+	}
+	assert_int_equal(tenant_count(f), THREADS * PER_THREAD);
+}
+
+/* PostgreSQL drops the connection: the store says so, then reconnects. */
+static void
+test_store_conn_get_reconnects(void **state)
+{
+	struct fx *f = *state;
+	struct store_conn *c;
+	struct wg_tenant t;
+	char sql[256];
+
+	if (!is_pg(f))
+		skip(); /* a file cannot go away like a server */
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM "
+	    "pg_stat_activity WHERE datname = '%s'", f->dbname);
+
+	assert_int_equal(admin_exec(sql), 0);
+	assert_int_equal(store_ping(f->c), WG_E_DB_UNAVAILABLE);
+	OK(store_conn_get(f->st, &c));
+	assert_ptr_equal(c, f->c);
+	OK(store_tenant_create(c, "after", &t));
+
+	/* inside a transaction the loss sticks until the rollback */
+	OK(store_begin(c));
+	OK(store_tenant_create(c, "in-tx", &t));
+	assert_int_equal(admin_exec(sql), 0);
+	assert_int_equal(store_tenant_create(c, "lost", &t),
+	    WG_E_DB_UNAVAILABLE);
+	assert_int_not_equal(store_ping(c), WG_OK);
+	store_rollback(c);
+	OK(store_ping(c));
+	assert_int_equal(tenant_count(f), 1);
+}
+
+#define CASES(be) \
+	T(test_store_open_migrates, be), \
+	T(test_store_open_idempotent, be), \
+	T(test_store_open_newer_schema, be), \
+	T(test_store_open_concurrent, be), \
+	T(test_store_open_unreachable, be), \
+	T(test_store_open_bad_url, be), \
+	T(test_store_tenant_create_get, be), \
+	T(test_store_tenant_create_duplicate, be), \
+	T(test_store_tenant_get_unknown, be), \
+	T(test_store_tenant_list_all, be), \
+	T(test_store_api_key_insert_get, be), \
+	T(test_store_api_key_insert_unknown_tenant, be), \
+	T(test_store_api_key_list_per_tenant, be), \
+	T(test_store_api_key_revoke_own, be), \
+	T(test_store_api_key_revoke_other_tenant, be), \
+	T(test_store_api_key_touch_coarse, be), \
+	T(test_store_audit_append_list, be), \
+	T(test_store_audit_list_isolation, be), \
+	T(test_store_audit_list_after_seq, be), \
+	T(test_store_audit_append_bad_id, be), \
+	T(test_store_rollback_discards, be), \
+	T(test_store_rollback_failed_write, be), \
+	T(test_store_commit_nested, be), \
+	T(test_store_conn_get_threads, be), \
+	T(test_store_conn_get_reconnects, be)
+#define T(fn, be) \
+	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, \
+	    (void *)(be))
+
+int
+main(void)
+{
+	const struct CMUnitTest sqlite_cases[] = {CASES(&be_sqlite)};
+	const struct CMUnitTest pg_cases[] = {CASES(&be_pg)};
+	const char *skip_pg = getenv("WG_TEST_SKIP_PG");
+	int failed;
+
+	wg_log_setup(WG_LOG_TEXT, WG_LEVEL_WARNING);
+	admin_url = getenv("WG_TEST_PG_URL");
+	if ((admin_url == NULL || admin_url[0] == '\0') &&
+	    (skip_pg == NULL || strcmp(skip_pg, "1") != 0)) {
+		fprintf(stderr, "test_store: WG_TEST_PG_URL is not set, so the "
+		    "PostgreSQL backend cannot be tested.\n"
+		    "Start a throwaway cluster with `tests/pgcluster.sh start "
+		    "$(mktemp -d /tmp/wgpg.XXXXXX)` and set WG_TEST_PG_URL to "
+		    "the URL it prints,\nor set WG_TEST_SKIP_PG=1 to test "
+		    "SQLite only.\n");
+		return 1;
+	}
+	failed = cmocka_run_group_tests_name("store_sqlite", sqlite_cases,
+	    NULL, NULL);
+	if (admin_url != NULL && admin_url[0] != '\0')
+		failed += cmocka_run_group_tests_name("store_postgresql",
+		    pg_cases, NULL, NULL);
+	else
+		fprintf(stderr, "test_store: PostgreSQL skipped "
+		    "(WG_TEST_SKIP_PG=1)\n");
+	return failed != 0;
+}
