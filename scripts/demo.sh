@@ -37,11 +37,12 @@ WHITEGLOVE_TOKEN=$(cat "$state/operator.key")
 echo "  server is up at $WHITEGLOVE_URL; the CLI pins $WHITEGLOVE_CA"
 
 say "Operator: whiteglove tenant create Contoso"
-out=$("$wg" tenant create Contoso --json)
+out=$("$wg" tenant create Contoso)
+printf '%s\n' "$out" | sed 's/^/  /'
+admin_key=$(printf '%s\n' "$out" | grep -o 'wgk\.[A-Za-z0-9._-]*' | head -n 1)
+[ -n "$admin_key" ] || { echo "no admin key in the output"; exit 1; }
+say "Operator: whiteglove tenant list"
 "$wg" tenant list
-admin_key=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["adminKey"]["key"])')
-tenant_id=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-echo "  tenant $tenant_id created with its first admin key (shown once)"
 
 say "Tenant admin: whiteglove key create --name depot"
 WHITEGLOVE_TOKEN=$admin_key "$wg" key create --name depot

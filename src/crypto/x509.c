@@ -214,38 +214,46 @@ x509_cert_write(const char *path, X509 *cert)
 	return pem_write(path, 0644, NULL, cert);
 }
 
-EVP_PKEY *
-x509_key_read(const char *path)
+/* Reads one PEM object from path with read; NULL if absent or bad. */
+static void *
+pem_read(const char *path, void *(*read)(FILE *))
 {
-	EVP_PKEY *k;
+	void *obj;
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL) {
 		wg_error("cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	obj = read(f);
 	fclose(f);
-	if (k == NULL)
+	if (obj == NULL)
 		log_openssl(path);
-	return k;
+	return obj;
+}
+
+static void *
+read_key(FILE *f)
+{
+	return PEM_read_PrivateKey(f, NULL, NULL, NULL);
+}
+
+static void *
+read_cert(FILE *f)
+{
+	return PEM_read_X509(f, NULL, NULL, NULL);
+}
+
+EVP_PKEY *
+x509_key_read(const char *path)
+{
+	return pem_read(path, read_key);
 }
 
 X509 *
 x509_cert_read(const char *path)
 {
-	X509 *c;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL) {
-		wg_error("cannot read %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	c = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (c == NULL)
-		log_openssl(path);
-	return c;
+	return pem_read(path, read_cert);
 }
 
 int

@@ -39,20 +39,42 @@ json_time(int64_t ms)
 }
 
 static json_t *
-tenant_json(const struct wg_tenant *t)
+tenant_json(const void *item)
 {
+	const struct wg_tenant *t = item;
+
 	return json_pack("{s:s, s:s, s:o}", "id", t->id, "name", t->name,
 	    "createdAt", json_time(t->created_ms));
 }
 
 static json_t *
-key_json(const struct wg_api_key *k)
+key_json(const void *item)
 {
+	const struct wg_api_key *k = item;
+
 	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:o, s:o}", "id", k->id,
 	    "tenantId", k->tenant_id[0] ? k->tenant_id : NULL, "name",
 	    k->name, "role", k->role == WG_KEY_OPERATOR ? "operator" : "admin",
 	    "createdAt", json_time(k->created_ms), "revokedAt",
 	    json_time(k->revoked_ms), "lastUsedAt", json_time(k->last_used_ms));
+}
+
+/*
+ * Answers 200 {"value": [...]} with each of n items of size bytes shown
+ * by to_json, and frees the array.
+ */
+static void
+list_resp(struct http_resp *resp, void *items, size_t n, size_t size,
+    json_t *(*to_json)(const void *))
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr,
+		    to_json((const char *)items + i * size));
+	free(items);
+	http_resp_json(resp, 200, json_pack("{s:o}", "value", arr));
 }
 
 /* Writes an admin-channel audit record inside the caller's transaction. */
@@ -145,17 +167,12 @@ tenant_list(struct http_req *req, struct http_resp *resp)
 	struct wg_tenant *list = NULL;
 	struct store_conn *c;
 	enum wg_err rc;
-	json_t *arr;
-	size_t i, n = 0;
+	size_t n = 0;
 
 	if ((rc = http_db(req, &c)) != WG_OK ||
 	    (rc = store_tenant_list(c, &list, &n)) != WG_OK)
 		return rc;
-	arr = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, tenant_json(&list[i]));
-	free(list);
-	http_resp_json(resp, 200, json_pack("{s:o}", "value", arr));
+	list_resp(resp, list, n, sizeof(*list), tenant_json);
 	return WG_OK;
 }
 
@@ -230,18 +247,13 @@ key_list(struct http_req *req, struct http_resp *resp)
 	struct store_conn *c;
 	char tenant[37];
 	enum wg_err rc;
-	json_t *arr;
-	size_t i, n = 0;
+	size_t n = 0;
 
 	if ((rc = http_scope_tenant(req, tenant)) != WG_OK ||
 	    (rc = http_db(req, &c)) != WG_OK ||
 	    (rc = store_api_key_list(c, tenant, &list, &n)) != WG_OK)
 		return rc;
-	arr = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, key_json(&list[i]));
-	free(list);
-	http_resp_json(resp, 200, json_pack("{s:o}", "value", arr));
+	list_resp(resp, list, n, sizeof(*list), key_json);
 	return WG_OK;
 }
 

@@ -52,6 +52,21 @@ set_str(char **field, const char *value)
 	*field = xstrdup(value);
 }
 
+/* The free-text settings, which only must not be empty. */
+static char **
+text_field(struct server_config *cfg, const char *key)
+{
+	if (strcmp(key, "state-dir") == 0)
+		return &cfg->state_dir;
+	if (strcmp(key, "listen") == 0)
+		return &cfg->listen;
+	if (strcmp(key, "db") == 0)
+		return &cfg->db;
+	if (strcmp(key, "tls-names") == 0)
+		return &cfg->tls_names;
+	return NULL;
+}
+
 enum wg_err
 server_config_set(struct server_config *cfg, const char *key,
     const char *value, char *why, size_t whylen)
@@ -60,16 +75,14 @@ server_config_set(struct server_config *cfg, const char *key,
 	enum wg_log_format f;
 	enum wg_level l;
 	unsigned mask;
+	char **text;
 
-	if (strcmp(key, "state-dir") == 0 || strcmp(key, "listen") == 0 ||
-	    strcmp(key, "db") == 0 || strcmp(key, "tls-names") == 0) {
+	if ((text = text_field(cfg, key)) != NULL) {
 		if (value[0] == '\0') {
 			snprintf(why, whylen, "%s must not be empty", key);
 			return WG_E_CONFIG;
 		}
-		set_str(key[0] == 's' ? &cfg->state_dir : key[0] == 'l' ?
-		    &cfg->listen : key[0] == 'd' ? &cfg->db : &cfg->tls_names,
-		    value);
+		set_str(text, value);
 	} else if (strcmp(key, "services") == 0) {
 		if (wg_service_parse_list(value, &mask, why, whylen) != 0)
 			return WG_E_CONFIG;

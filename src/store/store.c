@@ -1,7 +1,8 @@
 /*
- * The store's one implementation of connections, transactions, migrations
- * and every business function, over the driver interface in store_int.h.
- * All SQL text lives here, once, with $1..$n parameters.
+ * The store's one implementation of opening, migrations and every business
+ * function, for both backends, over the driver interface in store_int.h
+ * (connections and transactions are in store_conn.c).  All SQL text lives
+ * here, once, with $1..$n parameters.
  */
 #include <pthread.h>
 #include <stdlib.h>

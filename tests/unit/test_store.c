@@ -184,6 +184,15 @@ add_key(struct fx *f, const char *tenant_id, const char *name, int fill)
 	return k;
 }
 
+static struct wg_api_key
+get_key(struct fx *f, const char *id)
+{
+	struct wg_api_key k;
+
+	OK(store_api_key_get(f->c, id, &k));
+	return k;
+}
+
 static struct wg_event *
 make_event(int i)
 {
@@ -218,17 +227,25 @@ tenant_count(struct fx *f)
 
 /* ---- open and migrations ---- */
 
+/* Exactly one migration is recorded, and it is version 1. */
+static void
+assert_applied_once(struct store_conn *c)
+{
+	int64_t v, n;
+
+	OK(store_migrations_applied(c, &v, &n));
+	assert_int_equal(v, 1);
+	assert_int_equal(n, 1);
+}
+
 static void
 test_store_open_migrates(void **state)
 {
 	struct fx *f = *state;
-	int64_t v, n;
 
 	assert_string_equal(store_backend(f->st), f->be->name);
 	assert_int_equal(store_schema_version(f->st), 1);
-	OK(store_migrations_applied(f->c, &v, &n));
-	assert_int_equal(v, 1);
-	assert_int_equal(n, 1);
+	assert_applied_once(f->c);
 	OK(store_ping(f->c));
 }
 
@@ -237,14 +254,11 @@ test_store_open_idempotent(void **state)
 {
 	struct fx *f = *state;
 	struct store *again;
-	int64_t v, n;
 
 	OK(store_open(f->url, &again));
 	assert_int_equal(store_schema_version(again), 1);
 	store_close(again);
-	OK(store_migrations_applied(f->c, &v, &n));
-	assert_int_equal(v, 1);
-	assert_int_equal(n, 1);
+	assert_applied_once(f->c);
 }
 
 static void
@@ -293,7 +307,6 @@ test_store_open_concurrent(void **state)
 	struct store *st;
 	struct store_conn *c;
 	char url[1024];
-	int64_t v, n;
 	int i;
 
 	fresh_url(f, url, sizeof(url));
@@ -312,9 +325,7 @@ test_store_open_concurrent(void **state)
 	}
 	OK(store_open(url, &st));
 	OK(store_conn_get(st, &c));
-	OK(store_migrations_applied(c, &v, &n));
-	assert_int_equal(v, 1);
-	assert_int_equal(n, 1);
+	assert_applied_once(c);
 	store_close(st);
 }
 
@@ -461,15 +472,15 @@ test_store_api_key_list_per_tenant(void **state)
 {
 	struct fx *f = *state;
 	struct wg_tenant t1, t2;
-	struct wg_api_key k, *list;
+	struct wg_api_key *list;
 	size_t n;
 
 	OK(store_tenant_create(f->c, "one", &t1));
 	OK(store_tenant_create(f->c, "two", &t2));
-	k = add_key(f, t1.id, "1a", 1);
-	k = add_key(f, t1.id, "1b", 2);
-	k = add_key(f, t2.id, "2a", 3);
-	k = add_key(f, "", "op", 4);
+	add_key(f, t1.id, "1a", 1);
+	add_key(f, t1.id, "1b", 2);
+	add_key(f, t2.id, "2a", 3);
+	add_key(f, "", "op", 4);
 
 	OK(store_api_key_list(f->c, t1.id, &list, &n));
 	assert_int_equal(n, 2);
@@ -491,30 +502,27 @@ static void
 test_store_api_key_revoke_own(void **state)
 {
 	struct fx *f = *state;
-	struct wg_api_key k, got;
+	struct wg_api_key k;
 	struct wg_tenant t;
 
 	OK(store_tenant_create(f->c, "acme", &t));
 	k = add_key(f, t.id, "k", 1);
 	OK(store_api_key_revoke(f->c, t.id, k.id, 5000));
-	OK(store_api_key_get(f->c, k.id, &got));
-	assert_int_equal(got.revoked_ms, 5000);
+	assert_int_equal(get_key(f, k.id).revoked_ms, 5000);
 	/* revoking again keeps the first time */
 	OK(store_api_key_revoke(f->c, t.id, k.id, 6000));
-	OK(store_api_key_get(f->c, k.id, &got));
-	assert_int_equal(got.revoked_ms, 5000);
+	assert_int_equal(get_key(f, k.id).revoked_ms, 5000);
 	/* the operator's key is revoked through "" */
 	k = add_key(f, "", "op", 2);
 	OK(store_api_key_revoke(f->c, "", k.id, 7000));
-	OK(store_api_key_get(f->c, k.id, &got));
-	assert_int_equal(got.revoked_ms, 7000);
+	assert_int_equal(get_key(f, k.id).revoked_ms, 7000);
 }
 
 static void
 test_store_api_key_revoke_other_tenant(void **state)
 {
 	struct fx *f = *state;
-	struct wg_api_key k, op, got;
+	struct wg_api_key k, op;
 	struct wg_tenant t1, t2;
 
 	OK(store_tenant_create(f->c, "one", &t1));
@@ -528,29 +536,24 @@ test_store_api_key_revoke_other_tenant(void **state)
 	    WG_E_NOT_FOUND);
 	assert_int_equal(store_api_key_revoke(f->c, t1.id, op.id, 5000),
 	    WG_E_NOT_FOUND);
-	OK(store_api_key_get(f->c, k.id, &got));
-	assert_int_equal(got.revoked_ms, 0);
-	OK(store_api_key_get(f->c, op.id, &got));
-	assert_int_equal(got.revoked_ms, 0);
+	assert_int_equal(get_key(f, k.id).revoked_ms, 0);
+	assert_int_equal(get_key(f, op.id).revoked_ms, 0);
 }
 
 static void
 test_store_api_key_touch_coarse(void **state)
 {
 	struct fx *f = *state;
-	struct wg_api_key k, got;
+	struct wg_api_key k;
 	const int64_t t0 = 1700000000000;
 
 	k = add_key(f, "", "op", 1);
 	OK(store_api_key_touch(f->c, k.id, t0));
-	OK(store_api_key_get(f->c, k.id, &got));
-	assert_int_equal(got.last_used_ms, t0);
+	assert_int_equal(get_key(f, k.id).last_used_ms, t0);
 	OK(store_api_key_touch(f->c, k.id, t0 + 30000));
-	OK(store_api_key_get(f->c, k.id, &got));
-	assert_int_equal(got.last_used_ms, t0);
+	assert_int_equal(get_key(f, k.id).last_used_ms, t0);
 	OK(store_api_key_touch(f->c, k.id, t0 + 61000));
-	OK(store_api_key_get(f->c, k.id, &got));
-	assert_int_equal(got.last_used_ms, t0 + 61000);
+	assert_int_equal(get_key(f, k.id).last_used_ms, t0 + 61000);
 }
 
 /* ---- audit ---- */
