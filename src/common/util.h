@@ -30,7 +30,7 @@ void wg_uuid(char out[WG_UUID_LEN + 1]);
 void wg_hex(const void *in, size_t n, char *out);
 
 /* base64url without padding of n bytes; the caller frees the result. */
-char *wg_b64url(const void *in, size_t n);
+char *wg_b64url(const void *in, size_t n) __attribute__((returns_nonnull));
 
 /* SHA-256 of n bytes. */
 void wg_sha256(const void *in, size_t n, unsigned char out[32]);

@@ -239,6 +239,8 @@ migrate_apply(struct store_conn *c, int v)
 			first = m;
 		rc = store_conn_script(c, m->sql);
 	}
+	if (rc == WG_E_DB_UNAVAILABLE)
+		return rc; /* not the migration's fault: retry later */
 	if (rc != WG_OK || first == NULL) {
 		wg_error("store: schema migration %03d failed", v);
 		return WG_E_DB_SCHEMA;
@@ -267,9 +269,9 @@ migrate_step(struct store_conn *c, int known, int *at)
 	if (drv->migrate_lock_sql != NULL &&
 	    (rc = store_conn_script(c, drv->migrate_lock_sql)) != WG_OK)
 		goto done;
-	rc = store_conn_script(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-	    "applied_ms BIGINT NOT NULL)");
+	rc = store_conn_script(c, "CREATE TABLE IF NOT EXISTS "
+	    "schema_migrations (version INTEGER PRIMARY KEY, "
+	    "name TEXT NOT NULL, applied_ms BIGINT NOT NULL)");
 	if (rc != WG_OK || (rc = store_migrations_applied(c, &v, &n)) != WG_OK)
 		goto done;
 	if (v > known) {

@@ -13,6 +13,7 @@
 
 /* ---- results ---- */
 
+/* Appends a row of ncols NULL cells to res; the cells stay res's. */
 char **
 store_res_push(struct store_res *res, size_t ncols)
 {
@@ -31,6 +32,7 @@ store_res_push(struct store_res *res, size_t ncols)
 	return row;
 }
 
+/* Frees the cells of res and empties it; res itself is the caller's. */
 void
 store_res_free(struct store_res *res)
 {

@@ -62,7 +62,7 @@ struct store_conn {
 
 struct store_driver {
 	const char *name;   /* what store_backend() says */
-	const char *schema; /* suffix of its own migration files: 001_x.<schema>.sql */
+	const char *schema; /* its own migration files: NNN_x.<schema>.sql */
 	const char *begin_sql; /* takes the write lock where that matters */
 	/* Serialises migrations across servers; NULL if begin_sql does. */
 	const char *migrate_lock_sql;
