@@ -23,9 +23,17 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	meson test -C "$asan" --print-errorlogs --suite unit
 
-for backend in sqlite postgresql; do
-	echo "== integration tests on $backend"
-	WG_BIN="$build/src/cli/whiteglove" WG_TEST_BACKEND=$backend \
-		python3 -m unittest discover -s tests/integration -p 'test_*.py'
+# The integration tests run the release build and the ASan+UBSan build of
+# the server: a leak or a memory error makes the server exit non-zero at
+# SIGTERM, which the tests check.
+for bin in "$build" "$asan"; do
+	for backend in sqlite postgresql; do
+		echo "== integration tests on $backend ($bin)"
+		ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		WG_BIN="$bin/src/cli/whiteglove" WG_TEST_BACKEND=$backend \
+			python3 -m unittest discover -s tests/integration \
+			-p 'test_*.py'
+	done
 done
 echo "== all tests passed"

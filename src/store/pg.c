@@ -6,6 +6,7 @@
  * next use, so the server recovers by itself when PostgreSQL comes back.
  */
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,25 @@ pg_exec(struct store_conn *c, unsigned id, const char *sql,
 	return err;
 }
 
+/*
+ * Whether an idle connection is still usable.  When PostgreSQL shuts down
+ * or restarts it tells each client (SQLSTATE 57P01) and closes the socket;
+ * an idle socket that has something to read is such a goodbye, so the
+ * connection is replaced before a request's statement is lost on it.
+ */
+static int
+pg_alive(struct store_conn *c)
+{
+	struct pollfd pfd = { .fd = PQsocket(c->db), .events = POLLIN };
+
+	if (pfd.fd < 0)
+		return 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return 1;
+	return PQconsumeInput(c->db) == 1 && PQstatus(c->db) == CONNECTION_OK &&
+	    !(pfd.revents & (POLLHUP | POLLERR));
+}
+
 const struct store_driver store_pg_driver = {
 	.name = "postgresql",
 	.schema = "pg",
@@ -213,4 +233,5 @@ const struct store_driver store_pg_driver = {
 	.disconnect = pg_disconnect,
 	.exec = pg_exec,
 	.script = pg_script,
+	.alive = pg_alive,
 };

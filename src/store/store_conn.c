@@ -91,6 +91,12 @@ conn_ready(struct store_conn *c)
 {
 	enum wg_err rc;
 
+	if (c->db != NULL && !c->broken && c->depth == 0 &&
+	    c->st->drv->alive != NULL && !c->st->drv->alive(c)) {
+		wg_info("store: the database closed an idle connection; "
+		    "reconnecting");
+		c->broken = 1;
+	}
 	if (c->db != NULL && !c->broken)
 		return WG_OK;
 	if (c->depth > 0)

@@ -79,6 +79,8 @@ struct store_driver {
 	    const struct store_param *p, size_t np, struct store_res *res);
 	/* Runs a script of statements without parameters or results. */
 	enum wg_err (*script)(struct store_conn *c, const char *sql);
+	/* 0 if an idle connection is known dead (NULL: never checked). */
+	int (*alive)(struct store_conn *c);
 };
 
 extern const struct store_driver store_sqlite_driver;
