@@ -149,15 +149,56 @@ bounded(const char *s, size_t max)
 	return s == NULL || (strlen(s) <= max && wg_str_printable(s));
 }
 
+/* The catalog entry of a code string ("0x00000000" is success). */
+static int
+parse_code(const char *code, enum wg_err *out)
+{
+	const struct wg_err_info *info;
+
+	if (strcmp(code, "0x00000000") == 0) {
+		*out = WG_OK;
+		return 0;
+	}
+	if ((info = wg_err_lookup(code)) == NULL)
+		return -1;
+	*out = info->err;
+	return 0;
+}
+
+/* Copies the details object: at most WG_EVENT_MAX_DETAILS short strings. */
+static int
+parse_details(json_t *d, struct wg_event *ev, char *why, size_t whylen)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(d) || json_object_size(d) > WG_EVENT_MAX_DETAILS) {
+		snprintf(why, whylen, "event: details must be an object of at "
+		    "most %d strings", WG_EVENT_MAX_DETAILS);
+		return -1;
+	}
+	json_object_foreach(d, key, v) {
+		if (!json_is_string(v) || !bounded(key, 64) ||
+		    !bounded(json_string_value(v), 1024)) {
+			snprintf(why, whylen, "event: detail \"%.64s\" is not a "
+			    "short printable string", key);
+			return -1;
+		}
+		ev->details[ev->ndetails].key = xstrdup(key);
+		ev->details[ev->ndetails].value = xstrdup(json_string_value(v));
+		ev->ndetails++;
+	}
+	return 0;
+}
+
 enum wg_err
 wg_event_parse(const char *line, size_t len, struct wg_event **out,
     char *why, size_t whylen)
 {
 	const char *ts, *channel, *level, *corr = NULL, *phase, *code, *name;
-	const char *msg, *key;
-	const struct wg_err_info *info;
+	const char *msg;
 	struct wg_event *ev = NULL;
-	json_t *o = NULL, *d = NULL, *v, *jcorr = NULL;
+	json_t *o = NULL, *d = NULL, *jcorr = NULL;
 	json_error_t jerr;
 	enum wg_err rc = WG_E_JSON_FIELD;
 	int event_id;
@@ -206,30 +247,12 @@ wg_event_parse(const char *line, size_t len, struct wg_event **out,
 		snprintf(why, whylen, "event: unknown level or phase");
 		goto done;
 	}
-	if (strcmp(code, "0x00000000") == 0) {
-		ev->err = WG_OK;
-	} else if ((info = wg_err_lookup(code)) != NULL) {
-		ev->err = info->err;
-	} else {
+	if (parse_code(code, &ev->err) != 0) {
 		snprintf(why, whylen, "event: unknown code \"%.16s\"", code);
 		goto done;
 	}
-	if (!json_is_object(d) || json_object_size(d) > WG_EVENT_MAX_DETAILS) {
-		snprintf(why, whylen, "event: details must be an object of at "
-		    "most %d strings", WG_EVENT_MAX_DETAILS);
+	if (parse_details(d, ev, why, whylen) != 0)
 		goto done;
-	}
-	json_object_foreach(d, key, v) {
-		if (!json_is_string(v) || !bounded(key, 64) ||
-		    !bounded(json_string_value(v), 1024)) {
-			snprintf(why, whylen, "event: detail \"%.64s\" is not a "
-			    "short printable string", key);
-			goto done;
-		}
-		ev->details[ev->ndetails].key = xstrdup(key);
-		ev->details[ev->ndetails].value = xstrdup(json_string_value(v));
-		ev->ndetails++;
-	}
 	ev->event_id = event_id;
 	ev->channel = xstrdup(channel);
 	ev->correlation_id = corr ? xstrdup(corr) : NULL;

@@ -118,16 +118,41 @@ parse_name_body(struct http_req *req, int required, json_t **root,
 	return rc;
 }
 
+/*
+ * Issues an admin key named name for tenant inside the caller's
+ * transaction and audits it; *out is the key's JSON with its secret (shown
+ * this once), the caller's to decref.
+ */
+static enum wg_err
+key_issue(struct http_req *req, struct store_conn *c, const char *tenant,
+    const char *name, json_t **out)
+{
+	struct wg_api_key key;
+	char *key_text = NULL;
+	enum wg_err rc;
+
+	*out = NULL;
+	if ((rc = auth_key_new(WG_KEY_ADMIN, tenant, name, &key,
+	    &key_text)) != WG_OK)
+		return rc;
+	if ((rc = store_api_key_insert(c, &key)) == WG_OK &&
+	    (rc = audit(req, c, tenant, EVT_KEY_CREATED, "keyId", key.id,
+	    "admin key", key.name)) == WG_OK) {
+		*out = key_json(&key);
+		json_object_set_new(*out, "key", json_string(key_text));
+	}
+	xfree_secret(key_text, strlen(key_text));
+	return rc;
+}
+
 /* POST /admin/v1/tenants: a tenant and its first admin key. */
 static enum wg_err
 tenant_create(struct http_req *req, struct http_resp *resp)
 {
-	struct wg_api_key key;
 	struct wg_tenant t;
 	struct store_conn *c;
-	json_t *root = NULL, *out, *kj;
+	json_t *root = NULL, *out, *kj = NULL;
 	const char *name;
-	char *key_text = NULL;
 	enum wg_err rc;
 
 	if ((rc = parse_name_body(req, 1, &root, &name,
@@ -141,21 +166,17 @@ tenant_create(struct http_req *req, struct http_resp *resp)
 		goto done;
 	}
 	if (rc != WG_OK ||
-	    (rc = auth_key_new(WG_KEY_ADMIN, t.id, "initial", &key,
-	    &key_text)) != WG_OK ||
-	    (rc = store_api_key_insert(c, &key)) != WG_OK ||
 	    (rc = audit(req, c, t.id, EVT_TENANT_CREATED, "tenantId", t.id,
 	    "tenant", t.name)) != WG_OK ||
+	    (rc = key_issue(req, c, t.id, "initial", &kj)) != WG_OK ||
 	    (rc = store_commit(c)) != WG_OK)
 		goto done;
-	kj = key_json(&key);
-	json_object_set_new(kj, "key", json_string(key_text));
 	out = tenant_json(&t);
 	json_object_set_new(out, "adminKey", kj);
+	kj = NULL;
 	http_resp_json(resp, 201, out);
 done:
-	if (key_text != NULL)
-		xfree_secret(key_text, strlen(key_text));
+	json_decref(kj);
 	json_decref(root);
 	return rc;
 }
@@ -205,11 +226,10 @@ tenant_get(struct http_req *req, struct http_resp *resp)
 static enum wg_err
 key_create(struct http_req *req, struct http_resp *resp)
 {
-	struct wg_api_key key;
 	struct store_conn *c;
-	json_t *root = NULL, *out;
-	const char *name;
-	char tenant[37], *key_text = NULL;
+	json_t *root = NULL, *out = NULL;
+	const char *name = NULL;
+	char tenant[37];
 	enum wg_err rc;
 
 	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
@@ -218,23 +238,15 @@ key_create(struct http_req *req, struct http_resp *resp)
 	    (rc = parse_name_body(req, 0, &root, &name, WG_KEY_NAME_MAX)) !=
 	    WG_OK)
 		goto done;
-	if (req->body_len == 0)
-		name = NULL;
 	if ((rc = http_db(req, &c)) != WG_OK ||
 	    (rc = store_begin(c)) != WG_OK ||
-	    (rc = auth_key_new(WG_KEY_ADMIN, tenant, name ? name : "unnamed",
-	    &key, &key_text)) != WG_OK ||
-	    (rc = store_api_key_insert(c, &key)) != WG_OK ||
-	    (rc = audit(req, c, tenant, EVT_KEY_CREATED, "keyId", key.id,
-	    "admin key", key.name)) != WG_OK ||
-	    (rc = store_commit(c)) != WG_OK)
+	    (rc = key_issue(req, c, tenant, name ? name : "unnamed", &out)) !=
+	    WG_OK || (rc = store_commit(c)) != WG_OK)
 		goto done;
-	out = key_json(&key);
-	json_object_set_new(out, "key", json_string(key_text));
 	http_resp_json(resp, 201, out);
+	out = NULL;
 done:
-	if (key_text != NULL)
-		xfree_secret(key_text, strlen(key_text));
+	json_decref(out);
 	json_decref(root);
 	return rc;
 }
