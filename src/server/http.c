@@ -52,6 +52,7 @@ struct req_ctx {
 	int64_t start_ms;
 	int status;
 	int counted; /* counted in srv->inflight */
+	void *stream_state; /* of ctx->route->stream */
 	char params[HTTP_MAX_PARAMS][256];
 };
 
@@ -359,30 +360,57 @@ send_resp(struct req_ctx *ctx, struct MHD_Connection *conn,
 static enum wg_err
 precheck(struct req_ctx *ctx, struct MHD_Connection *conn)
 {
-	const char *cl, *ct;
+	const char *cl, *ct, *want;
 	char *end;
-	unsigned long long n;
+	unsigned long long len;
+	size_t n;
 
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL) {
 		errno = 0;
-		n = strtoull(cl, &end, 10);
-		if (errno == 0 && *end == '\0' && n > ctx->body_cap)
+		len = strtoull(cl, &end, 10);
+		if (errno == 0 && *end == '\0' && len > ctx->body_cap)
 			return http_fail(&ctx->req, WG_E_BODY_TOO_LARGE,
 			    "body of %llu bytes is over this endpoint's limit "
-			    "of %zu bytes", n, ctx->body_cap);
+			    "of %zu bytes", len, ctx->body_cap);
 	}
 	if (ctx->route == NULL || ctx->route->max_body == 0)
 		return WG_OK;
+	want = ctx->route->content_type ? ctx->route->content_type :
+	    "application/json";
+	n = strlen(want);
 	ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (ctx->route->method != HTTP_GET &&
 	    ctx->route->method != HTTP_DELETE &&
-	    (ct == NULL || strncasecmp(ct, "application/json", 16) != 0 ||
-	    (ct[16] != '\0' && ct[16] != ';')))
+	    (ct == NULL || strncasecmp(ct, want, n) != 0 ||
+	    (ct[n] != '\0' && ct[n] != ';')))
 		return http_fail(&ctx->req, WG_E_MEDIA_TYPE, "Content-Type "
-		    "must be application/json");
+		    "must be %s", want);
+	return WG_OK;
+}
+
+/* Checks the caller's key before any of the body is read. */
+static enum wg_err
+authenticate(struct req_ctx *ctx)
+{
+	struct http_req *req = &ctx->req;
+	struct store_conn *db;
+	enum wg_err rc;
+
+	if (ctx->route->auth == HTTP_AUTH_NONE)
+		return WG_OK;
+	if ((rc = http_db(req, &db)) != WG_OK)
+		return rc;
+	rc = auth_check(db, http_header(req, "Authorization"), &req->caller,
+	    req->why, sizeof(req->why));
+	if (rc != WG_OK)
+		return rc;
+	if (ctx->route->auth == HTTP_AUTH_OPERATOR &&
+	    req->caller.role != WG_KEY_OPERATOR)
+		return http_fail(req, WG_E_FORBIDDEN, "this endpoint needs "
+		    "the operator key");
 	return WG_OK;
 }
 
@@ -414,36 +442,29 @@ ctx_new(struct server *srv, struct MHD_Connection *conn, const char *url,
 		ctx->early = precheck(ctx, conn);
 	else
 		(void)precheck(ctx, conn);
+	if (ctx->early == WG_OK)
+		ctx->early = authenticate(ctx);
+	if (ctx->early == WG_OK && ctx->route->stream != NULL)
+		ctx->early = ctx->route->stream->begin(&ctx->req,
+		    &ctx->stream_state);
 	return ctx;
 }
 
-/* Authenticates and runs the route's handler on the complete request. */
+/* Runs the route's handler on the complete request (or ends its stream). */
 static enum MHD_Result
 dispatch(struct req_ctx *ctx, struct MHD_Connection *conn)
 {
 	struct http_req *req = &ctx->req;
 	struct http_resp resp = { 0 };
-	struct store_conn *db;
 	enum MHD_Result ret;
 	enum wg_err rc;
 
 	req->body = ctx->body ? ctx->body : "";
 	req->body_len = ctx->body_len;
-	if (ctx->route->auth != HTTP_AUTH_NONE) {
-		if ((rc = http_db(req, &db)) != WG_OK)
-			goto fail;
-		rc = auth_check(db, http_header(req, "Authorization"),
-		    &req->caller, req->why, sizeof(req->why));
-		if (rc != WG_OK)
-			goto fail;
-		if (ctx->route->auth == HTTP_AUTH_OPERATOR &&
-		    req->caller.role != WG_KEY_OPERATOR) {
-			rc = http_fail(req, WG_E_FORBIDDEN, "this endpoint "
-			    "needs the operator key");
-			goto fail;
-		}
-	}
-	rc = ctx->route->handler(req, &resp);
+	if (ctx->route->stream != NULL)
+		rc = ctx->route->stream->end(req, ctx->stream_state, &resp);
+	else
+		rc = ctx->route->handler(req, &resp);
 	if (req->db != NULL)
 		store_rollback(req->db); /* no-op unless a handler left a tx */
 	if (rc != WG_OK)
@@ -472,7 +493,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		ctx = ctx_new(srv, conn, url, method);
 		*con_cls = ctx;
 		wg_log_set_request_id(NULL);
-		if (ctx->early == WG_E_BODY_TOO_LARGE)
+		/* Refused before its body: answered without reading it. */
+		if (ctx->early != WG_OK)
 			return send_error(ctx, conn, ctx->early);
 		return MHD_YES;
 	}
@@ -489,7 +511,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			ctx->early = http_fail(&ctx->req, WG_E_BODY_TOO_LARGE,
 			    "body is over this endpoint's limit of %zu bytes",
 			    ctx->body_cap);
-		if (ctx->early == WG_OK) {
+		if (ctx->early == WG_OK && ctx->route->stream != NULL) {
+			ctx->early = ctx->route->stream->data(&ctx->req,
+			    ctx->stream_state, upload_data, n);
+			if (ctx->early != WG_OK)
+				ctx->body_cap = ctx->body_len; /* drop the rest */
+		} else if (ctx->early == WG_OK) {
 			if (ctx->body == NULL)
 				ctx->body = xmalloc(ctx->body_cap + 1);
 			memcpy(ctx->body + ctx->body_len, upload_data, n);
@@ -536,6 +563,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    ctx->status, (long long)(wg_mono_ms() - ctx->start_ms),
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	wg_log_set_request_id(NULL);
+	if (ctx->route != NULL && ctx->route->stream != NULL &&
+	    ctx->stream_state != NULL)
+		ctx->route->stream->free(ctx->stream_state);
 	if (ctx->counted)
 		atomic_fetch_sub(&srv->inflight, 1);
 	free(ctx->body);

@@ -79,6 +79,24 @@ struct http_resp {
 typedef enum wg_err (*http_handler)(struct http_req *req,
     struct http_resp *resp);
 
+/*
+ * A route that takes its body as it arrives instead of whole (for bodies
+ * too large to hold, like a CSV import).  begin runs once the headers are
+ * in and the caller is authenticated; data for each piece of the body;
+ * end after the last.  free always runs, also when the client goes away.
+ * A failure of begin or data is answered with its error body once the
+ * rest of the body is dropped (or the connection is closed, if the client
+ * goes on sending more than a megabyte).
+ */
+struct http_stream {
+	enum wg_err (*begin)(struct http_req *req, void **state);
+	enum wg_err (*data)(struct http_req *req, void *state, const char *buf,
+	    size_t n);
+	enum wg_err (*end)(struct http_req *req, void *state,
+	    struct http_resp *resp);
+	void (*free)(void *state);
+};
+
 struct http_route {
 	enum http_method method;
 	const char *pattern; /* "/admin/v1/apiKeys/{id}" */
@@ -86,7 +104,13 @@ struct http_route {
 	enum http_auth auth;
 	size_t max_body; /* 0: no body accepted */
 	http_handler handler;
+	const struct http_stream *stream; /* instead of handler */
+	const char *content_type; /* of the body; NULL: application/json */
 };
+
+/* A route with a whole-body handler (most routes). */
+#define HTTP_ROUTE(m, pattern, svc, auth, max_body, handler) \
+	{ (m), (pattern), (svc), (auth), (max_body), (handler), NULL, NULL }
 
 /*
  * Records a failure: sets req->why from fmt and returns err, so a handler

@@ -175,8 +175,8 @@ static enum wg_err
 pg_exec(struct store_conn *c, unsigned id, const char *sql,
     const struct store_param *p, size_t np, struct store_res *res)
 {
-	char name[16], num[STORE_PARAM_MAX][24];
-	const char *vals[STORE_PARAM_MAX];
+	char name[16], (*num)[24] = NULL;
+	const char **vals = NULL;
 	enum wg_err err;
 	PGresult *r;
 	size_t i;
@@ -191,6 +191,8 @@ pg_exec(struct store_conn *c, unsigned id, const char *sql,
 			return err;
 		c->prep[id] = &pg_prepared;
 	}
+	vals = xcalloc(np + 1, sizeof(*vals));
+	num = xcalloc(np + 1, sizeof(*num));
 	for (i = 0; i < np; i++) {
 		vals[i] = p[i].type == STORE_P_TEXT ? p[i].text : NULL;
 		if (p[i].type == STORE_P_INT) {
@@ -199,6 +201,8 @@ pg_exec(struct store_conn *c, unsigned id, const char *sql,
 		}
 	}
 	r = PQexecPrepared(c->db, name, (int)np, vals, NULL, NULL, 0);
+	free(vals);
+	free(num);
 	if ((err = pg_check(c, r, "statement")) == WG_OK)
 		pg_rows(r, res);
 	PQclear(r);

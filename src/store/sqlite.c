@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +112,18 @@ sq_bind(sqlite3_stmt *s, size_t i, const struct store_param *p)
 	char name[24];
 	int idx;
 
+	const char *at;
+
 	snprintf(name, sizeof(name), "$%zu", i + 1);
-	if ((idx = sqlite3_bind_parameter_index(s, name)) == 0)
+	/*
+	 * Parameters are numbered by first appearance, and the SQL names
+	 * them $1, $2, … in order, so $N is almost always index N: check
+	 * that in O(1) before searching (batch statements have thousands).
+	 */
+	at = i < INT_MAX ? sqlite3_bind_parameter_name(s, (int)i + 1) : NULL;
+	if (at != NULL && strcmp(at, name) == 0)
+		idx = (int)i + 1;
+	else if ((idx = sqlite3_bind_parameter_index(s, name)) == 0)
 		return SQLITE_RANGE;
 	switch (p->type) {
 	case STORE_P_TEXT:

@@ -15,13 +15,7 @@
 #include "common/xmalloc.h"
 #include "store/store_int.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define P_TEXT(s) ((struct store_param){STORE_P_TEXT, (s), 0})
-#define P_INT(v) ((struct store_param){STORE_P_INT, NULL, (v)})
-/* A text column that holds NULL when the C side has "" or NULL. */
-#define P_OPT(s) \
-	((s) != NULL && (s)[0] != '\0' ? P_TEXT(s) : \
-	    (struct store_param){STORE_P_NULL, NULL, 0})
+#define ARRAY_LEN(a) STORE_ARRAY_LEN(a)
 
 /* api_key_touch writes at most this often per key. */
 #define KEY_TOUCH_EVERY_MS 60000
@@ -95,94 +89,20 @@ q(struct store_conn *c, enum store_q id, const struct store_param *p,
 	return store_conn_run(c, (unsigned)id, store_sql[id], p, np, res);
 }
 
-static const char *
-res_text(const struct store_res *res, size_t r, size_t c)
-{
-	const char *s = res->cell[r * res->ncols + c];
-
-	return s != NULL ? s : "";
-}
-
-static int64_t
-res_int(const struct store_res *res, size_t r, size_t c)
-{
-	return strtoll(res_text(res, r, c), NULL, 10);
-}
-
-/* Copies column c of row r into dst[size]; -1 if it does not fit. */
-static int
-res_copy(const struct store_res *res, size_t r, size_t c, char *dst,
-    size_t size)
-{
-	const char *s = res_text(res, r, c);
-	size_t n = strlen(s);
-
-	if (n >= size) {
-		wg_error("store: a %zu-byte value does not fit a %zu-byte "
-		    "field (column %zu)", n, size - 1, c);
-		return -1;
-	}
-	memcpy(dst, s, n + 1);
-	return 0;
-}
-
-/* Decodes row r of res into out; -1 (logged) if it does not fit. */
-typedef int (*row_fn)(const struct store_res *res, size_t r, void *out);
-
-/* Runs id, which finds at most one row, into out; WG_E_NOT_FOUND if none. */
 static enum wg_err
 q_one(struct store_conn *c, enum store_q id, const struct store_param *p,
-    size_t np, row_fn fn, void *out)
+    size_t np, store_row_fn fn, void *out)
 {
-	struct store_res res = {0};
-	enum wg_err rc;
-
-	if ((rc = q(c, id, p, np, &res)) != WG_OK)
-		goto done;
-	if (res.nrows == 0)
-		rc = WG_E_NOT_FOUND;
-	else if (fn(&res, 0, out) != 0)
-		rc = WG_E_DB_ERROR;
-done:
-	store_res_free(&res);
-	return rc;
+	return store_q_one(c, (unsigned)id, store_sql[id], p, np, fn, out);
 }
 
-/*
- * Runs id and decodes every row into *out, a new array of size-byte
- * elements the caller frees; *out is NULL on failure.
- */
 static enum wg_err
 q_list(struct store_conn *c, enum store_q id, const struct store_param *p,
-    size_t np, row_fn fn, size_t size, void (*free_fn)(void *, size_t),
+    size_t np, store_row_fn fn, size_t size, void (*free_fn)(void *, size_t),
     void **out, size_t *n)
 {
-	struct store_res res = {0};
-	unsigned char *list = NULL;
-	enum wg_err rc;
-	size_t i;
-
-	*out = NULL;
-	*n = 0;
-	if ((rc = q(c, id, p, np, &res)) != WG_OK)
-		goto done;
-	list = xcalloc(res.nrows + 1, size);
-	for (i = 0; i < res.nrows; i++) {
-		if (fn(&res, i, list + i * size) != 0) {
-			rc = WG_E_DB_ERROR;
-			goto done;
-		}
-	}
-	*out = list;
-	*n = res.nrows;
-	list = NULL;
-done:
-	if (list != NULL && free_fn != NULL)
-		free_fn(list, i); /* the rows decoded before the bad one */
-	else
-		free(list);
-	store_res_free(&res);
-	return rc;
+	return store_q_list(c, (unsigned)id, store_sql[id], p, np, fn, size,
+	    free_fn, out, n);
 }
 
 /* Round trip for /ready; reconnects first if the connection was lost. */
@@ -215,8 +135,8 @@ store_migrations_applied(struct store_conn *c, int64_t *version,
 	enum wg_err rc;
 
 	if ((rc = q(c, Q_MIG_STATE, NULL, 0, &res)) == WG_OK) {
-		*version = res_int(&res, 0, 0);
-		*count = res_int(&res, 0, 1);
+		*version = store_res_int(&res, 0, 0);
+		*count = store_res_int(&res, 0, 1);
 	}
 	store_res_free(&res);
 	return rc;
@@ -410,10 +330,10 @@ tenant_row(const struct store_res *res, size_t r, void *out)
 	struct wg_tenant *t = out;
 
 	memset(t, 0, sizeof(*t));
-	if (res_copy(res, r, 0, t->id, sizeof(t->id)) != 0 ||
-	    res_copy(res, r, 1, t->name, sizeof(t->name)) != 0)
+	if (store_res_copy(res, r, 0, t->id, sizeof(t->id)) != 0 ||
+	    store_res_copy(res, r, 1, t->name, sizeof(t->name)) != 0)
 		return -1;
-	t->created_ms = res_int(res, r, 2);
+	t->created_ms = store_res_int(res, r, 2);
 	return 0;
 }
 
@@ -468,47 +388,29 @@ store_tenant_list(struct store_conn *c, struct wg_tenant **out, size_t *n)
 
 /* ---- API keys ---- */
 
-static int
-hex_decode(const char *hex, unsigned char *out, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	const char *hi, *lo;
-	size_t i;
-
-	if (strlen(hex) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (hex[2 * i] == '\0' || hex[2 * i + 1] == '\0' ||
-		    (hi = strchr(digits, hex[2 * i])) == NULL ||
-		    (lo = strchr(digits, hex[2 * i + 1])) == NULL)
-			return -1;
-		out[i] = (unsigned char)((hi - digits) << 4 | (lo - digits));
-	}
-	return 0;
-}
 
 static int
 key_row(const struct store_res *res, size_t r, void *out)
 {
 	struct wg_api_key *k = out;
-	int64_t role = res_int(res, r, 2);
+	int64_t role = store_res_int(res, r, 2);
 
 	memset(k, 0, sizeof(*k));
-	if (res_copy(res, r, 0, k->id, sizeof(k->id)) != 0 ||
-	    res_copy(res, r, 1, k->tenant_id, sizeof(k->tenant_id)) != 0 ||
-	    res_copy(res, r, 3, k->name, sizeof(k->name)) != 0)
+	if (store_res_copy(res, r, 0, k->id, sizeof(k->id)) != 0 ||
+	    store_res_copy(res, r, 1, k->tenant_id, sizeof(k->tenant_id)) != 0 ||
+	    store_res_copy(res, r, 3, k->name, sizeof(k->name)) != 0)
 		return -1;
 	if (role < 0 || role >= WG_KEY_ROLE_MAX ||
-	    hex_decode(res_text(res, r, 4), k->secret_hash,
+	    store_hex_decode(store_res_text(res, r, 4), k->secret_hash,
 	    sizeof(k->secret_hash)) != 0) {
 		wg_error("store: API key %s has a bad role or secret hash",
 		    k->id);
 		return -1;
 	}
 	k->role = (enum wg_key_role)role;
-	k->created_ms = res_int(res, r, 5);
-	k->revoked_ms = res_int(res, r, 6);
-	k->last_used_ms = res_int(res, r, 7);
+	k->created_ms = store_res_int(res, r, 5);
+	k->revoked_ms = store_res_int(res, r, 6);
+	k->last_used_ms = store_res_int(res, r, 7);
 	return 0;
 }
 
@@ -677,14 +579,14 @@ static int
 audit_row(const struct store_res *res, size_t r, void *out)
 {
 	struct wg_audit *a = out;
-	const char *line = res_text(res, r, 4);
+	const char *line = store_res_text(res, r, 4);
 	char why[160];
 
 	memset(a, 0, sizeof(*a));
-	a->seq = res_int(res, r, 0);
-	if (res_copy(res, r, 1, a->tenant_id, sizeof(a->tenant_id)) != 0 ||
-	    res_copy(res, r, 2, a->device_id, sizeof(a->device_id)) != 0 ||
-	    res_copy(res, r, 3, a->request_id, sizeof(a->request_id)) != 0)
+	a->seq = store_res_int(res, r, 0);
+	if (store_res_copy(res, r, 1, a->tenant_id, sizeof(a->tenant_id)) != 0 ||
+	    store_res_copy(res, r, 2, a->device_id, sizeof(a->device_id)) != 0 ||
+	    store_res_copy(res, r, 3, a->request_id, sizeof(a->request_id)) != 0)
 		return -1;
 	if (wg_event_parse(line, strlen(line), &a->event, why, sizeof(why)) !=
 	    WG_OK) {

@@ -144,4 +144,181 @@ enum wg_err store_audit_list(struct store_conn *c, const char *tenant_id,
     __attribute__((warn_unused_result));
 void store_audit_list_free(struct wg_audit *list, size_t n);
 
+/* ---- imports and devices (step 0: registration) ---- */
+
+#define WG_SERIAL_MAX 128
+#define WG_PRODUCT_KEY_MAX 64
+#define WG_GROUP_TAG_MAX 128
+#define WG_UPN_MAX 256
+#define WG_IMPORT_MESSAGE_MAX 512
+
+/* Rows handed to store_import_batch() at most at once. */
+#define WG_IMPORT_BATCH_MAX 256
+
+struct wg_import {
+	char id[37];
+	char tenant_id[37];
+	char status[12]; /* unknown|pending|partial|complete|error */
+	char source[8];	 /* json|csv */
+	int64_t total, imported, failed;
+	int64_t created_ms, updated_ms, completed_ms;
+	int interrupted; /* the server stopped while it ran */
+	char message[WG_IMPORT_MESSAGE_MAX + 1];
+};
+
+/*
+ * One row of an import.  The caller fills the input part (all text
+ * borrowed; hardware_hash NULL when the row already failed validation,
+ * then err says why) and store_import_batch() fills the result.
+ */
+struct wg_import_row {
+	int64_t row_number;
+	const char *serial;
+	const char *product_key;
+	const char *group_tag;
+	const char *upn;
+	const char *hardware_hash; /* canonical base64 */
+	const char *manufacturer;
+	const char *model;
+	char ek_sha256[65]; /* hex */
+	/* result (or, set by the caller, an error found before the store) */
+	enum wg_err err; /* WG_OK or a DDS code */
+	char message[160];
+	char device_id[37];
+	char ztd_id[37];
+};
+
+/* The state of one import row as listed back (devices or errors). */
+struct wg_import_result {
+	int64_t row_number;
+	char serial[WG_SERIAL_MAX + 1];
+	char product_key[WG_PRODUCT_KEY_MAX + 1];
+	char group_tag[WG_GROUP_TAG_MAX + 1];
+	char upn[WG_UPN_MAX + 1];
+	uint32_t code; /* 0 or the DDS code */
+	char ztd_id[37];
+	char message[160];
+};
+
+struct wg_code_count {
+	uint32_t code;
+	int64_t count;
+};
+
+struct wg_device {
+	char id[37];
+	char tenant_id[37];
+	char import_id[37];
+	char serial[WG_SERIAL_MAX + 1];
+	char product_key[WG_PRODUCT_KEY_MAX + 1];
+	char manufacturer[WG_SERIAL_MAX + 1];
+	char model[WG_SERIAL_MAX + 1];
+	char group_tag[WG_GROUP_TAG_MAX + 1];
+	char upn[WG_UPN_MAX + 1];
+	char ek_sha256[65];
+	char ztd_id[37];
+	char directory_device_id[37];
+	char enrollment_state[24];
+	int enabled; /* of its directory object */
+	int64_t created_ms, last_contacted_ms;
+};
+
+struct wg_directory_device {
+	char id[37];
+	char tenant_id[37];
+	char ztd_id[37];
+	char display_name[WG_SERIAL_MAX + 1];
+	int enabled;
+	char trust_type[24];
+	char os_version[64];
+	char registered_owner[WG_UPN_MAX + 1];
+	int64_t join_ms, created_ms;
+};
+
+struct wg_device_filter {
+	const char *serial_prefix; /* NULL or "" for any */
+	const char *group_tag;
+	const char *import_id;
+	const char *after_serial; /* paging: strictly after (serial, id) */
+	const char *after_id;
+	size_t limit;
+};
+
+/* A new import (status "unknown" until rows arrive) run by owner. */
+enum wg_err store_import_create(struct store_conn *c, const char *tenant_id,
+    const char *source, const char *owner, struct wg_import *out)
+    __attribute__((warn_unused_result));
+/* An import of tenant_id; WG_E_NOT_FOUND if none (or another tenant's). */
+enum wg_err store_import_get(struct store_conn *c, const char *tenant_id,
+    const char *id, struct wg_import *out)
+    __attribute__((warn_unused_result));
+/* The tenant's imports, newest first, at most limit; caller frees. */
+enum wg_err store_import_list(struct store_conn *c, const char *tenant_id,
+    size_t limit, struct wg_import **out, size_t *n)
+    __attribute__((warn_unused_result));
+/*
+ * Marks an "unknown" import "pending" for owner (the first rows arrive);
+ * WG_E_CONFLICT if it is not "unknown" any more.
+ */
+enum wg_err store_import_start(struct store_conn *c, const char *tenant_id,
+    const char *id, const char *owner) __attribute__((warn_unused_result));
+/*
+ * Registers rows in one transaction (joining the caller's if one is
+ * open): classifies each row (806 in this tenant, 808 in another, 813
+ * matches two records, 814 twice in this import), pre-creates a disabled
+ * directory object and a ZTDID for each new device, records failed rows
+ * with their code, and adds the counts to the import.  n <=
+ * WG_IMPORT_BATCH_MAX.  Rows whose err the caller set are recorded as
+ * failed as they are.
+ */
+enum wg_err store_import_batch(struct store_conn *c, const char *tenant_id,
+    const char *import_id, struct wg_import_row *rows, size_t n)
+    __attribute__((warn_unused_result));
+/* Ends an import: status from its counts (or "error"), message, time. */
+enum wg_err store_import_finish(struct store_conn *c, const char *tenant_id,
+    const char *id, const char *message, int failed_hard)
+    __attribute__((warn_unused_result));
+/*
+ * Marks owner's imports still "pending" as interrupted ("error"): called
+ * at start, when nothing of this instance can still be running them.
+ * *n says how many.
+ */
+enum wg_err store_import_interrupt_owner(struct store_conn *c,
+    const char *owner, size_t *n) __attribute__((warn_unused_result));
+/* Failed rows counted by code, by code; caller frees *out. */
+enum wg_err store_import_error_counts(struct store_conn *c,
+    const char *import_id, struct wg_code_count **out, size_t *n)
+    __attribute__((warn_unused_result));
+/*
+ * Rows of an import after row_number `after`, by row number, at most
+ * limit; errors_only lists failed rows only.  Rows of devices deleted
+ * since are not listed.  Caller frees *out.
+ */
+enum wg_err store_import_rows(struct store_conn *c, const char *import_id,
+    int64_t after, size_t limit, int errors_only,
+    struct wg_import_result **out, size_t *n)
+    __attribute__((warn_unused_result));
+
+/* Devices of tenant_id matching f, by (serial, id); caller frees. */
+enum wg_err store_device_list(struct store_conn *c, const char *tenant_id,
+    const struct wg_device_filter *f, struct wg_device **out, size_t *n)
+    __attribute__((warn_unused_result));
+enum wg_err store_device_get(struct store_conn *c, const char *tenant_id,
+    const char *id, struct wg_device *out)
+    __attribute__((warn_unused_result));
+/* Deletes a device and its directory object; WG_E_NOT_FOUND if none. */
+enum wg_err store_device_delete(struct store_conn *c, const char *tenant_id,
+    const char *id) __attribute__((warn_unused_result));
+/*
+ * Sets group tag and/or assigned user (NULL: unchanged, "": cleared);
+ * WG_E_NOT_FOUND if no such device in the tenant.
+ */
+enum wg_err store_device_update(struct store_conn *c, const char *tenant_id,
+    const char *id, const char *group_tag, const char *upn)
+    __attribute__((warn_unused_result));
+/* Directory objects of the tenant after id `after`, by id; caller frees. */
+enum wg_err store_directory_list(struct store_conn *c, const char *tenant_id,
+    const char *after, size_t limit, struct wg_directory_device **out,
+    size_t *n) __attribute__((warn_unused_result));
+
 #endif

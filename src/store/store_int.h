@@ -17,9 +17,19 @@
 #include "store/store.h"
 
 /* Statements a connection caches (ids index store_conn.prep). */
-#define STORE_STMT_MAX 32
+#define STORE_STMT_MAX 64
+/* Statement ids: store.c from 0, store_import.c and store_device.c here. */
+#define STORE_Q_IMPORT_BASE 32
+#define STORE_Q_DEVICE_BASE 56
 /* Parameters one statement takes at the most. */
-#define STORE_PARAM_MAX 16
+#define STORE_PARAM_MAX 4096
+
+#define STORE_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define P_TEXT(s) ((struct store_param){STORE_P_TEXT, (s), 0})
+#define P_INT(v) ((struct store_param){STORE_P_INT, NULL, (v)})
+#define P_NULL ((struct store_param){STORE_P_NULL, NULL, 0})
+/* A text column that holds NULL when the C side has "" or NULL. */
+#define P_OPT(s) ((s) != NULL && (s)[0] != '\0' ? P_TEXT(s) : P_NULL)
 
 enum store_ptype {
 	STORE_P_NULL,
@@ -115,6 +125,40 @@ enum wg_err store_conn_run(struct store_conn *c, unsigned id, const char *sql,
     __attribute__((warn_unused_result));
 enum wg_err store_conn_script(struct store_conn *c, const char *sql)
     __attribute__((warn_unused_result));
+/*
+ * store_query.c: decoding result cells and running statements that
+ * return one row or a list.  A row_fn decodes row r of res into out and
+ * returns -1 (logged) if it does not fit.
+ */
+typedef int (*store_row_fn)(const struct store_res *res, size_t r, void *out);
+const char *store_res_text(const struct store_res *res, size_t r, size_t c);
+int store_res_is_null(const struct store_res *res, size_t r, size_t c);
+int64_t store_res_int(const struct store_res *res, size_t r, size_t c);
+/* Copies column c of row r into dst[size]; -1 (logged) if it is longer. */
+int store_res_copy(const struct store_res *res, size_t r, size_t c,
+    char *dst, size_t size);
+/* Runs id, which finds at most one row, into out; WG_E_NOT_FOUND if none. */
+enum wg_err store_q_one(struct store_conn *c, unsigned id, const char *sql,
+    const struct store_param *p, size_t np, store_row_fn fn, void *out)
+    __attribute__((warn_unused_result));
+/*
+ * Runs id and decodes every row into *out, a new array of size-byte
+ * elements the caller frees (free_fn frees what rows hold); NULL on failure.
+ */
+enum wg_err store_q_list(struct store_conn *c, unsigned id, const char *sql,
+    const struct store_param *p, size_t np, store_row_fn fn, size_t size,
+    void (*free_fn)(void *, size_t), void **out, size_t *n)
+    __attribute__((warn_unused_result));
+/*
+ * Runs fn(c, arg) in a transaction: its own, or the caller's if one is
+ * open (store_begin nests).  Rolls back if fn fails.
+ */
+enum wg_err store_in_tx(struct store_conn *c,
+    enum wg_err (*fn)(struct store_conn *, void *), void *arg)
+    __attribute__((warn_unused_result));
+/* Lower-case hex of n bytes back to bytes; -1 if malformed. */
+int store_hex_decode(const char *hex, unsigned char *out, size_t n);
+
 /* Thread-exit destructor of struct store's key; frees c. */
 void store_conn_destroy(void *c);
 /* Disconnects and frees c (store_close(), for every connection). */

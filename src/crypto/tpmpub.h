@@ -1,0 +1,77 @@
+/*
+ * TPM 2.0 public areas (TPM2B_PUBLIC / TPMT_PUBLIC, TPM 2.0 Part 2
+ * section 12.2) as they travel on the wire: one strict parser, the TPM
+ * "name" of a key, and conversion to an OpenSSL public key.
+ */
+#ifndef WG_TPMPUB_H
+#define WG_TPMPUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "common/errors.h"
+
+#define TPM_ALG_RSA 0x0001
+#define TPM_ALG_SHA256 0x000B
+#define TPM_ALG_ECC 0x0023
+#define TPM_ECC_NIST_P256 0x0003
+
+/* TPMA_OBJECT bits (Part 2, 8.3). */
+#define TPMA_FIXEDTPM (1u << 1)
+#define TPMA_FIXEDPARENT (1u << 4)
+#define TPMA_SENSITIVEDATAORIGIN (1u << 5)
+#define TPMA_USERWITHAUTH (1u << 6)
+#define TPMA_ADMINWITHPOLICY (1u << 7)
+#define TPMA_RESTRICTED (1u << 16)
+#define TPMA_DECRYPT (1u << 17)
+#define TPMA_SIGN (1u << 18)
+
+struct tpm_public {
+	uint16_t type;	   /* TPM_ALG_RSA or TPM_ALG_ECC */
+	uint16_t name_alg; /* TPM_ALG_SHA256 */
+	uint32_t attributes;
+	unsigned char auth_policy[64];
+	size_t auth_policy_len;
+	/* RSA */
+	uint16_t rsa_bits;
+	uint32_t rsa_exponent; /* 0 means 65537 */
+	unsigned char rsa_modulus[512];
+	size_t rsa_modulus_len;
+	/* ECC */
+	uint16_t ecc_curve;
+	unsigned char ecc_x[66], ecc_y[66];
+	size_t ecc_x_len, ecc_y_len;
+	/* the TPMT_PUBLIC bytes as received (for the name) */
+	const unsigned char *area;
+	size_t area_len;
+};
+
+/*
+ * Parses a TPM2B_PUBLIC (2-byte size, then TPMT_PUBLIC) of exactly len
+ * bytes.  Accepts RSA (2048 bits) and ECC (NIST P-256) keys with a SHA-256
+ * name algorithm; out->area points into buf (borrowed).  WG_E_JSON_FIELD
+ * with why naming the field and the rule on failure.
+ */
+enum wg_err tpm_public_parse(const unsigned char *buf, size_t len,
+    struct tpm_public *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* The TPM name: nameAlg (2 bytes) || SHA-256(TPMT_PUBLIC): 34 bytes. */
+void tpm_public_name(const struct tpm_public *p, unsigned char name[34]);
+
+/* SHA-256 of the TPMT_PUBLIC area (what the hardware hash records). */
+void tpm_public_sha256(const struct tpm_public *p, unsigned char out[32]);
+
+/*
+ * Intel's EK certificate service key: SHA-256 of modulus || exponent (RSA,
+ * exponent as 3 big-endian bytes 01 00 01 for 65537) or of x || y (ECC).
+ */
+void tpm_public_ek_lookup_hash(const struct tpm_public *p,
+    unsigned char out[32]);
+
+/* An OpenSSL public key for p; NULL on failure (logged). Caller frees. */
+EVP_PKEY *tpm_public_to_pkey(const struct tpm_public *p);
+
+#endif
