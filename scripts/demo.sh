@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 wg=$build/src/cli/whiteglove
-demo=.demo
+agent=$build/src/agent/whiteglove-agent
+demo=$PWD/.demo
 state=$demo/state
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -17,6 +18,7 @@ mkdir -p "$demo"
 say "Starting the server (SQLite in $state, a private CA made on first start)"
 "$wg" serve --state-dir "$state" --listen 127.0.0.1:0 >"$demo/server.log" 2>&1 &
 pid=$!
+swtpm_pid=""
 stop() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
 trap stop EXIT
 port=""
@@ -49,10 +51,41 @@ WHITEGLOVE_TOKEN=$admin_key "$wg" key create --name depot
 say "Tenant admin: whiteglove key list"
 WHITEGLOVE_TOKEN=$admin_key "$wg" key list
 
+say "Depot: the device's TPM (swtpm) and its hardware hash (whiteglove-agent hash)"
+mkdir -p "$demo/tpm"
+tpm_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+swtpm socket --tpm2 --tpmstate dir="$demo/tpm" \
+	--server type=tcp,port="$tpm_port",bindaddr=127.0.0.1 \
+	--ctrl type=tcp,port=$((tpm_port + 1)),bindaddr=127.0.0.1 \
+	--flags not-need-init,startup-clear >"$demo/swtpm.log" 2>&1 &
+swtpm_pid=$!
+stop() {
+	kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+	kill "$swtpm_pid" 2>/dev/null || true; wait "$swtpm_pid" 2>/dev/null || true
+}
+trap stop EXIT
+sleep 0.3
+# A VM or container has no SMBIOS serial: the agent says so and takes one.
+"$agent" hash --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
+	--serial DEMO-0001 --group-tag Depot >"$demo/device.csv"
+cut -c1-120 "$demo/device.csv" | sed 's/^/  /'
+echo "  … (the hash is $(tail -n 1 "$demo/device.csv" | cut -d, -f3 | wc -c) characters of base64)"
+
+say "What the hash holds: whiteglove hash decode"
+"$wg" hash decode "$(tail -n 1 "$demo/device.csv" | cut -d, -f3)" | sed 's/^/  /'
+
+say "Tenant admin: whiteglove import device.csv"
+WHITEGLOVE_TOKEN=$admin_key "$wg" import "$demo/device.csv"
+WHITEGLOVE_TOKEN=$admin_key "$wg" devices
+
+say "The same file again: the device is already registered (806)"
+WHITEGLOVE_TOKEN=$admin_key "$wg" import "$demo/device.csv" || true
+
 say "Explaining an error code: whiteglove explain 0x80180014"
 "$wg" explain 0x80180014
 
 say "Stopping the server (SIGTERM drains requests in flight)"
+kill "$swtpm_pid" 2>/dev/null || true
 kill -TERM "$pid"
 if wait "$pid"; then
 	trap - EXIT

@@ -31,7 +31,9 @@ for bin in "$build" "$asan"; do
 		echo "== integration tests on $backend ($bin)"
 		ASAN_OPTIONS=detect_leaks=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		WG_BIN="$bin/src/cli/whiteglove" WG_TEST_BACKEND=$backend \
+		WG_BIN="$bin/src/cli/whiteglove" \
+		WG_AGENT_BIN="$bin/src/agent/whiteglove-agent" \
+		WG_GEN_HASHES="$bin/tools/gen_hashes" WG_TEST_BACKEND=$backend \
 			python3 -m unittest discover -s tests/integration \
 			-p 'test_*.py'
 	done

@@ -19,6 +19,9 @@ struct cli_cmd {
 int cmd_serve(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
 int cmd_key(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+int cmd_device(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -55,6 +55,17 @@ clientopts_option(struct clientopts *co, int ch, const char *arg)
 }
 
 int
+clientopts_no_body(const char *what)
+{
+	char detail[200];
+
+	snprintf(detail, sizeof(detail), "server response: empty body where "
+	    "%.100s was expected", what);
+	clientopts_print_failure(WG_E_NET_PROTOCOL, detail);
+	return CLI_EXIT_FAIL;
+}
+
+int
 clientopts_usage_error(const char *cmd, void (*usage)(FILE *),
     const char *msg)
 {
@@ -113,11 +124,55 @@ clientopts_next(struct clientopts *co, int argc, char **argv,
 }
 
 int
+clientopts_parse(struct clientopts *co, int argc, char **argv,
+    const struct clientopts_cmd *cmd, const struct clientopts_arg *args,
+    int *exit_code)
+{
+	const struct clientopts_arg *a;
+	int ch;
+
+	clientopts_init(co);
+	while ((ch = clientopts_next(co, argc, argv, cmd, exit_code)) !=
+	    CLIENTOPTS_DONE) {
+		if (ch == CLIENTOPTS_EXIT)
+			return -1;
+		for (a = args; a->ch != 0 && a->ch != ch; a++)
+			;
+		if (a->value != NULL)
+			*a->value = optarg;
+		else if (a->flag != NULL)
+			*a->flag = 1;
+	}
+	return 0;
+}
+
+int
 clientopts_connect(const struct clientopts *co, int need_token,
     struct wg_httpc **out)
 {
+	return clientopts_connect_timeout(co, need_token, 0, out);
+}
+
+int
+clientopts_run(const struct clientopts *co, clientopts_run_fn fn,
+    const void *arg)
+{
+	struct wg_httpc *c = NULL;
+	int ret;
+
+	if ((ret = clientopts_connect(co, 1, &c)) != CLI_EXIT_OK)
+		return ret;
+	ret = fn(c, co, arg);
+	wg_httpc_free(c);
+	return ret;
+}
+
+int
+clientopts_connect_timeout(const struct clientopts *co, int need_token,
+    long timeout_ms, struct wg_httpc **out)
+{
 	struct wg_httpc_opts o = { .base_url = co->url, .ca_file = co->ca,
-		.bearer = co->token };
+		.bearer = co->token, .timeout_ms = timeout_ms };
 	char why[512];
 	enum wg_err rc;
 
@@ -149,49 +204,52 @@ clientopts_print_failure(enum wg_err err, const char *detail)
 		fprintf(stderr, "whiteglove: remedy: %s\n", info->remedy);
 }
 
-/* The server's error body, in one line. */
-static void
-print_server_error(const struct wg_httpc_resp *resp)
+int
+clientopts_answer(struct wg_httpc *c, const struct wg_httpc_req *req,
+    enum wg_err rc, const struct wg_httpc_resp *resp, json_t **out,
+    enum wg_err *server_err)
 {
+	char why[512], detail[WG_HTTPC_DETAIL_MAX + 300];
 	struct wg_httpc_error e;
 
-	wg_httpc_resp_error(resp, &e);
-	if (e.request_id[0] != '\0')
-		fprintf(stderr, "whiteglove: %s %s: %s (request %s)\n", e.code,
-		    e.name, e.message, e.request_id);
-	else
-		fprintf(stderr, "whiteglove: %s %s: %s\n", e.code, e.name,
-		    e.message);
+	*out = NULL;
+	*server_err = WG_OK;
+	if (rc != WG_OK) {
+		snprintf(detail, sizeof(detail), "%s %s%s: %s", req->method,
+		    wg_httpc_base_url(c), req->path, resp->detail);
+		clientopts_print_failure(rc, detail);
+		return CLI_EXIT_FAIL;
+	}
+	if (resp->status < 200 || resp->status > 299) {
+		wg_httpc_resp_error(resp, &e);
+		*server_err = e.err;
+		if (e.request_id[0] != '\0')
+			fprintf(stderr, "whiteglove: %s %s: %s (request %s)\n",
+			    e.code, e.name, e.message, e.request_id);
+		else
+			fprintf(stderr, "whiteglove: %s %s: %s\n", e.code,
+			    e.name, e.message);
+		return CLI_EXIT_FAIL;
+	}
+	if (resp->body != NULL &&
+	    (rc = wg_httpc_resp_json(resp, out, why, sizeof(why))) != WG_OK) {
+		clientopts_print_failure(rc, why);
+		return CLI_EXIT_FAIL;
+	}
+	return CLI_EXIT_OK;
 }
 
 int
 clientopts_call(struct wg_httpc *c, const char *method, const char *path,
     const char *const *query, const json_t *body, json_t **out)
 {
+	const struct wg_httpc_req req = { .method = method, .path = path };
 	struct wg_httpc_resp resp = { 0 };
-	char why[512], detail[WG_HTTPC_DETAIL_MAX + 300];
-	int ret = CLI_EXIT_FAIL;
-	enum wg_err rc;
+	enum wg_err rc, server_err;
+	int ret;
 
-	*out = NULL;
-	if ((rc = wg_httpc_json(c, method, path, query, body, &resp)) !=
-	    WG_OK) {
-		snprintf(detail, sizeof(detail), "%s %s%s: %s", method,
-		    wg_httpc_base_url(c), path, resp.detail);
-		clientopts_print_failure(rc, detail);
-		goto done;
-	}
-	if (resp.status < 200 || resp.status > 299) {
-		print_server_error(&resp);
-		goto done;
-	}
-	if (resp.body != NULL &&
-	    (rc = wg_httpc_resp_json(&resp, out, why, sizeof(why))) != WG_OK) {
-		clientopts_print_failure(rc, why);
-		goto done;
-	}
-	ret = CLI_EXIT_OK;
-done:
+	rc = wg_httpc_json(c, method, path, query, body, &resp);
+	ret = clientopts_answer(c, &req, rc, &resp, out, &server_err);
 	wg_httpc_resp_free(&resp);
 	return ret;
 }
@@ -228,11 +286,24 @@ width(const char *s)
 	return n;
 }
 
+/* Field path of o: "name", or "outer.name" for a nested object's field. */
+static const json_t *
+lookup(const json_t *o, const char *path)
+{
+	const char *dot = strchr(path, '.');
+	char outer[64];
+
+	if (dot == NULL)
+		return json_object_get(o, path);
+	snprintf(outer, sizeof(outer), "%.*s", (int)(dot - path), path);
+	return json_object_get(json_object_get(o, outer), dot + 1);
+}
+
 /* The text of a cell: the field's string, number, or "-". */
 static void
 cell(const json_t *row, const char *field, char out[CELL_MAX])
 {
-	const json_t *v = json_object_get(row, field);
+	const json_t *v = lookup(row, field);
 	const char *s;
 
 	if (json_is_string(v)) {
@@ -272,9 +343,8 @@ print_row(const json_t *row, const struct clientopts_col *cols,
 	fputc('\n', stdout);
 }
 
-/* Prints the rows of list (an array of objects) as a table of cols. */
-static void
-print_table(const json_t *list, const struct clientopts_col *cols,
+void
+clientopts_print_table(const json_t *list, const struct clientopts_col *cols,
     size_t ncols)
 {
 	char text[CELL_MAX];
@@ -297,6 +367,33 @@ print_table(const json_t *list, const struct clientopts_col *cols,
 	free(widths);
 }
 
+/* The "value" array of a list page; NULL (reported) if there is none. */
+static const json_t *
+page_value(const json_t *page)
+{
+	const json_t *list = json_object_get(page, "value");
+
+	if (!json_is_array(list)) {
+		clientopts_print_failure(WG_E_NET_PROTOCOL, "server response: "
+		    "field \"value\" must be an array");
+		return NULL;
+	}
+	return list;
+}
+
+/* Prints doc with co->json, else rows as a table of cols, or empty_note. */
+static void
+print_list(const struct clientopts *co, const json_t *doc, const json_t *rows,
+    const struct clientopts_col *cols, size_t ncols, const char *empty_note)
+{
+	if (co->json)
+		clientopts_print_json(doc);
+	else if (json_array_size(rows) == 0)
+		printf("%s\n", empty_note);
+	else
+		clientopts_print_table(rows, cols, ncols);
+}
+
 int
 clientopts_list(struct wg_httpc *c, const struct clientopts *co,
     const char *path, const char *const *query,
@@ -309,19 +406,177 @@ clientopts_list(struct wg_httpc *c, const struct clientopts *co,
 	if ((ret = clientopts_call(c, "GET", path, query, NULL, &ans)) !=
 	    CLI_EXIT_OK)
 		return ret;
-	list = json_object_get(ans, "value");
-	if (!json_is_array(list)) {
-		clientopts_print_failure(WG_E_NET_PROTOCOL, "server response: "
-		    "field \"value\" must be an array");
+	if ((list = page_value(ans)) == NULL)
 		ret = CLI_EXIT_FAIL;
-	} else if (co->json) {
-		clientopts_print_json(ans);
-	} else if (json_array_size(list) == 0) {
-		printf("%s\n", empty_note);
-	} else {
-		print_table(list, cols, ncols);
-	}
+	else
+		print_list(co, ans, list, cols, ncols, empty_note);
 	json_decref(ans);
+	return ret;
+}
+
+void
+clientopts_query_add(struct clientopts_query *q, const char *name,
+    const char *value)
+{
+	if (value == NULL)
+		return;
+	if (q->n == CLIENTOPTS_QUERY_MAX)
+		abort(); /* a caller with more parameters than it declared */
+	q->kv[2 * q->n] = name;
+	q->kv[2 * q->n + 1] = value;
+	q->n++;
+	q->kv[2 * q->n] = NULL;
+}
+
+int
+clientopts_id_ok(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	if (n == 0 || n > CLIENTOPTS_ID_MAX || strcmp(id, ".") == 0 ||
+	    strcmp(id, "..") == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-._~", id[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+int
+clientopts_count(const json_t *o, const char *name, json_int_t *out)
+{
+	const json_t *v = json_object_get(o, name);
+	char detail[200];
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		snprintf(detail, sizeof(detail), "server response: field "
+		    "\"%.64s\" must be a whole number, 0 or more", name);
+		clientopts_print_failure(WG_E_NET_PROTOCOL, detail);
+		return -1;
+	}
+	*out = json_integer_value(v);
+	return 0;
+}
+
+void
+clientopts_print_fields(const json_t *o, const struct clientopts_col *cols,
+    size_t ncols)
+{
+	char text[CELL_MAX];
+	size_t i, w = 0;
+
+	for (i = 0; i < ncols; i++)
+		if (width(cols[i].title) > w)
+			w = width(cols[i].title);
+	for (i = 0; i < ncols; i++) {
+		cell(o, cols[i].field, text);
+		printf("  %s:%*s %s\n", cols[i].title,
+		    (int)(w - width(cols[i].title)), "", text);
+	}
+}
+
+/*
+ * The "next" cursor of a page: *out a copy (the caller frees it) or NULL
+ * at the last page.  -1 (reported) when it is neither a cursor nor null.
+ */
+static int
+next_cursor(const json_t *page, char **out)
+{
+	const json_t *v = json_object_get(page, "next");
+	const char *s;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = xasprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return 0;
+	}
+	if (json_is_string(v) && (s = json_string_value(v))[0] != '\0' &&
+	    strlen(s) <= 512 && wg_str_printable(s)) {
+		*out = xstrdup(s);
+		return 0;
+	}
+	clientopts_print_failure(WG_E_NET_PROTOCOL, "server response: field "
+	    "\"next\" must be a cursor or null");
+	return -1;
+}
+
+/*
+ * GETs the pages of l into rows (an array the caller owns): all of them
+ * with l->all, else the first.  *rest is the cursor of the pages left
+ * (the caller frees it), or NULL.
+ */
+static int
+fetch_pages(struct wg_httpc *c, const struct clientopts_listing *l,
+    json_t *rows, char **rest)
+{
+	struct clientopts_query q;
+	char *after = NULL, *next = NULL;
+	const json_t *list;
+	json_t *page = NULL;
+	int ret = CLI_EXIT_FAIL;
+
+	*rest = NULL;
+	for (;;) {
+		q = l->query != NULL ? *l->query : (struct clientopts_query){ 0 };
+		clientopts_query_add(&q, "after", after);
+		if (clientopts_call(c, "GET", l->path, q.kv, NULL, &page) !=
+		    CLI_EXIT_OK)
+			goto done;
+		if ((list = page_value(page)) == NULL)
+			goto done;
+		json_array_extend(rows, (json_t *)list);
+		if (next_cursor(page, &next) != 0)
+			goto done;
+		json_decref(page);
+		page = NULL;
+		if (next == NULL || !l->all) {
+			*rest = next;
+			next = NULL;
+			break;
+		}
+		if (after != NULL && strcmp(after, next) == 0) {
+			clientopts_print_failure(WG_E_NET_PROTOCOL, "server "
+			    "response: the same \"next\" cursor twice");
+			goto done;
+		}
+		free(after);
+		after = next;
+		next = NULL;
+	}
+	ret = CLI_EXIT_OK;
+done:
+	json_decref(page);
+	free(after);
+	free(next);
+	return ret;
+}
+
+int
+clientopts_list_pages(struct wg_httpc *c, const struct clientopts *co,
+    const struct clientopts_listing *l)
+{
+	json_t *rows = json_array(), *o;
+	char *rest = NULL;
+	int ret;
+
+	if (rows == NULL)
+		abort();
+	if ((ret = fetch_pages(c, l, rows, &rest)) != CLI_EXIT_OK)
+		goto done;
+	/* The server's shape: "next" lets a script go on paging. */
+	if ((o = json_pack("{s:O, s:s?}", "value", rows, "next", rest)) ==
+	    NULL)
+		abort();
+	print_list(co, o, rows, l->cols, l->ncols, l->empty_note);
+	if (!co->json && rest != NULL && json_array_size(rows) > 0)
+		printf("\n%s\n", l->more_note);
+	json_decref(o);
+done:
+	free(rest);
+	json_decref(rows);
 	return ret;
 }
 
@@ -335,11 +590,9 @@ clientopts_post(struct wg_httpc *c, const struct clientopts *co,
 	*out = NULL;
 	ret = clientopts_call(c, "POST", path, query, body, &ans);
 	json_decref(body);
-	if (ret == CLI_EXIT_OK && ans == NULL) {
-		clientopts_print_failure(WG_E_NET_PROTOCOL, "server response: "
-		    "empty body where the new object was expected");
-		ret = CLI_EXIT_FAIL;
-	} else if (ret == CLI_EXIT_OK && co->json) {
+	if (ret == CLI_EXIT_OK && ans == NULL)
+		ret = clientopts_no_body("the new object");
+	else if (ret == CLI_EXIT_OK && co->json) {
 		clientopts_print_json(ans);
 		json_decref(ans);
 		ans = NULL;

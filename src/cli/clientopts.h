@@ -88,6 +88,23 @@ int clientopts_option(struct clientopts *co, int ch, const char *arg);
 int clientopts_next(struct clientopts *co, int argc, char **argv,
     const struct clientopts_cmd *cmd, int *exit_code);
 
+/* What a subcommand's own option sets: a value or a flag. */
+struct clientopts_arg {
+	int ch;			/* the option's value in longopts */
+	const char **value;	/* its argument goes here, or */
+	int *flag;		/* this is set to 1 */
+};
+
+/*
+ * clientopts_init, then every option of argv: the client options, and
+ * args (ended by an entry with ch 0) for the subcommand's own.  Returns 0
+ * when the operands are next (at optind), or -1 when the command must
+ * return *exit_code now (--help, a bad option).
+ */
+int clientopts_parse(struct clientopts *co, int argc, char **argv,
+    const struct clientopts_cmd *cmd, const struct clientopts_arg *args,
+    int *exit_code) __attribute__((warn_unused_result));
+
 /* Prints "whiteglove CMD: MESSAGE", the usage; returns CLI_EXIT_USAGE. */
 int clientopts_usage_error(const char *cmd, void (*usage)(FILE *),
     const char *msg);
@@ -102,6 +119,21 @@ int clientopts_connect(const struct clientopts *co, int need_token,
     struct wg_httpc **out) __attribute__((warn_unused_result));
 
 /*
+ * Connects (a key is needed), runs fn with the client and frees it.
+ * Returns fn's exit code, or the connection's failure (reported).
+ */
+typedef int (*clientopts_run_fn)(struct wg_httpc *c,
+    const struct clientopts *co, const void *arg);
+int clientopts_run(const struct clientopts *co, clientopts_run_fn fn,
+    const void *arg) __attribute__((warn_unused_result));
+
+/* clientopts_connect with a whole-exchange timeout (0: the default), for
+ * uploads that take longer than a call. */
+int clientopts_connect_timeout(const struct clientopts *co, int need_token,
+    long timeout_ms, struct wg_httpc **out)
+    __attribute__((warn_unused_result));
+
+/*
  * One JSON call (body may be NULL).  On a 2xx answer *out is its JSON
  * object (a new reference the caller decrefs), or NULL for an empty body
  * (204), and the result is CLI_EXIT_OK.  Otherwise *out is NULL, the
@@ -111,6 +143,17 @@ int clientopts_connect(const struct clientopts *co, int need_token,
 int clientopts_call(struct wg_httpc *c, const char *method, const char *path,
     const char *const *query, const json_t *body, json_t **out)
     __attribute__((warn_unused_result));
+
+/*
+ * What clientopts_call does with an answer, for an exchange the caller
+ * made itself (wg_httpc_do with a streamed upload): rc and resp are what
+ * wg_httpc_do gave for req.  Same results as clientopts_call; *server_err
+ * also gets the catalog entry of the server's error (WG_OK when the
+ * server did not answer with one).
+ */
+int clientopts_answer(struct wg_httpc *c, const struct wg_httpc_req *req,
+    enum wg_err rc, const struct wg_httpc_resp *resp, json_t **out,
+    enum wg_err *server_err) __attribute__((warn_unused_result));
 
 /*
  * Prints a failure in the catalog's words:
@@ -128,6 +171,55 @@ void clientopts_print_json(const json_t *o);
  */
 const char *clientopts_field(const json_t *o, const char *name);
 
+/* Reports a 2xx answer without the body that was due (what: "the
+ * device"); returns CLI_EXIT_FAIL. */
+int clientopts_no_body(const char *what);
+
+/* Reads count field name of o (an integer >= 0) into *out; -1 (and a
+ * protocol failure printed) when it is missing or not one. */
+int clientopts_count(const json_t *o, const char *name, json_int_t *out)
+    __attribute__((warn_unused_result));
+
+/*
+ * Tables and "title: value" lists show a column's field as text: a
+ * string (escaped if it is not printable), a number, yes/no, or "-" when
+ * null or absent.  A field "state.code" is field code of object state.
+ */
+void clientopts_print_table(const json_t *rows,
+    const struct clientopts_col *cols, size_t ncols);
+void clientopts_print_fields(const json_t *o,
+    const struct clientopts_col *cols, size_t ncols);
+
+/* 1 if id may go into a URL path as one segment: 1 to CLIENTOPTS_ID_MAX
+ * of [A-Za-z0-9-._~], not "." or "..". */
+#define CLIENTOPTS_ID_MAX 128
+int clientopts_id_ok(const char *id);
+
+/* A query string under construction: clientopts_query_add() pairs to a
+ * zeroed one; kv is then the NULL-terminated list httpc takes. */
+#define CLIENTOPTS_QUERY_MAX 8
+struct clientopts_query {
+	const char *kv[2 * CLIENTOPTS_QUERY_MAX + 1];
+	size_t n;
+};
+
+/* Adds name=value (both borrowed); a NULL value adds nothing. */
+void clientopts_query_add(struct clientopts_query *q, const char *name,
+    const char *value);
+
+/* A paged list: GET path?query returns {"value":[...],"next":CURSOR|null}
+ * and the next page is asked for with after=CURSOR. */
+struct clientopts_listing {
+	const char *path;
+	const struct clientopts_query *query;	/* NULL: none */
+	int all;		/* follow "next" to the last page */
+	const struct clientopts_col *cols;
+	size_t ncols;
+	const char *empty_note;	/* printed for an empty list */
+	const char *more_note;	/* printed after the first page when more
+				 * exist and all is 0 */
+};
+
 /*
  * GETs a list {"value":[{...}]} and prints it: its JSON with co->json,
  * else a table of cols (null or absent fields shown as "-"), or
@@ -137,6 +229,13 @@ int clientopts_list(struct wg_httpc *c, const struct clientopts *co,
     const char *path, const char *const *query,
     const struct clientopts_col *cols, size_t ncols, const char *empty_note)
     __attribute__((warn_unused_result));
+
+/*
+ * Prints a paged list: with co->json {"value":[...],"next":CURSOR|null}
+ * (all pages' rows with l->all), else a table.  Returns a CLI exit code.
+ */
+int clientopts_list_pages(struct wg_httpc *c, const struct clientopts *co,
+    const struct clientopts_listing *l) __attribute__((warn_unused_result));
 
 /*
  * POSTs body (the reference is taken over) to path.  With co->json the

@@ -99,8 +99,8 @@ wg_phase_name(enum wg_phase phase)
 	return phases[phase].name;
 }
 
-static const struct wg_err_info *
-lookup_code(uint32_t code)
+const struct wg_err_info *
+wg_err_by_code(uint32_t code)
 {
 	int i;
 
@@ -135,10 +135,10 @@ wg_err_lookup(const char *text)
 	n = strlen(s);
 	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && n <= 10 &&
 	    all_of(s + 2, isxdigit))
-		return lookup_code((uint32_t)strtoul(s + 2, NULL, 16));
+		return wg_err_by_code((uint32_t)strtoul(s + 2, NULL, 16));
 	/* Eight hex digits: how HRESULTs are written without the prefix. */
 	if (n == 8 && all_of(s, isxdigit))
-		return lookup_code((uint32_t)strtoul(s, NULL, 16));
+		return wg_err_by_code((uint32_t)strtoul(s, NULL, 16));
 	if (n > 0 && n <= 11 && (all_of(s, isdigit) ||
 	    (s[0] == '-' && all_of(s + 1, isdigit)))) {
 		errno = 0;
@@ -146,7 +146,7 @@ wg_err_lookup(const char *text)
 		if (errno != 0 || *end != '\0' || v < -2147483648LL ||
 		    v > 4294967295LL)
 			return NULL;
-		return lookup_code((uint32_t)v);
+		return wg_err_by_code((uint32_t)v);
 	}
 	for (i = 1; i < WG_E_MAX; i++)
 		if (strcasecmp(catalog[i].name, s) == 0)

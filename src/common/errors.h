@@ -69,6 +69,9 @@ const char *wg_phase_title(enum wg_phase phase);
 /* Short machine name of a phase ("securing_hardware"); never NULL. */
 const char *wg_phase_name(enum wg_phase phase);
 
+/* The catalog entry with this published code, or NULL. */
+const struct wg_err_info *wg_err_by_code(uint32_t code);
+
 /*
  * Finds the catalog entry a person typed: "0x80180014", "80180014" (eight
  * hex digits), "806" (a decimal DDS code), a signed or unsigned decimal

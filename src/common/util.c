@@ -110,6 +110,57 @@ wg_b64url(const void *in, size_t n)
 	return out;
 }
 
+static int
+b64url_value(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '-')
+		return 62;
+	if (ch == '_')
+		return 63;
+	return -1;
+}
+
+int
+wg_b64url_decode(const char *in, unsigned char **out, size_t *outlen)
+{
+	size_t n = strlen(in), i, o = 0;
+	unsigned acc = 0, bits = 0;
+	unsigned char *buf;
+	int v;
+
+	*out = NULL;
+	*outlen = 0;
+	if (n % 4 == 1)
+		return -1;
+	buf = xmalloc(n * 3 / 4 + 1);
+	for (i = 0; i < n; i++) {
+		if ((v = b64url_value(in[i])) < 0) {
+			free(buf);
+			return -1;
+		}
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0) { /* non-canonical: leftover bits must be zero */
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*outlen = o;
+	return 0;
+}
+
 void
 wg_sha256(const void *in, size_t n, unsigned char out[32])
 {

@@ -32,6 +32,13 @@ void wg_hex(const void *in, size_t n, char *out);
 /* base64url without padding of n bytes; the caller frees the result. */
 char *wg_b64url(const void *in, size_t n) __attribute__((returns_nonnull));
 
+/*
+ * Decodes unpadded base64url text; *out is xmalloc'd (the caller frees
+ * it).  Returns -1 (and *out NULL) on any character or length that is not
+ * base64url.
+ */
+int wg_b64url_decode(const char *in, unsigned char **out, size_t *outlen);
+
 /* SHA-256 of n bytes. */
 void wg_sha256(const void *in, size_t n, unsigned char out[32]);
 

@@ -48,8 +48,13 @@ struct wg_hwhash {
 };
 
 /*
- * Encodes h (ek_sha256 is computed, not read from h).  *out is xmalloc'd,
- * the caller frees it.  WG_E_DDS_INVALID_HASH if a field breaks a limit.
+ * Encodes h (ek_sha256 is computed, not read from h; version is always
+ * HWHASH_VERSION).  *out is xmalloc'd, the caller frees it.
+ * WG_E_DDS_INVALID_HASH (logged) if a field breaks a rule of
+ * docs/hwhash.md: a missing serial or EK, text that is empty, too long or
+ * not printable, too many disks or MACs, a zero or repeated MAC, an EK
+ * that is not RSA-2048 / ECC P-256.  Zero numbers and NULL strings are
+ * left out.  The same h always gives the same bytes.
  */
 enum wg_err hwhash_encode(const struct wg_hwhash *h, unsigned char **out,
     size_t *outlen) __attribute__((warn_unused_result));
@@ -57,6 +62,18 @@ enum wg_err hwhash_encode(const struct wg_hwhash *h, unsigned char **out,
 /* Encodes h as standard base64 with padding; the caller frees it. */
 enum wg_err hwhash_encode_b64(const struct wg_hwhash *h, char **out)
     __attribute__((warn_unused_result));
+
+/*
+ * hwhash_encode into the caller's buffer (HWHASH_MAX_BYTES always
+ * suffices), for callers that encode many hashes; nothing is logged, why
+ * names the field and the rule on failure.
+ */
+enum wg_err hwhash_encode_buf(const struct wg_hwhash *h, unsigned char *buf,
+    size_t cap, size_t *outlen, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* The length of the padded base64 of n bytes (without a NUL). */
+size_t hwhash_b64_len(size_t n);
 
 /*
  * Parses a blob strictly (every length and count capped, unknown version,

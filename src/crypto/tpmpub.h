@@ -14,19 +14,39 @@
 #include "common/errors.h"
 
 #define TPM_ALG_RSA 0x0001
+#define TPM_ALG_SHA1 0x0004
+#define TPM_ALG_AES 0x0006
 #define TPM_ALG_SHA256 0x000B
+#define TPM_ALG_SHA384 0x000C
+#define TPM_ALG_SHA512 0x000D
+#define TPM_ALG_NULL 0x0010
+#define TPM_ALG_RSASSA 0x0014
+#define TPM_ALG_RSAES 0x0015
+#define TPM_ALG_RSAPSS 0x0016
+#define TPM_ALG_OAEP 0x0017
+#define TPM_ALG_ECDSA 0x0018
+#define TPM_ALG_ECDH 0x0019
+#define TPM_ALG_ECDAA 0x001A
+#define TPM_ALG_ECSCHNORR 0x001C
 #define TPM_ALG_ECC 0x0023
+#define TPM_ALG_CFB 0x0043
 #define TPM_ECC_NIST_P256 0x0003
 
 /* TPMA_OBJECT bits (Part 2, 8.3). */
 #define TPMA_FIXEDTPM (1u << 1)
+#define TPMA_STCLEAR (1u << 2)
 #define TPMA_FIXEDPARENT (1u << 4)
 #define TPMA_SENSITIVEDATAORIGIN (1u << 5)
 #define TPMA_USERWITHAUTH (1u << 6)
 #define TPMA_ADMINWITHPOLICY (1u << 7)
+#define TPMA_NODA (1u << 10)
+#define TPMA_ENCRYPTEDDUPLICATION (1u << 11)
 #define TPMA_RESTRICTED (1u << 16)
 #define TPMA_DECRYPT (1u << 17)
 #define TPMA_SIGN (1u << 18)
+#define TPMA_X509SIGN (1u << 19)
+/* The bits Part 2 (revision 1.59) leaves reserved: they must be clear. */
+#define TPMA_RESERVED 0xFFF0F309u
 
 struct tpm_public {
 	uint16_t type;	   /* TPM_ALG_RSA or TPM_ALG_ECC */
@@ -34,6 +54,13 @@ struct tpm_public {
 	uint32_t attributes;
 	unsigned char auth_policy[64];
 	size_t auth_policy_len;
+	/* parameters both types have (TPM_ALG_NULL when absent) */
+	uint16_t sym_alg;      /* TPM_ALG_NULL or TPM_ALG_AES */
+	uint16_t sym_bits;     /* 128 with AES */
+	uint16_t sym_mode;     /* TPM_ALG_CFB with AES */
+	uint16_t scheme;       /* TPM_ALG_NULL, TPM_ALG_RSASSA, ... */
+	uint16_t scheme_hash;  /* the scheme's hashAlg, or TPM_ALG_NULL */
+	uint16_t scheme_count; /* ECDAA's count, else 0 */
 	/* RSA */
 	uint16_t rsa_bits;
 	uint32_t rsa_exponent; /* 0 means 65537 */
@@ -53,6 +80,14 @@ struct tpm_public {
  * bytes.  Accepts RSA (2048 bits) and ECC (NIST P-256) keys with a SHA-256
  * name algorithm; out->area points into buf (borrowed).  WG_E_JSON_FIELD
  * with why naming the field and the rule on failure.
+ *
+ * Also refused: reserved TPMA_OBJECT bits, an authPolicy that is neither
+ * empty nor 32 bytes, a symmetric other than TPM_ALG_NULL or
+ * AES-128-CFB, schemes other than NULL/RSASSA/RSAES/RSAPSS/OAEP (RSA) or
+ * NULL/ECDSA/ECDH/ECDAA/ECSCHNORR (ECC) with a SHA-1/256/384/512 hash, a
+ * KDF other than TPM_ALG_NULL, an exponent other than 0 or 65537, a
+ * modulus that is not exactly 2048 bits, an ECC point that is not 32+32
+ * bytes on P-256.
  */
 enum wg_err tpm_public_parse(const unsigned char *buf, size_t len,
     struct tpm_public *out, char *why, size_t whylen)
@@ -70,6 +105,22 @@ void tpm_public_sha256(const struct tpm_public *p, unsigned char out[32]);
  */
 void tpm_public_ek_lookup_hash(const struct tpm_public *p,
     unsigned char out[32]);
+
+/*
+ * The lookup hash as Intel's service names it, base64url without the
+ * padding: 43 characters and a NUL.  tpm2_getekcertificate requests
+ * <base>/<this>%3D (it keeps the '=' pad, URL-escaped).
+ */
+void tpm_public_ek_lookup_id(const struct tpm_public *p, char out[44]);
+
+/* "rsa", "ecc", "sha256", "aes", "cfb", "null", ...; "0xNNNN" otherwise
+ * (into buf, which the result may point to). */
+const char *tpm_alg_name(uint16_t alg, char buf[8]);
+
+/* objectAttributes as "fixedTPM|fixedParent|..." (Part 2 names), always
+ * NUL-terminated, cut at outlen - 1. */
+void tpm_public_attributes_str(uint32_t attributes, char *out,
+    size_t outlen);
 
 /* An OpenSSL public key for p; NULL on failure (logged). Caller frees. */
 EVP_PKEY *tpm_public_to_pkey(const struct tpm_public *p);

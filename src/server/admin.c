@@ -14,29 +14,14 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "server/admin_util.h"
 #include "server/auth.h"
 #include "server/server.h"
 
 #define ADMIN_BODY_MAX 4096
 #define AUDIT_PAGE_MAX 500
 
-/* Audit event ids of the admin channel. */
-enum {
-	EVT_TENANT_CREATED = 1001,
-	EVT_KEY_CREATED = 1002,
-	EVT_KEY_REVOKED = 1003,
-};
 
-static json_t *
-json_time(int64_t ms)
-{
-	char ts[32];
-
-	if (ms == 0)
-		return json_null();
-	wg_time_rfc3339(ms, ts);
-	return json_string(ts);
-}
 
 static json_t *
 tenant_json(const void *item)
@@ -44,7 +29,7 @@ tenant_json(const void *item)
 	const struct wg_tenant *t = item;
 
 	return json_pack("{s:s, s:s, s:o}", "id", t->id, "name", t->name,
-	    "createdAt", json_time(t->created_ms));
+	    "createdAt", admin_json_time(t->created_ms));
 }
 
 static json_t *
@@ -55,8 +40,8 @@ key_json(const void *item)
 	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:o, s:o}", "id", k->id,
 	    "tenantId", k->tenant_id[0] ? k->tenant_id : NULL, "name",
 	    k->name, "role", k->role == WG_KEY_OPERATOR ? "operator" : "admin",
-	    "createdAt", json_time(k->created_ms), "revokedAt",
-	    json_time(k->revoked_ms), "lastUsedAt", json_time(k->last_used_ms));
+	    "createdAt", admin_json_time(k->created_ms), "revokedAt",
+	    admin_json_time(k->revoked_ms), "lastUsedAt", admin_json_time(k->last_used_ms));
 }
 
 /*
@@ -77,24 +62,6 @@ list_resp(struct http_resp *resp, void *items, size_t n, size_t size,
 	http_resp_json(resp, 200, json_pack("{s:o}", "value", arr));
 }
 
-/* Writes an admin-channel audit record inside the caller's transaction. */
-static enum wg_err
-audit(struct http_req *req, struct store_conn *c, const char *tenant_id,
-    int event_id, const char *key, const char *value, const char *what,
-    const char *name)
-{
-	struct wg_event *ev;
-	enum wg_err rc;
-
-	ev = wg_event_new("admin", event_id, WG_LEVEL_INFO, WG_PHASE_ADMIN,
-	    WG_OK, "%s \"%s\" %s", what, name,
-	    event_id == EVT_KEY_REVOKED ? "revoked" : "created");
-	wg_event_add(ev, key, "%s", value);
-	wg_event_add(ev, "byKeyId", "%s", req->caller.key_id);
-	rc = store_audit_append(c, tenant_id, NULL, req->request_id, ev);
-	wg_event_free(ev);
-	return rc;
-}
 
 /*
  * Parses {"name": "…"} with only the allowed keys; *name is borrowed from
@@ -136,8 +103,8 @@ key_issue(struct http_req *req, struct store_conn *c, const char *tenant,
 	    &key_text)) != WG_OK)
 		return rc;
 	if ((rc = store_api_key_insert(c, &key)) == WG_OK &&
-	    (rc = audit(req, c, tenant, EVT_KEY_CREATED, "keyId", key.id,
-	    "admin key", key.name)) == WG_OK) {
+	    (rc = admin_audit(req, c, tenant, ADMIN_EVT_KEY_CREATED,
+	    "admin key", key.name, "keyId", key.id)) == WG_OK) {
 		*out = key_json(&key);
 		json_object_set_new(*out, "key", json_string(key_text));
 	}
@@ -166,8 +133,8 @@ tenant_create(struct http_req *req, struct http_resp *resp)
 		goto done;
 	}
 	if (rc != WG_OK ||
-	    (rc = audit(req, c, t.id, EVT_TENANT_CREATED, "tenantId", t.id,
-	    "tenant", t.name)) != WG_OK ||
+	    (rc = admin_audit(req, c, t.id, ADMIN_EVT_TENANT_CREATED,
+	    "tenant", t.name, "tenantId", t.id)) != WG_OK ||
 	    (rc = key_issue(req, c, t.id, "initial", &kj)) != WG_OK ||
 	    (rc = store_commit(c)) != WG_OK)
 		goto done;
@@ -288,31 +255,14 @@ key_revoke(struct http_req *req, struct http_resp *resp)
 	if (rc == WG_E_NOT_FOUND)
 		return http_fail(req, rc, "API key not found");
 	if (rc != WG_OK ||
-	    (rc = audit(req, c, tenant, EVT_KEY_REVOKED, "keyId", id,
-	    "admin key", id)) != WG_OK ||
+	    (rc = admin_audit(req, c, tenant, ADMIN_EVT_KEY_REVOKED,
+	    "admin key", id, "keyId", id)) != WG_OK ||
 	    (rc = store_commit(c)) != WG_OK)
 		return rc;
 	resp->status = 204;
 	return WG_OK;
 }
 
-static enum wg_err
-parse_u64_arg(struct http_req *req, const char *name, long long max,
-    long long def, long long *out)
-{
-	const char *s = http_query(req, name);
-	char *end;
-
-	*out = def;
-	if (s == NULL)
-		return WG_OK;
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || *out < 0 || *out > max)
-		return http_fail(req, WG_E_JSON_FIELD, "query parameter '%s' "
-		    "must be an integer from 0 to %lld", name, max);
-	return WG_OK;
-}
 
 /* GET /admin/v1/auditEvents[?after=SEQ&limit=N&tenantId=] */
 static enum wg_err
@@ -327,9 +277,10 @@ audit_list(struct http_req *req, struct http_resp *resp)
 	size_t i, n = 0;
 
 	if ((rc = http_scope_tenant(req, tenant)) != WG_OK ||
-	    (rc = parse_u64_arg(req, "after", INT64_MAX, 0, &after)) != WG_OK ||
-	    (rc = parse_u64_arg(req, "limit", AUDIT_PAGE_MAX, 100, &limit)) !=
-	    WG_OK || (rc = http_db(req, &c)) != WG_OK ||
+	    (rc = admin_query_int(req, "after", 0, INT64_MAX, 0, &after)) !=
+	    WG_OK ||
+	    (rc = admin_query_int(req, "limit", 1, AUDIT_PAGE_MAX, 100,
+	    &limit)) != WG_OK || (rc = http_db(req, &c)) != WG_OK ||
 	    (rc = store_audit_list(c, tenant, after, (size_t)limit, &list,
 	    &n)) != WG_OK)
 		return rc;

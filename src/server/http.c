@@ -38,6 +38,8 @@ static const char *const service_names[WG_SVC_MAX] = {
 static const struct http_routes *const route_tables[] = {
 	&health_routes,
 	&admin_routes,
+	&registry_routes,
+	&devices_routes,
 };
 
 /* Per-request state, from the first callback to the completion notice. */

@@ -113,6 +113,24 @@ wait_for_signal(const sigset_t *set)
 	return sig;
 }
 
+/* Imports this instance ran when it stopped will not go on: say so. */
+static enum wg_err
+interrupt_imports(struct server *srv)
+{
+	struct store_conn *c;
+	enum wg_err rc;
+	size_t n = 0;
+
+	if ((rc = store_conn_get(srv->store, &c)) != WG_OK ||
+	    (rc = store_import_interrupt_owner(c, srv->instance_id, &n)) !=
+	    WG_OK)
+		return rc;
+	if (n > 0)
+		wg_warn("%zu import(s) were running when this server stopped; "
+		    "they are marked interrupted", n);
+	return WG_OK;
+}
+
 int
 server_run(const struct server_config *cfg)
 {
@@ -153,7 +171,9 @@ server_run(const struct server_config *cfg)
 		wg_error("cannot open the database; see the lines above");
 		goto done;
 	}
-	if (state_operator_key(cfg->state_dir, srv.store) != WG_OK)
+	if (state_operator_key(cfg->state_dir, srv.store) != WG_OK ||
+	    state_instance_id(cfg->state_dir, srv.instance_id) != WG_OK ||
+	    interrupt_imports(&srv) != WG_OK)
 		goto done;
 
 	opt.listen_host = host;

@@ -8,6 +8,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "server/http.h"
 #include "store/store.h"
 
@@ -35,6 +37,7 @@ struct server {
 	unsigned port;
 	atomic_uint inflight;
 	atomic_int draining;
+	char instance_id[37]; /* STATE/instance.id: owner of its imports */
 };
 
 /* Route tables, one per service file; the router walks all of them. */
@@ -44,6 +47,11 @@ struct http_routes {
 };
 extern const struct http_routes health_routes;
 extern const struct http_routes admin_routes;
+extern const struct http_routes registry_routes;
+extern const struct http_routes devices_routes;
+
+/* The JSON an admin sees of a device (devices.c). */
+json_t *device_json(const struct wg_device *d);
 
 /* Sets defaults in cfg (every field owned by cfg). */
 void server_config_defaults(struct server_config *cfg);
@@ -81,6 +89,13 @@ enum wg_err state_tls_load(const char *state_dir, const char *const *names,
  * hash again if this database has not seen it (a new database).
  */
 enum wg_err state_operator_key(const char *state_dir, struct store *st)
+    __attribute__((warn_unused_result));
+
+/*
+ * This instance's id (STATE/instance.id, made on first start; not to be
+ * copied to other instances).  Imports record it as their owner.
+ */
+enum wg_err state_instance_id(const char *state_dir, char out[37])
     __attribute__((warn_unused_result));
 
 #endif

@@ -306,3 +306,32 @@ done:
 	free(path);
 	return rc;
 }
+
+enum wg_err
+state_instance_id(const char *state_dir, char out[37])
+{
+	char *path = xasprintf("%s/instance.id", state_dir), *text = NULL;
+	enum wg_err rc;
+	size_t n;
+
+	if (exists(path)) {
+		if ((rc = read_small(path, &text)) != WG_OK)
+			goto done;
+		n = strlen(text);
+		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+			text[--n] = '\0';
+		if (!wg_is_uuid(text)) {
+			wg_error("%s does not hold an instance id", path);
+			rc = WG_E_CONFIG;
+			goto done;
+		}
+		memcpy(out, text, 37);
+		goto done;
+	}
+	wg_uuid(out);
+	rc = write_key_file(path, out);
+done:
+	free(text);
+	free(path);
+	return rc;
+}

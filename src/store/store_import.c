@@ -122,7 +122,7 @@ import_sql_build(void)
 	import_sql[Q_IMPORT_COUNTS] = xstrdup("UPDATE imports SET "
 	    "total_count = total_count + $2, imported_count = imported_count "
 	    "+ $3, failed_count = failed_count + $4, updated_ms = $5 WHERE "
-	    "id = $1");
+	    "id = $1 RETURNING id");
 }
 
 static const char *const crud_sql[Q_IMPORT_Q_END - Q_IMPORT_INSERT] = {

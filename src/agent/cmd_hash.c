@@ -1,0 +1,373 @@
+/*
+ * whiteglove-agent hash: collects this device's hardware hash (SMBIOS
+ * identity, disks, network adapters, TPM and its EK; DESIGN.md section 2,
+ * step 0) and prints it as an Autopilot CSV row or as one JSON object with
+ * the Graph import field names, ready for `whiteglove` import.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "agent/agent.h"
+#include "agent/sysinfo.h"
+#include "agent/tpm.h"
+#include "common/util.h"
+#include "crypto/hwhash.h"
+
+/* The registry's limits (Graph's): longer values would fail the import. */
+#define SERIAL_MAX 128
+#define GROUP_TAG_MAX 128
+#define UPN_MAX (HWHASH_MAX_STR - 1)
+
+#define CSV_HEADER "Device Serial Number,Windows Product ID,Hardware Hash," \
+	"Group Tag,Assigned User"
+
+enum { OPT_TCTI = 0x100, OPT_EK_ALG, OPT_CSV, OPT_JSON, OPT_GROUP_TAG,
+	OPT_USER, OPT_SERIAL };
+
+struct hash_opts {
+	const char *tcti;	/* NULL: tpm_tcti_default() */
+	enum tpm_ek_alg alg;
+	int json;
+	const char *group_tag;	/* "" if none */
+	const char *user;	/* "" if none */
+	const char *serial;	/* --serial, NULL if not given */
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: whiteglove-agent hash [--tcti SPEC] "
+	    "[--ek-alg rsa|ecc] [--csv|--json]\n"
+	    "                             [--group-tag TAG] [--user UPN] "
+	    "[--serial S]\n\n"
+	    "Collects this device's hardware hash (SMBIOS serial, "
+	    "manufacturer, model,\nUUID, disk serials, MAC addresses, TPM "
+	    "and its endorsement key) and prints\nit as an Autopilot CSV "
+	    "(header and one row) or as JSON for an import.\nValues the "
+	    "device does not report are listed as warnings (and in JSON's\n"
+	    "\"missing\"), never invented.  Reading every SMBIOS field and "
+	    "the TPM\nusually needs root.\n\n"
+	    "Options:\n"
+	    "  --tcti SPEC      the TPM (WHITEGLOVE_TCTI; default "
+	    TPM_TCTI_DEFAULT ");\n"
+	    "                   e.g. swtpm:host=127.0.0.1,port=2321\n"
+	    "  --ek-alg ALG     the endorsement key: rsa (default) or ecc\n"
+	    "  --csv            print CSV (default)\n"
+	    "  --json           print JSON\n"
+	    "  --group-tag TAG  the Group Tag column\n"
+	    "  --user UPN       the Assigned User column\n"
+	    "  --serial S       the serial number for a device whose firmware "
+	    "has none\n"
+	    "                   (virtual machines); refused when it has one\n"
+	    "  -h, --help       print this help\n\n"
+	    "Environment: WHITEGLOVE_SYSFS_ROOT (default /sys), TSS2_LOG "
+	    "(the TPM\nlibrary's own messages, e.g. all+debug).\n");
+}
+
+static int __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "whiteglove-agent hash: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nRun 'whiteglove-agent hash --help' for usage.\n");
+	return AGENT_EXIT_USAGE;
+}
+
+/* 1 if a text option of at most max bytes fits a hash and an import. */
+static int
+text_ok(const char *s, size_t max)
+{
+	return *s != '\0' && strlen(s) <= max && wg_str_printable(s);
+}
+
+/* Applies option ch; returns -1 to go on or an exit code. */
+static int
+hash_option(struct hash_opts *o, int ch, const char *arg)
+{
+	size_t max;
+
+	switch (ch) {
+	case OPT_TCTI:
+		o->tcti = arg;
+		break;
+	case OPT_EK_ALG:
+		if (tpm_ek_alg_parse(arg, &o->alg) != 0)
+			return usage_error("--ek-alg '%s': use rsa or ecc",
+			    arg);
+		break;
+	case OPT_CSV:
+	case OPT_JSON:
+		o->json = ch == OPT_JSON;
+		break;
+	case OPT_GROUP_TAG:
+	case OPT_USER:
+	case OPT_SERIAL:
+		max = ch == OPT_SERIAL ? SERIAL_MAX : ch == OPT_USER ?
+		    UPN_MAX : GROUP_TAG_MAX;
+		if (!text_ok(arg, max))
+			return usage_error("'%s': must be printable text of 1 "
+			    "to %zu bytes", arg, max);
+		if (ch == OPT_USER && strchr(arg, '@') == NULL)
+			return usage_error("--user '%s': not a user principal "
+			    "name (user@domain)", arg);
+		if (ch == OPT_SERIAL && sysinfo_is_placeholder(arg))
+			return usage_error("--serial '%s': a placeholder, "
+			    "not a serial number", arg);
+		*(ch == OPT_GROUP_TAG ? &o->group_tag : ch == OPT_USER ?
+		    &o->user : &o->serial) = arg;
+		break;
+	case 'h':
+		usage(stdout);
+		return AGENT_EXIT_OK;
+	default:
+		usage(stderr);
+		return AGENT_EXIT_USAGE;
+	}
+	return -1;
+}
+
+/* Parses the command line into o; returns -1 to go on or an exit code. */
+static int
+hash_parse_args(int argc, char **argv, struct hash_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "tcti", required_argument, NULL, OPT_TCTI },
+		{ "ek-alg", required_argument, NULL, OPT_EK_ALG },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "group-tag", required_argument, NULL, OPT_GROUP_TAG },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, ret;
+
+	memset(o, 0, sizeof(*o));
+	o->alg = TPM_EK_RSA;
+	o->group_tag = o->user = "";
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		if ((ret = hash_option(o, ch, optarg)) >= 0)
+			return ret;
+	if (optind != argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+/* The reason the firmware gave no serial (from the missing list). */
+static const char *
+serial_reason(const struct sysinfo *si)
+{
+	size_t i;
+
+	for (i = 0; i < si->nmissing; i++)
+		if (strcmp(si->missing[i].field, "product_serial") == 0)
+			return si->missing[i].reason;
+	return "not reported";
+}
+
+/*
+ * The serial recorded in the hash: the firmware's, else --serial.  NULL
+ * (after saying why) when there is none or --serial contradicts the
+ * firmware.
+ */
+static const char *
+serial_choose(const struct sysinfo *si, const char *given)
+{
+	char code[16];
+
+	if (si->serial != NULL && given != NULL &&
+	    strcmp(si->serial, given) != 0) {
+		fprintf(stderr, "whiteglove-agent hash: --serial is only for "
+		    "devices whose firmware reports no serial number; this "
+		    "one reports '%s'\n", si->serial);
+		return NULL;
+	}
+	if (si->serial != NULL)
+		return si->serial;
+	if (given != NULL)
+		return given;
+	wg_err_code_str(WG_E_DDS_MISSING_SERIAL, code, sizeof(code));
+	fprintf(stderr, "whiteglove-agent hash: %s %s: the firmware reports "
+	    "no serial number (product_serial: %s); a device cannot be "
+	    "registered without one. On a virtual machine set one in its "
+	    "configuration or give it with --serial.\n", code,
+	    wg_err_name(WG_E_DDS_MISSING_SERIAL), serial_reason(si));
+	return NULL;
+}
+
+/* The TPM part of the hash: info and EK public (h->ek_public: caller). */
+static enum wg_err
+hash_tpm(const struct hash_opts *o, struct wg_hwhash *h, char vendor[17])
+{
+	struct tpm_ctx *tpm = NULL;
+	struct tpm_info info;
+	enum wg_err err;
+
+	if ((err = tpm_open(o->tcti, &tpm)) != WG_OK)
+		return err;
+	if ((err = tpm_info_read(tpm, &info)) != WG_OK)
+		goto done;
+	if ((err = tpm_ek_public(tpm, o->alg, &h->ek_public,
+	    &h->ek_public_len, NULL)) != WG_OK)
+		goto done;
+	memcpy(vendor, info.vendor, sizeof(info.vendor));
+	h->tpm_manufacturer = info.manufacturer;
+	h->tpm_vendor = vendor[0] != '\0' ? vendor : NULL;
+	h->tpm_firmware = info.firmware;
+	h->tpm_spec_level = info.spec_level;
+	h->tpm_spec_revision = info.spec_revision;
+done:
+	tpm_close(tpm);
+	return err;
+}
+
+/*
+ * Builds and encodes the hash; *b64 is the caller's.  The strings in the
+ * wg_hwhash are borrowed from si, serial and the stack.
+ */
+static enum wg_err
+hash_build(const struct hash_opts *o, const struct sysinfo *si,
+    const char *serial, char **b64)
+{
+	struct wg_hwhash h;
+	char vendor[17];
+	enum wg_err err;
+	size_t i;
+
+	*b64 = NULL;
+	memset(&h, 0, sizeof(h));
+	h.version = HWHASH_VERSION;
+	h.created_ms = wg_now_ms();
+	h.serial = (char *)serial;
+	h.manufacturer = si->manufacturer;
+	h.model = si->model;
+	h.family = si->family;
+	h.sku = si->sku;
+	h.smbios_uuid = si->uuid;
+	for (i = 0; i < si->ndisks; i++)
+		h.disk_serials[i] = si->disk_serials[i];
+	h.ndisks = si->ndisks;
+	memcpy(h.macs, si->macs, sizeof(h.macs));
+	h.nmacs = si->nmacs;
+	if ((err = hash_tpm(o, &h, vendor)) == WG_OK)
+		err = hwhash_encode_b64(&h, b64);
+	free(h.ek_public);
+	return err;
+}
+
+/* One CSV field (RFC 4180): quoted when it holds , " CR LF or edge spaces. */
+static void
+csv_field(FILE *f, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (strpbrk(s, ",\"\r\n") == NULL && (len == 0 || (s[0] != ' ' &&
+	    s[len - 1] != ' '))) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void
+print_csv(const struct hash_opts *o, const char *serial, const char *b64)
+{
+	printf("%s\n", CSV_HEADER);
+	csv_field(stdout, serial);
+	fputs(",,", stdout); /* no Windows product ID */
+	csv_field(stdout, b64);
+	fputc(',', stdout);
+	csv_field(stdout, o->group_tag);
+	fputc(',', stdout);
+	csv_field(stdout, o->user);
+	fputc('\n', stdout);
+}
+
+static int
+print_json(const struct hash_opts *o, const struct sysinfo *si,
+    const char *serial, const char *b64)
+{
+	json_t *doc, *missing = json_array();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < si->nmissing; i++)
+		json_array_append_new(missing, json_pack("{s:s, s:s}", "field",
+		    si->missing[i].field, "reason", si->missing[i].reason));
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "serialNumber",
+	    serial, "productKey", "", "hardwareIdentifier", b64, "groupTag",
+	    o->group_tag, "assignedUserPrincipalName", o->user, "missing",
+	    missing);
+	if (doc == NULL)
+		return -1;
+	rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(doc);
+	return rc;
+}
+
+static void
+report_missing(const struct sysinfo *si)
+{
+	size_t i;
+
+	for (i = 0; i < si->nmissing; i++)
+		fprintf(stderr, "whiteglove-agent hash: warning: %s missing: "
+		    "%s\n", si->missing[i].field, si->missing[i].reason);
+}
+
+int
+cmd_hash(int argc, char **argv)
+{
+	struct hash_opts o;
+	struct sysinfo *si = NULL;
+	const char *serial;
+	char *b64 = NULL, code[16];
+	enum wg_err err;
+	int ret;
+
+	if ((ret = hash_parse_args(argc, argv, &o)) >= 0)
+		return ret;
+	ret = AGENT_EXIT_FAIL;
+	if ((err = sysinfo_collect(NULL, &si)) != WG_OK)
+		goto done;
+	report_missing(si);
+	if ((serial = serial_choose(si, o.serial)) == NULL)
+		goto done;
+	if ((err = hash_build(&o, si, serial, &b64)) != WG_OK)
+		goto done;
+	if (o.json) {
+		if (print_json(&o, si, serial, b64) != 0)
+			goto done;
+	} else
+		print_csv(&o, serial, b64);
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		ret = AGENT_EXIT_OK;
+done:
+	if (err != WG_OK) {
+		wg_err_code_str(err, code, sizeof(code));
+		fprintf(stderr, "whiteglove-agent hash: no hardware hash "
+		    "collected (%s %s; 'whiteglove explain %s' says more)\n",
+		    code, wg_err_name(err), code);
+	}
+	free(b64);
+	sysinfo_free(si);
+	return ret;
+}

@@ -1,0 +1,106 @@
+/*
+ * The device's TPM 2.0, as the agent uses it.  tpm.c is the only file that
+ * calls tpm2-tss (ESAPI through the TCTI loader); every TSS2_RC is
+ * translated there into a catalog code and logged once with the TSS's own
+ * text (Tss2_RC_Decode), so callers pass the code up without logging it.
+ *
+ * Every transient object a function creates is flushed before it returns,
+ * so the agent works the same with the kernel's resource manager
+ * (device:/dev/tpmrm0) and with a TPM or simulator without one.
+ */
+#ifndef WG_AGENT_TPM_H
+#define WG_AGENT_TPM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/errors.h"
+
+#define TPM_TCTI_ENV "WHITEGLOVE_TCTI"
+#define TPM_TCTI_DEFAULT "device:/dev/tpmrm0"
+#define TPM_TCTI_MAX 1024 /* bytes of a --tcti value */
+
+/* An open TPM; opaque. */
+struct tpm_ctx;
+
+/* The EK algorithms of the TCG EK Credential Profile's low range. */
+enum tpm_ek_alg {
+	TPM_EK_RSA,	/* template L-1: RSA 2048, handle 0x81010001 */
+	TPM_EK_ECC,	/* template L-2: ECC NIST P-256, handle 0x81010002 */
+	TPM_EK_ALG_MAX
+};
+
+/* Where the EK public came from. */
+enum tpm_ek_source {
+	TPM_EK_PERSISTENT,	/* read from its persistent handle */
+	TPM_EK_NV_TEMPLATE,	/* created from the template in NV */
+	TPM_EK_DEFAULT_TEMPLATE, /* created from the TCG default template */
+	TPM_EK_SOURCE_MAX
+};
+
+/* What the TPM says about itself (TPM2_GetCapability, fixed properties). */
+struct tpm_info {
+	uint32_t manufacturer;	 /* TPM_PT_MANUFACTURER, e.g. "IBM " */
+	char vendor[17];	 /* TPM_PT_VENDOR_STRING_1..4, NULs dropped */
+	uint64_t firmware;	 /* FIRMWARE_VERSION_1 << 32 | _2 */
+	uint32_t spec_level;	 /* TPM_PT_LEVEL */
+	uint32_t spec_revision;	 /* TPM_PT_REVISION (159 = 1.59) */
+};
+
+/*
+ * The TCTI to use when none is given: $WHITEGLOVE_TCTI, else
+ * TPM_TCTI_DEFAULT.  Borrowed (the environment's or a constant).
+ */
+const char *tpm_tcti_default(void);
+
+/*
+ * Opens the TPM through the TCTI loader.  tcti is a loader string such as
+ * "device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=2321" or "mssim:..."
+ * (NULL: tpm_tcti_default()).  Unless TSS2_LOG is set, the TSS's own
+ * logging is silenced so that a failure is reported once, by us.  On
+ * success *out is a new context the caller closes with tpm_close(); on
+ * failure *out is NULL and the result is WG_E_TPM_UNAVAILABLE (or
+ * WG_E_CONFIG for an unusable tcti string).
+ */
+enum wg_err tpm_open(const char *tcti, struct tpm_ctx **out)
+    __attribute__((warn_unused_result));
+
+/* Closes the TPM; NULL is a no-op. */
+void tpm_close(struct tpm_ctx *ctx);
+
+/*
+ * Reads the TPM's manufacturer, vendor string, firmware version and
+ * specification level and revision into *out.  WG_E_TPM_* on failure.
+ */
+enum wg_err tpm_info_read(struct tpm_ctx *ctx, struct tpm_info *out)
+    __attribute__((warn_unused_result));
+
+/*
+ * The public area of the TPM's endorsement key (TCG EK Credential Profile
+ * 2.0, section 2.2.1): the persistent EK at 0x81010001 (RSA) or
+ * 0x81010002 (ECC) if it is there and is a restricted decryption key of
+ * that algorithm; else the EK created with Esys_CreatePrimary in the
+ * endorsement hierarchy from the template in NV (0x01C00004 RSA,
+ * 0x01C0000C ECC; its unique field replaced by the nonce in 0x01C00003 /
+ * 0x01C0000B if present) or, when there is none, from the default template
+ * L-1 or L-2.  The created object is flushed.
+ *
+ * On success *out is the TPM2B_PUBLIC as marshalled by
+ * Tss2_MU_TPM2B_PUBLIC_Marshal (xmalloc'd, the caller frees it), *outlen
+ * its size and, if source is not NULL, *source where it came from.  On
+ * failure *out is NULL and the result is WG_E_TPM_*.
+ */
+enum wg_err tpm_ek_public(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
+    unsigned char **out, size_t *outlen, enum tpm_ek_source *source)
+    __attribute__((warn_unused_result));
+
+/* Parses "rsa" or "ecc"; returns -1 if s is neither. */
+int tpm_ek_alg_parse(const char *s, enum tpm_ek_alg *out);
+
+/* "rsa" or "ecc". */
+const char *tpm_ek_alg_name(enum tpm_ek_alg alg);
+
+/* "persistent", "nv-template" or "default-template". */
+const char *tpm_ek_source_name(enum tpm_ek_source source);
+
+#endif

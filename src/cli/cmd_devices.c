@@ -1,0 +1,251 @@
+/*
+ * whiteglove devices, whiteglove device show|delete|set: the tenant's
+ * registered devices (/admin/v1/devices, docs/api.md).  A tenant admin
+ * key acts on its own tenant; the operator key names the tenant with
+ * --tenant (sent as the tenantId query parameter).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "cli/clientopts.h"
+#include "common/xmalloc.h"
+
+/* Every field of a device, as `device show` lists them. */
+static const struct clientopts_col device_fields[] = {
+	{ "id", "id" },
+	{ "serial number", "serialNumber" },
+	{ "manufacturer", "manufacturer" },
+	{ "model", "model" },
+	{ "group tag", "groupTag" },
+	{ "assigned user", "assignedUserPrincipalName" },
+	{ "enrollment state", "enrollmentState" },
+	{ "ZTDID", "ztdId" },
+	{ "directory device", "directoryDeviceId" },
+	{ "enabled", "enabled" },
+	{ "last contacted", "lastContacted" },
+	{ "import", "importId" },
+	{ "created", "createdAt" },
+};
+
+static void
+devices_usage(FILE *f)
+{
+	fprintf(f, "usage: whiteglove devices [--serial PREFIX] [--group-tag "
+	    "TAG] [--import ID]\n"
+	    "                          [--all] [--tenant ID] [OPTIONS]\n\n"
+	    "Lists the tenant's registered devices, newest first.  Without "
+	    "--all only the\nfirst page is shown, with a note when more "
+	    "exist.\n\n"
+	    "Options:\n"
+	    "  -s, --serial PREFIX  only devices whose serial number starts "
+	    "so\n"
+	    "  -g, --group-tag TAG  only devices with this group tag\n"
+	    "  -i, --import ID      only devices from this import\n"
+	    "  -a, --all            every page, not only the first\n"
+	    "  -t, --tenant ID      the tenant to act on (operator key only)\n"
+	    CLIENTOPTS_HELP);
+}
+
+static void
+device_usage(FILE *f)
+{
+	fprintf(f, "usage: whiteglove device show ID [--tenant ID] [OPTIONS]\n"
+	    "       whiteglove device delete ID [--tenant ID] [OPTIONS]\n"
+	    "       whiteglove device set ID [--group-tag TAG] [--user UPN] "
+	    "[--tenant ID]\n"
+	    "                             [OPTIONS]\n\n"
+	    "Shows, deletes or changes one registered device; ID is its id "
+	    "as 'whiteglove\ndevices' lists it.  Deleting a device removes "
+	    "its registration: it can be\nimported again (also into another "
+	    "tenant).\n\n"
+	    "Options:\n"
+	    "  -g, --group-tag TAG  set: the new group tag\n"
+	    "  -u, --user UPN       set: the new assigned user "
+	    "(user@example.com)\n"
+	    "  -t, --tenant ID      the tenant to act on (operator key only)\n"
+	    CLIENTOPTS_HELP);
+}
+
+static int
+devices_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
+{
+	return clientopts_list_pages(c, co, arg);
+}
+
+int
+cmd_devices(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "serial", required_argument, NULL, 's' },
+		{ "group-tag", required_argument, NULL, 'g' },
+		{ "import", required_argument, NULL, 'i' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "tenant", required_argument, NULL, 't' },
+		CLIENTOPTS_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct clientopts_cmd spec = { "devices", devices_usage,
+		"s:g:i:at:", longopts };
+	static const struct clientopts_col cols[] = {
+		{ "SERIAL", "serialNumber" },
+		{ "MANUFACTURER", "manufacturer" },
+		{ "MODEL", "model" },
+		{ "GROUP TAG", "groupTag" },
+		{ "STATE", "enrollmentState" },
+		{ "ENABLED", "enabled" },
+		{ "ID", "id" },
+	};
+	struct clientopts_query q = { .n = 0 };
+	struct clientopts_listing l = { .path = "/admin/v1/devices",
+		.query = &q, .cols = cols, .ncols = sizeof(cols) / sizeof(cols[0]),
+		.empty_note = "No devices.", .more_note = "More devices exist: "
+		"add --all to list them all, or narrow the list with\n--serial, "
+		"--group-tag or --import." };
+	const char *filter[4] = { NULL, NULL, NULL, NULL };
+	static const char *const names[4] = { "serial", "groupTag",
+		"importId", "tenantId" };
+	const struct clientopts_arg args[] = {
+		{ 's', &filter[0], NULL },
+		{ 'g', &filter[1], NULL },
+		{ 'i', &filter[2], NULL },
+		{ 't', &filter[3], NULL },
+		{ 'a', NULL, &l.all },
+		{ 0, NULL, NULL },
+	};
+	struct clientopts co;
+	int i, ret = CLI_EXIT_USAGE;
+
+	if (clientopts_parse(&co, argc, argv, &spec, args, &ret) != 0)
+		return ret;
+	if (optind < argc)
+		return clientopts_usage_error("devices", devices_usage,
+		    "devices takes no arguments; filter with --serial, "
+		    "--group-tag or --import");
+	for (i = 0; i < 4; i++)
+		clientopts_query_add(&q, names[i], filter[i]);
+	return clientopts_run(&co, devices_run, &l);
+}
+
+struct device_args {
+	const char *verb;
+	const char *id;
+	const char *group_tag;	/* set */
+	const char *user;	/* set */
+	const char *tenant;
+	struct clientopts_query query;
+};
+
+/* Prints a device the server returned (show, set). */
+static int
+print_device(const struct clientopts *co, json_t *dev, const char *title)
+{
+	const char *id;
+
+	if (dev == NULL)
+		return clientopts_no_body("the device");
+	if (co->json) {
+		clientopts_print_json(dev);
+		return CLI_EXIT_OK;
+	}
+	if ((id = clientopts_field(dev, "id")) == NULL)
+		return CLI_EXIT_FAIL;
+	printf("%s %s\n", title, id);
+	clientopts_print_fields(dev, device_fields,
+	    sizeof(device_fields) / sizeof(device_fields[0]));
+	return CLI_EXIT_OK;
+}
+
+static int
+device_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
+{
+	const struct device_args *a = arg;
+	char *path = xasprintf("/admin/v1/devices/%s", a->id);
+	json_t *body = NULL, *ans = NULL;
+	int ret;
+
+	if (strcmp(a->verb, "show") == 0) {
+		if ((ret = clientopts_call(c, "GET", path, a->query.kv, NULL,
+		    &ans)) == CLI_EXIT_OK)
+			ret = print_device(co, ans, "Device");
+	} else if (strcmp(a->verb, "delete") == 0) {
+		ret = clientopts_call(c, "DELETE", path, a->query.kv, NULL,
+		    &ans);
+		if (ret == CLI_EXIT_OK && !co->json)
+			printf("Deleted device %s\n", a->id);
+	} else {
+		if ((body = json_object()) == NULL ||
+		    (a->group_tag != NULL && json_object_set_new(body,
+		    "groupTag", json_string(a->group_tag)) != 0) ||
+		    (a->user != NULL && json_object_set_new(body,
+		    "assignedUserPrincipalName", json_string(a->user)) != 0)) {
+			ret = clientopts_usage_error("device", device_usage,
+			    "--group-tag and --user must be UTF-8 text");
+			goto done;
+		}
+		if ((ret = clientopts_call(c, "PATCH", path, a->query.kv, body,
+		    &ans)) == CLI_EXIT_OK)
+			ret = print_device(co, ans, "Updated device");
+	}
+done:
+	json_decref(body);
+	json_decref(ans);
+	free(path);
+	return ret;
+}
+
+/* Operands and options that go together; a usage message if not. */
+static const char *
+device_check(struct device_args *a, int argc, char **argv)
+{
+	a->verb = optind < argc ? argv[optind] : "";
+	if (strcmp(a->verb, "show") != 0 && strcmp(a->verb, "delete") != 0 &&
+	    strcmp(a->verb, "set") != 0)
+		return "give show, delete or set";
+	if (argc - optind != 2)
+		return "give one device ID";
+	a->id = argv[optind + 1];
+	if (!clientopts_id_ok(a->id))
+		return "ID must be a device id as 'whiteglove devices' shows it";
+	if (strcmp(a->verb, "set") == 0) {
+		if (a->group_tag == NULL && a->user == NULL)
+			return "set needs --group-tag or --user";
+	} else if (a->group_tag != NULL || a->user != NULL) {
+		return "--group-tag and --user go with set";
+	}
+	return NULL;
+}
+
+int
+cmd_device(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "group-tag", required_argument, NULL, 'g' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "tenant", required_argument, NULL, 't' },
+		CLIENTOPTS_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct clientopts_cmd spec = { "device", device_usage,
+		"g:u:t:", longopts };
+	struct device_args a = { .verb = "" };
+	const struct clientopts_arg args[] = {
+		{ 'g', &a.group_tag, NULL },
+		{ 'u', &a.user, NULL },
+		{ 't', &a.tenant, NULL },
+		{ 0, NULL, NULL },
+	};
+	struct clientopts co;
+	const char *bad;
+	int ret = CLI_EXIT_USAGE;
+
+	if (clientopts_parse(&co, argc, argv, &spec, args, &ret) != 0)
+		return ret;
+	if ((bad = device_check(&a, argc, argv)) != NULL)
+		return clientopts_usage_error("device", device_usage, bad);
+	clientopts_query_add(&a.query, "tenantId", a.tenant);
+	return clientopts_run(&co, device_run, &a);
+}

@@ -1,0 +1,69 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/event.h"
+#include "common/util.h"
+#include "server/admin_util.h"
+
+json_t *
+admin_json_time(int64_t ms)
+{
+	char ts[32];
+
+	if (ms == 0)
+		return json_null();
+	wg_time_rfc3339(ms, ts);
+	return json_string(ts);
+}
+
+enum wg_err
+admin_query_int(struct http_req *req, const char *name, long long min,
+    long long max, long long def, long long *out)
+{
+	const char *s = http_query(req, name);
+	char *end;
+
+	*out = def;
+	if (s == NULL)
+		return WG_OK;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || *out < min ||
+	    *out > max)
+		return http_fail(req, WG_E_JSON_FIELD, "query parameter '%s' "
+		    "must be an integer from %lld to %lld", name, min, max);
+	return WG_OK;
+}
+
+static const char *
+verb_of(int event_id)
+{
+	switch (event_id) {
+	case ADMIN_EVT_KEY_REVOKED:
+		return "revoked";
+	case ADMIN_EVT_DEVICE_DELETED:
+		return "deleted";
+	case ADMIN_EVT_IMPORT_ENDED:
+		return "ended";
+	default:
+		return "created";
+	}
+}
+
+enum wg_err
+admin_audit(struct http_req *req, struct store_conn *c, const char *tenant_id,
+    int event_id, const char *what, const char *name, const char *key,
+    const char *value)
+{
+	struct wg_event *ev;
+	enum wg_err rc;
+
+	ev = wg_event_new("admin", event_id, WG_LEVEL_INFO, WG_PHASE_ADMIN,
+	    WG_OK, "%s \"%s\" %s", what, name, verb_of(event_id));
+	wg_event_add(ev, key, "%s", value);
+	wg_event_add(ev, "byKeyId", "%s", req->caller.key_id);
+	rc = store_audit_append(c, tenant_id, NULL, req->request_id, ev);
+	wg_event_free(ev);
+	return rc;
+}

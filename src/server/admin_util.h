@@ -1,0 +1,42 @@
+/*
+ * Helpers every admin endpoint shares: times in JSON, query integers,
+ * audit records in the request's transaction.
+ */
+#ifndef WG_ADMIN_UTIL_H
+#define WG_ADMIN_UTIL_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "server/http.h"
+
+/* Audit event ids of the admin channel (docs/api.md lists them). */
+enum {
+	ADMIN_EVT_TENANT_CREATED = 1001,
+	ADMIN_EVT_KEY_CREATED = 1002,
+	ADMIN_EVT_KEY_REVOKED = 1003,
+	ADMIN_EVT_DEVICE_DELETED = 1004,
+	ADMIN_EVT_IMPORT_ENDED = 1005,
+};
+
+/* RFC 3339 text of ms since the epoch, or JSON null for 0. */
+json_t *admin_json_time(int64_t ms);
+
+/*
+ * Integer query parameter name in [min, max], def when absent;
+ * WG_E_JSON_FIELD naming it otherwise.
+ */
+enum wg_err admin_query_int(struct http_req *req, const char *name,
+    long long min, long long max, long long def, long long *out)
+    __attribute__((warn_unused_result));
+
+/*
+ * Appends an admin-channel audit record "<what> "<name>" <verb>" with the
+ * detail key=value and the caller's key id, in the caller's transaction.
+ */
+enum wg_err admin_audit(struct http_req *req, struct store_conn *c,
+    const char *tenant_id, int event_id, const char *what, const char *name,
+    const char *key, const char *value) __attribute__((warn_unused_result));
+
+#endif

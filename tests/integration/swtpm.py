@@ -1,0 +1,180 @@
+"""A software TPM (swtpm) for integration tests, and the agent run against
+it with a fake sysfs tree (stdlib only).
+
+    with Swtpm() as tpm:
+        doc = agent_hash_json(tpm.tcti, serial="PF3ABC12")
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+AGENT = os.environ.get("WG_AGENT_BIN", "build/src/agent/whiteglove-agent")
+
+
+def have_swtpm():
+    return shutil.which("swtpm") is not None
+
+
+def _port_pair():
+    """Two consecutive free loopback ports (server, control)."""
+    for _ in range(50):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port >= 65535:
+            continue
+        t = socket.socket()
+        try:
+            t.bind(("127.0.0.1", port + 1))
+        except OSError:
+            continue
+        finally:
+            t.close()
+        return port
+    raise RuntimeError("no two consecutive free ports")
+
+
+class Swtpm:
+    """swtpm on loopback with a fresh state directory, removed at stop()."""
+
+    def __init__(self):
+        self.proc = None
+        self.port = None
+        self.state = None
+
+    @property
+    def tcti(self):
+        """The TCTI loader string the agent takes (--tcti)."""
+        return "swtpm:host=127.0.0.1,port=%d" % self.port
+
+    def tools_env(self):
+        """An environment for tpm2-tools against this TPM."""
+        env = dict(os.environ)
+        env["TPM2TOOLS_TCTI"] = "swtpm:port=%d" % self.port
+        return env
+
+    def tools(self, *args, check=True):
+        """Runs a tpm2-tools command (e.g. "tpm2_getcap", ...)."""
+        return subprocess.run(list(args), env=self.tools_env(),
+                              capture_output=True, check=check, timeout=60)
+
+    def start(self, tries=5):
+        self.state = os.path.abspath(tempfile.mkdtemp(prefix="wg-swtpm-"))
+        for _ in range(tries):
+            self.port = _port_pair()
+            self.proc = subprocess.Popen(
+                ["swtpm", "socket", "--tpm2",
+                 "--tpmstate", "dir=%s" % self.state,
+                 "--server", "type=tcp,port=%d" % self.port,
+                 "--ctrl", "type=tcp,port=%d" % (self.port + 1),
+                 "--flags", "not-need-init,startup-clear"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if self._wait_accepting():
+                return self
+            self._kill()  # lost a race for the ports: try others
+        self.stop()
+        raise RuntimeError("swtpm did not start")
+
+    def _wait_accepting(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                socket.create_connection(("127.0.0.1", self.port),
+                                         timeout=1).close()
+                return True
+            except OSError:
+                time.sleep(0.05)
+        return False
+
+    def _kill(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stderr.close()
+        self.proc = None
+
+    def stop(self):
+        self._kill()
+        if self.state:
+            shutil.rmtree(self.state, ignore_errors=True)
+            self.state = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def _put(root, rel, text):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def fake_sysfs(root, serial=None, manufacturer=None, model=None,
+               mac="52:54:00:12:34:56", disk_serial="WG-DISK-0001"):
+    """A sysfs tree under root: the DMI strings given (None: absent), one
+    physical NIC, one virtual NIC, one NVMe disk and one loop device."""
+    dmi = {"product_serial": serial, "sys_vendor": manufacturer,
+           "product_name": model}
+    for name, value in dmi.items():
+        if value is not None:
+            _put(root, "class/dmi/id/" + name, value + "\n")
+    if mac:
+        _put(root, "class/net/eth0/address", mac + "\n")
+        os.makedirs(os.path.join(root, "class/net/eth0/device"),
+                    exist_ok=True)
+    _put(root, "class/net/docker0/address", "02:42:ac:11:00:01\n")
+    _put(root, "class/net/lo/address", "00:00:00:00:00:00\n")
+    if disk_serial:
+        _put(root, "block/nvme0n1/device/serial", disk_serial + "\n")
+        _put(root, "block/nvme0n1/removable", "0\n")
+    _put(root, "block/loop0/removable", "0\n")
+    return root
+
+
+def run_agent(args, sysfs_root, env=None):
+    """Runs whiteglove-agent with WHITEGLOVE_SYSFS_ROOT set."""
+    e = dict(os.environ)
+    e.pop("WHITEGLOVE_TCTI", None)
+    e.update(env or {})
+    e["WHITEGLOVE_SYSFS_ROOT"] = sysfs_root
+    return subprocess.run([AGENT] + list(args), env=e, capture_output=True,
+                          timeout=120)
+
+
+def agent_hash_json(tcti, serial="WG-TEST-0001", manufacturer="Contoso",
+                    model="Surface Test 1", extra=(), sysfs_root=None):
+    """`whiteglove-agent hash --json --tcti TCTI` against a fake sysfs
+    tree with these SMBIOS values; returns the parsed JSON (raises with
+    the agent's stderr if it failed)."""
+    tmp = None
+    if sysfs_root is None:
+        tmp = tempfile.mkdtemp(prefix="wg-sysfs-")
+        sysfs_root = fake_sysfs(tmp, serial, manufacturer, model)
+    try:
+        p = run_agent(["hash", "--json", "--tcti", tcti] + list(extra),
+                      sysfs_root)
+        if p.returncode != 0:
+            raise RuntimeError("whiteglove-agent hash failed (%d): %s"
+                               % (p.returncode, p.stderr.decode()))
+        return json.loads(p.stdout)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
