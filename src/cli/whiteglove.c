@@ -16,6 +16,7 @@ static const struct cli_cmd commands[] = {
 	{ "import", cmd_import, "import devices from a CSV or JSON file" },
 	{ "devices", cmd_devices, "list registered devices" },
 	{ "device", cmd_device, "show, delete or change one device" },
+	{ "hash", cmd_hash, "decode a hardware hash and show its fields" },
 	{ "explain", cmd_explain, "explain an error code or name" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "list commands, or show one command's help" },

@@ -59,19 +59,49 @@ wg_random(void *buf, size_t n)
 	return WG_OK;
 }
 
+static void
+uuid_format(unsigned char b[16], char out[WG_UUID_LEN + 1])
+{
+	char hex[33];
+
+	wg_hex(b, 16, hex);
+	snprintf(out, WG_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
+	    hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
 void
 wg_uuid(char out[WG_UUID_LEN + 1])
 {
 	unsigned char b[16];
-	char hex[33];
 
 	if (wg_random(b, sizeof(b)) != WG_OK)
 		abort(); /* no entropy: nothing secure can be done */
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
-	wg_hex(b, sizeof(b), hex);
-	snprintf(out, WG_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
-	    hex + 8, hex + 12, hex + 16, hex + 20);
+	uuid_format(b, out);
+}
+
+
+void
+wg_uuid7(char out[WG_UUID_LEN + 1])
+{
+	static _Thread_local int64_t last_ms;
+	static _Thread_local uint16_t seq;
+	unsigned char b[16];
+	int64_t ms = wg_now_ms();
+	int i;
+
+	if (wg_random(b, sizeof(b)) != WG_OK)
+		abort(); /* no entropy: nothing secure can be done */
+	/* Within one millisecond a 12-bit counter keeps this thread's order. */
+	seq = ms == last_ms ? (uint16_t)(seq + 1) : 0;
+	last_ms = ms;
+	for (i = 0; i < 6; i++)
+		b[i] = (unsigned char)(ms >> (40 - 8 * i));
+	b[6] = (unsigned char)(0x70 | ((seq >> 8) & 0x0f));
+	b[7] = (unsigned char)seq;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	uuid_format(b, out);
 }
 
 void

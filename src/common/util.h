@@ -26,6 +26,13 @@ enum wg_err wg_random(void *buf, size_t n) __attribute__((warn_unused_result));
 /* A random (version 4) UUID in lower-case text form. */
 void wg_uuid(char out[WG_UUID_LEN + 1]);
 
+/*
+ * A time-ordered (version 7, RFC 9562) UUID: ids made one after another
+ * sort one after another, so a database index of them grows at its end
+ * instead of at random pages (what keeps bulk imports fast).
+ */
+void wg_uuid7(char out[WG_UUID_LEN + 1]);
+
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void wg_hex(const void *in, size_t n, char *out);
 

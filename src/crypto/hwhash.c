@@ -474,57 +474,43 @@ b64_value(unsigned char c)
 	return -1;
 }
 
-/* Where the padding starts: len minus the '=' at the end (0 to 2, and
- * then the text is whole quads); -1 if the padding is wrong. */
-static int
-b64_data_len(const char *in, size_t len, size_t *data, char *why,
-    size_t whylen)
+/* The base64 message for a character that is not in the alphabet. */
+static void
+b64_bad_char(const char *in, size_t i, char *why, size_t whylen)
 {
-	size_t pad = 0;
+	unsigned char c = (unsigned char)in[i];
 
-	while (pad < len && pad < 3 && in[len - 1 - pad] == '=')
-		pad++;
-	*data = len - pad;
-	if (pad > 2 || (pad > 0 && (len % 4 != 0 || *data % 4 == 1))) {
-		say(why, whylen, "base64: the '=' padding at offset %zu is "
-		    "wrong (1 or 2 '=' completing a group of 4)", *data);
-		return -1;
-	}
-	if (*data % 4 == 1) {
-		say(why, whylen, "base64: %zu characters cannot be base64 "
-		    "(one character too many or missing)", *data);
-		return -1;
-	}
-	return 0;
+	if (c == '=')
+		say(why, whylen, "base64: '=' inside the text at offset %zu "
+		    "(padding may only end it)", i);
+	else if (c > 0x20 && c < 0x7f)
+		say(why, whylen, "base64: character 0x%02x ('%c') at offset "
+		    "%zu is not in the base64 alphabet", c, c, i);
+	else
+		say(why, whylen, "base64: character 0x%02x at offset %zu is "
+		    "not in the base64 alphabet", c, i);
 }
 
 /*
  * Strict standard base64 (RFC 4648 section 4), padded or not: no white
- * space, no '=' inside, unused bits of the last character zero.  out must
- * hold len * 3 / 4 bytes.
+ * space, no '=' inside, at most two '=' completing a group of four, the
+ * unused bits of the last character zero.  out must hold len * 3 / 4
+ * bytes.
  */
 static int
 b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen,
     char *why, size_t whylen)
 {
-	size_t i, data, o = 0;
+	size_t i, pad = 0, data, o = 0;
 	unsigned acc = 0, bits = 0;
 	int v;
 
-	if (b64_data_len(in, len, &data, why, whylen) != 0)
-		return -1;
+	while (pad < len && in[len - 1 - pad] == '=')
+		pad++;
+	data = len - pad;
 	for (i = 0; i < data; i++) {
-		if (in[i] == '=') {
-			say(why, whylen, "base64: '=' inside the text at offset "
-			    "%zu (padding may only end it)", i);
-			return -1;
-		}
 		if ((v = b64_value((unsigned char)in[i])) < 0) {
-			say(why, whylen, "base64: character 0x%02x%s%c%s at "
-			    "offset %zu is not in the base64 alphabet",
-			    (unsigned char)in[i], in[i] > 0x20 && in[i] < 0x7f ?
-			    " ('" : "", in[i] > 0x20 && in[i] < 0x7f ? in[i] :
-			    ' ', in[i] > 0x20 && in[i] < 0x7f ? "')" : "", i);
+			b64_bad_char(in, i, why, whylen);
 			return -1;
 		}
 		acc = (acc << 6) | (unsigned)v;
@@ -534,6 +520,16 @@ b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen,
 			out[o++] = (unsigned char)(acc >> bits);
 			acc &= (1u << bits) - 1;
 		}
+	}
+	if (pad > 2 || (pad > 0 && (len % 4 != 0 || data % 4 < 2))) {
+		say(why, whylen, "base64: the '=' padding at offset %zu is "
+		    "wrong (1 or 2 '=' completing a group of 4)", data);
+		return -1;
+	}
+	if (data % 4 == 1) {
+		say(why, whylen, "base64: %zu characters cannot be base64 "
+		    "(one character too many or missing)", data);
+		return -1;
 	}
 	if (acc != 0) {
 		say(why, whylen, "base64: the last character has unused bits "

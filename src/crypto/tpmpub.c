@@ -381,13 +381,12 @@ tpm_public_ek_lookup_id(const struct tpm_public *p, char out[44])
 }
 
 /* The OSSL_PARAMs of p's public key into bld; 0 if p is not a key the
- * parser accepts, or OpenSSL failed. */
+ * parser accepts, or OpenSSL failed.  bld keeps pointers to *n, *e and
+ * pt until OSSL_PARAM_BLD_to_param: they must outlive this call. */
 static int
 key_params(const struct tpm_public *p, OSSL_PARAM_BLD *bld, BIGNUM **n,
-    BIGNUM **e)
+    BIGNUM **e, unsigned char pt[1 + 2 * P256_BYTES])
 {
-	unsigned char pt[1 + 2 * P256_BYTES];
-
 	if (p->type == TPM_ALG_RSA && p->rsa_modulus_len == RSA_BYTES) {
 		*n = BN_bin2bn(p->rsa_modulus, RSA_BYTES, NULL);
 		*e = BN_new();
@@ -406,7 +405,7 @@ key_params(const struct tpm_public *p, OSSL_PARAM_BLD *bld, BIGNUM **n,
 	return OSSL_PARAM_BLD_push_utf8_string(bld,
 	    OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) &&
 	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt,
-	    sizeof(pt));
+	    1 + 2 * P256_BYTES);
 }
 
 /* The OpenSSL error queue's first entry (or "not an RSA-2048 or P-256
@@ -431,8 +430,9 @@ tpm_public_to_pkey(const struct tpm_public *p)
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
 	BIGNUM *n = NULL, *e = NULL;
+	unsigned char pt[1 + 2 * P256_BYTES];
 
-	if (bld == NULL || !key_params(p, bld, &n, &e) ||
+	if (bld == NULL || !key_params(p, bld, &n, &e, pt) ||
 	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
 	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, p->type == TPM_ALG_RSA ?
 	    "RSA" : "EC", NULL)) == NULL ||
@@ -501,8 +501,10 @@ tpm_public_attributes_str(uint32_t attributes, char *out, size_t outlen)
 		else
 			w = snprintf(out + n, outlen - n, "%sbit%d",
 			    n ? "|" : "", bit);
-		if (w < 0 || (size_t)w >= outlen - n)
+		if (w < 0 || (size_t)w >= outlen - n) {
+			out[n] = '\0'; /* only whole names */
 			return;
+		}
 		n += (size_t)w;
 	}
 }

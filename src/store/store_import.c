@@ -533,9 +533,9 @@ batch_classify(struct batch *b)
 			row_fail(r, WG_E_DDS_DUPLICATED, "this device appears "
 			    "earlier in the same import");
 		else {
-			wg_uuid(r->device_id);
-			wg_uuid(r->ztd_id);
-			wg_uuid(b->dir_id[i]);
+			wg_uuid7(r->device_id);
+			wg_uuid7(r->ztd_id);
+			wg_uuid7(b->dir_id[i]);
 		}
 	}
 }

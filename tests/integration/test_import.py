@@ -35,12 +35,12 @@ class ImportTest(ServerTest):
         super().setUp()
         self.tid, self.key = self.create_tenant("Contoso")
 
-    def csv(self, body, token=None, query=""):
+    def csv(self, body, token=None, query="", timeout=10):
         if isinstance(body, str):
             body = body.encode()
         return self.req("POST", "/admin/v1/importedDeviceIdentities/"
                         "importCsv" + query, body, token=token or self.key,
-                        content_type="text/csv")
+                        content_type="text/csv", timeout=timeout)
 
     def devices(self, query="", token=None):
         r = self.req("GET", "/admin/v1/devices" + query,
@@ -338,7 +338,7 @@ class Crash(ImportTest):
         self.assertEqual(devs, done)
         # Importing the file again completes it, without duplicates.
         with open(path, "rb") as f:
-            r = self.csv(f.read())
+            r = self.csv(f.read(), timeout=300)
         self.assertEqual(r.status, 200, r)
         self.assertEqual((r.json["importedCount"], r.json["failedCount"]),
                          (self.ROWS - done, done))

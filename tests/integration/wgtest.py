@@ -129,7 +129,7 @@ class Server:
                                            context=self.ssl_context())
 
     def request(self, method, path, body=None, token=None, headers=None,
-                content_type="application/json"):
+                content_type="application/json", timeout=10):
         h = dict(headers or {})
         if token:
             h["Authorization"] = "Bearer " + token
@@ -140,7 +140,7 @@ class Server:
                 body = body.encode()
             if content_type:
                 h["Content-Type"] = content_type
-        conn = self.connect()
+        conn = self.connect(timeout)
         try:
             conn.request(method, path, body=body, headers=h)
             r = conn.getresponse()

@@ -125,6 +125,12 @@ def good_cases():
         "ignorable_record_skipped": b64(blob(minimal() +
                                              [rec(0x85, b"future")])),
         "ek_nv_template_userwithauth": b64(blob(minimal(ekpub=ek_uwa))),
+        "docs_example": b64(blob([   # the example of docs/hwhash.md
+            text(0x01, "PF3ABC12"), text(0x02, "Contoso"),
+            rec(0x07, struct.pack(">q", 1767225600000)),
+            rec(0x11, bytes.fromhex("a0b1c2d3e4f5")),
+            rec(0x20, b"IBM\x00"), rec(0x23, struct.pack(">II", 0, 164)),
+            rec(0x30, ECC_EK), sha_rec(ECC_EK)])),
         "longest_text": b64(blob([text(0x01, "S" * 256),
                                   text(0x21, "V" * 16)] + minimal()[1:])),
     }
@@ -136,7 +142,8 @@ def bad_cases():
     sha = sha_rec(RSA_EK)
     cases = {
         "empty": ("", ["empty"]),
-        "truncated": (b64(f[:200]), ["truncated", "runs past the end"]),
+        "truncated": (b64(f[:-100]), ["record 0x30 (EK public)",
+                                       "runs past the end", "truncated"]),
         "truncated_record_header": (b64(f[:6]), ["truncated record "
                                                  "header"]),
         "header_only": (b64(b"WGHH\x01"), ["record 0x01 (serial) is "

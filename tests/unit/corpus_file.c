@@ -1,0 +1,67 @@
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/xmalloc.h"
+#include "corpus_file.h"
+
+#define CORPUS_FILE_MAX 65536
+
+char *
+corpus_file_text(const char *rel, size_t *len)
+{
+	char *path = xasprintf("%s/%s", WG_CORPUS_DIR, rel);
+	char *buf = xmalloc(CORPUS_FILE_MAX + 1);
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "cannot open %s\n", path);
+		abort();
+	}
+	n = fread(buf, 1, CORPUS_FILE_MAX, f);
+	fclose(f);
+	free(path);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static int
+nibble(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+unsigned char *
+corpus_file_hex(const char *rel, size_t *len)
+{
+	size_t n, i, o = 0;
+	char *text = corpus_file_text(rel, &n);
+	unsigned char *out = xmalloc(n / 2 + 1);
+	int hi = -1, v;
+
+	for (i = 0; i < n; i++) {
+		if (isspace((unsigned char)text[i]))
+			continue;
+		if ((v = nibble((unsigned char)text[i])) < 0) {
+			fprintf(stderr, "%s: not hex at %zu\n", rel, i);
+			abort();
+		}
+		if (hi < 0) {
+			hi = v;
+		} else {
+			out[o++] = (unsigned char)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	free(text);
+	*len = o;
+	return out;
+}
