@@ -168,8 +168,9 @@ print_ek(const struct shown *s)
 	char buf[300];
 
 	if (s->ek.type == TPM_ALG_RSA)
-		snprintf(buf, sizeof(buf), "RSA %u, exponent %u", s->ek.rsa_bits,
-		    s->ek.rsa_exponent ? s->ek.rsa_exponent : 65537u);
+		snprintf(buf, sizeof(buf), "RSA %u, exponent %u",
+		    s->ek.rsa_bits, s->ek.rsa_exponent ? s->ek.rsa_exponent :
+		    65537u);
 	else
 		snprintf(buf, sizeof(buf), "ECC NIST P-256");
 	line("EK", buf);

@@ -347,13 +347,14 @@ parse_records(struct ps *s)
 	unsigned prev = 0;
 	size_t n;
 
-	for (s->off = HEADER_LEN; s->off < s->len; s->off += REC_HEADER_LEN + n) {
+	for (s->off = HEADER_LEN; s->off < s->len;
+	    s->off += REC_HEADER_LEN + n) {
 		s->tag = s->buf[s->off];
 		s->def = rec_def(s->tag);
 		if (REC_HEADER_LEN > s->len - s->off)
 			return rec_fail(s, "truncated record header (%zu of 3 "
-			    "bytes)%s", s->len - s->off, s->sha_off ?
-			    ": trailing bytes after the EK SHA-256 record" : "");
+			    "bytes)%s", s->len - s->off, s->sha_off ? ": "
+			    "trailing bytes after the EK SHA-256 record" : "");
 		n = (size_t)get_be(s->buf + s->off + 1, 2);
 		if (n > s->len - s->off - REC_HEADER_LEN)
 			return rec_fail(s, "length %zu runs past the end of "
@@ -403,7 +404,8 @@ parse_all(struct ps *s)
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if (s->counts[required[i]] == 0) {
 			say(s->why, s->whylen, "record 0x%02x (%s) is missing "
-			    "(required)", required[i], rec_def(required[i])->name);
+			    "(required)", required[i],
+			    rec_def(required[i])->name);
 			return -1;
 		}
 	}
@@ -554,8 +556,8 @@ hwhash_parse_b64(const char *b64, size_t len, struct wg_hwhash **out,
 		return rc;
 	}
 	if (len > HWHASH_MAX_B64) {
-		say(why, whylen, "base64: %zu characters, over the %d-character "
-		    "limit", len, HWHASH_MAX_B64);
+		say(why, whylen, "base64: %zu characters, over the "
+		    "%d-character limit", len, HWHASH_MAX_B64);
 		return rc;
 	}
 	buf = xmalloc(len * 3 / 4 + 1);

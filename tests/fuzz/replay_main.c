@@ -34,7 +34,8 @@ replay_file(const char *path, size_t *count)
 	int ret = -1;
 
 	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-	    (unsigned long)size > REPLAY_FILE_MAX || fseek(f, 0, SEEK_SET) != 0) {
+	    (unsigned long)size > REPLAY_FILE_MAX ||
+	    fseek(f, 0, SEEK_SET) != 0) {
 		fprintf(stderr, "replay: %s: %s\n", path, f == NULL ?
 		    strerror(errno) : "unreadable or over 16 MiB");
 		goto done;

@@ -10,6 +10,7 @@ import threading
 import time
 import unittest
 
+from swtpm import Swtpm, fake_sysfs, run_agent
 from wgtest import ServerTest, WHITEGLOVE
 
 GEN = os.environ.get("WG_GEN_HASHES",
@@ -358,3 +359,37 @@ class Crash(ImportTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AgentHashes(ImportTest):
+    """Hashes collected by the real agent from swtpm, imported by CSV and
+    by JSON, as a depot would."""
+
+    def collect(self, serial, csv=False):
+        root = fake_sysfs(os.path.join(self.workdir, "sysfs-" + serial),
+                          serial, "Contoso", "Surface Test 1")
+        with Swtpm() as tpm:
+            p = run_agent(["hash", "--csv" if csv else "--json", "--tcti",
+                           tpm.tcti, "--group-tag", "Depot"], root)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout
+
+    def test_agent_hashes_import_by_csv_and_json(self):
+        r = self.csv(self.collect("AG-0001", csv=True))
+        self.assertEqual((r.status, r.json["importedCount"]), (200, 1), r)
+        item = json.loads(self.collect("AG-0002"))
+        item.pop("missing", None)
+        r = self.req("POST", "/admin/v1/importedDeviceIdentities/import",
+                     {"importedDeviceIdentities": [item]}, token=self.key)
+        self.assertEqual(r.json["value"][0]["state"]["deviceImportStatus"],
+                         "complete", r)
+        devs = {d["serialNumber"]: d for d in self.devices()["value"]}
+        self.assertEqual(set(devs), {"AG-0001", "AG-0002"})
+        for d in devs.values():
+            self.assertEqual((d["manufacturer"], d["model"], d["groupTag"]),
+                             ("Contoso", "Surface Test 1", "Depot"))
+            self.assertFalse(d["enabled"])
+        # The same TPM again, by the other route: already registered.
+        r = self.req("POST", "/admin/v1/importedDeviceIdentities/import",
+                     {"importedDeviceIdentities": [item]}, token=self.key)
+        self.assertEqual(r.json["value"][0]["state"]["deviceErrorCode"], 806)

@@ -1,6 +1,8 @@
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/xmalloc.h"
 #include "corpus_file.h"
@@ -8,23 +10,39 @@
 #define CORPUS_FILE_MAX 65536
 
 char *
-corpus_file_text(const char *rel, size_t *len)
+corpus_file_read(const char *path, size_t *len)
 {
-	char *path = xasprintf("%s/%s", WG_CORPUS_DIR, rel);
-	char *buf = xmalloc(CORPUS_FILE_MAX + 1);
-	FILE *f;
+	FILE *f = fopen(path, "rb");
+	char *buf;
 	size_t n;
 
-	if ((f = fopen(path, "rb")) == NULL) {
-		fprintf(stderr, "cannot open %s\n", path);
-		abort();
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return NULL;
 	}
-	n = fread(buf, 1, CORPUS_FILE_MAX, f);
+	buf = xmalloc(CORPUS_FILE_MAX + 1);
+	n = fread(buf, 1, CORPUS_FILE_MAX + 1, f);
 	fclose(f);
-	free(path);
+	if (n > CORPUS_FILE_MAX) {
+		fprintf(stderr, "%s: over %d bytes\n", path, CORPUS_FILE_MAX);
+		free(buf);
+		return NULL;
+	}
 	buf[n] = '\0';
 	*len = n;
 	return buf;
+}
+
+char *
+corpus_file_text(const char *rel, size_t *len)
+{
+	char *path = xasprintf("%s/%s", WG_CORPUS_DIR, rel);
+	char *text = corpus_file_read(path, len);
+
+	free(path);
+	if (text == NULL)
+		abort();
+	return text;
 }
 
 static int

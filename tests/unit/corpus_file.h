@@ -8,6 +8,13 @@
 #include <stddef.h>
 
 /*
+ * The text of the file at path (NUL-terminated, *len bytes, at most
+ * 64 KiB); the caller frees it.  NULL (said on stderr) if it cannot be
+ * read.
+ */
+char *corpus_file_read(const char *path, size_t *len);
+
+/*
  * The text of WG_CORPUS_DIR/REL (NUL-terminated, *len bytes).  The caller
  * frees it; aborts if the file cannot be read, since no test can run
  * without it.

@@ -15,37 +15,20 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "corpus_file.h"
 #include "crypto/hwhash.h"
-
-#define FILE_MAX (64u * 1024)
 
 /* path's text without one trailing newline; NULL (said) if unreadable. */
 static char *
 read_text(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
+	char *text = corpus_file_read(path, len);
 
-	if (f == NULL) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	buf = xmalloc(FILE_MAX + 1);
-	n = fread(buf, 1, FILE_MAX + 1, f);
-	fclose(f);
-	if (n > FILE_MAX) {
-		fprintf(stderr, "%s: over %u bytes\n", path, FILE_MAX);
-		free(buf);
-		return NULL;
-	}
-	if (n > 0 && buf[n - 1] == '\n')
-		n--;
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	if (text != NULL && *len > 0 && text[*len - 1] == '\n')
+		text[--*len] = '\0';
+	if (text != NULL && *len > 0 && text[*len - 1] == '\r')
+		text[--*len] = '\0';
+	return text;
 }
 
 /* 0 if encoding h, parsing that and encoding again gives the same bytes. */
@@ -146,27 +129,32 @@ check_file(const char *dir, const char *kind, const char *name)
 }
 
 static int
+is_b64(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return n > 4 && strcmp(e->d_name + n - 4, ".b64") == 0;
+}
+
+/* Checks DIR/KIND/\*.b64 in name order; returns the failures. */
+static int
 run_kind(const char *dir, const char *kind, int *files)
 {
 	char *path = xasprintf("%s/%s", dir, kind);
-	struct dirent *e;
-	DIR *d;
-	size_t n;
-	int fails = 0;
+	struct dirent **names;
+	int i, n, fails = 0;
 
-	if ((d = opendir(path)) == NULL) {
+	if ((n = scandir(path, &names, is_b64, alphasort)) < 0) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		free(path);
 		return 1;
 	}
-	while ((e = readdir(d)) != NULL) {
-		n = strlen(e->d_name);
-		if (n > 4 && strcmp(e->d_name + n - 4, ".b64") == 0) {
-			fails += check_file(dir, kind, e->d_name);
-			(*files)++;
-		}
+	for (i = 0; i < n; i++) {
+		fails += check_file(dir, kind, names[i]->d_name);
+		free(names[i]);
 	}
-	closedir(d);
+	*files += n;
+	free(names);
 	free(path);
 	return fails;
 }
