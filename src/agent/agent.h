@@ -5,16 +5,12 @@
 #ifndef WG_AGENT_AGENT_H
 #define WG_AGENT_AGENT_H
 
-struct agent_cmd {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *help; /* one line */
-};
+#include "common/cmdtab.h"
 
-/* Exit codes: 0 ok, 1 the operation failed, 2 usage error. */
-#define AGENT_EXIT_OK 0
-#define AGENT_EXIT_FAIL 1
-#define AGENT_EXIT_USAGE 2
+/* Exit codes (common/cmdtab.h): 0 ok, 1 failed, 2 usage error. */
+#define AGENT_EXIT_OK WG_EXIT_OK
+#define AGENT_EXIT_FAIL WG_EXIT_FAIL
+#define AGENT_EXIT_USAGE WG_EXIT_USAGE
 
 int cmd_hash(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -5,16 +5,12 @@
 #ifndef WG_CLI_H
 #define WG_CLI_H
 
-struct cli_cmd {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *help; /* one line */
-};
+#include "common/cmdtab.h"
 
-/* Exit codes: 0 ok, 1 the operation failed, 2 usage error. */
-#define CLI_EXIT_OK 0
-#define CLI_EXIT_FAIL 1
-#define CLI_EXIT_USAGE 2
+/* Exit codes (common/cmdtab.h): 0 ok, 1 failed, 2 usage error. */
+#define CLI_EXIT_OK WG_EXIT_OK
+#define CLI_EXIT_FAIL WG_EXIT_FAIL
+#define CLI_EXIT_USAGE WG_EXIT_USAGE
 
 int cmd_serve(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
