@@ -2,7 +2,9 @@
  * The import pipeline shared by the JSON and CSV imports: each row is
  * checked (lengths, the hardware hash parsed strictly, the row's serial
  * against the serial inside the hash) and collected; every
- * WG_IMPORT_BATCH_MAX rows the batch goes to the store in one transaction.
+ * IMPORT_GROUP_ROWS rows the rows go to the store in one transaction (of
+ * batches of WG_IMPORT_BATCH_MAX rows): fewer, larger commits write far
+ * less to the database's log, and a crash still loses whole rows only.
  * A bad row becomes a failed row with its DDS code; it never takes a good
  * neighbour down with it.
  */
@@ -23,12 +25,16 @@ struct row_text {
 	char *model;
 };
 
+/* Rows written per transaction: 16 store batches. */
+#define IMPORT_GROUP_ROWS (16 * WG_IMPORT_BATCH_MAX)
+
 struct import_job {
 	struct store_conn *db;
 	char tenant_id[37];
 	struct wg_import im;
-	struct wg_import_row rows[WG_IMPORT_BATCH_MAX];
-	struct row_text text[WG_IMPORT_BATCH_MAX];
+	struct wg_import_row rows[IMPORT_GROUP_ROWS];
+	struct row_text text[IMPORT_GROUP_ROWS];
+	enum wg_err checked[IMPORT_GROUP_ROWS]; /* each row's own verdict */
 	size_t n;
 	import_flushed_fn on_flushed;
 	void *arg;
@@ -93,6 +99,39 @@ import_job_on_flushed(struct import_job *job, import_flushed_fn fn, void *arg)
 	job->arg = arg;
 }
 
+/*
+ * Writes the rows in store batches: inside the caller's transaction if one
+ * is open, else each batch in its own.
+ */
+static enum wg_err
+write_group(struct import_job *job)
+{
+	enum wg_err rc = WG_OK;
+	size_t off, k;
+
+	for (off = 0; off < job->n && rc == WG_OK; off += k) {
+		k = job->n - off < WG_IMPORT_BATCH_MAX ? job->n - off :
+		    WG_IMPORT_BATCH_MAX;
+		rc = store_import_batch(job->db, job->tenant_id, job->im.id,
+		    job->rows + off, k);
+	}
+	return rc;
+}
+
+/* Back to each row's own verdict, before a failed group is tried again. */
+static void
+reset_rows(struct import_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->n; i++) {
+		job->rows[i].err = job->checked[i];
+		if (job->checked[i] == WG_OK)
+			job->rows[i].message[0] = '\0';
+		job->rows[i].device_id[0] = job->rows[i].ztd_id[0] = '\0';
+	}
+}
+
 enum wg_err
 import_job_flush(struct import_job *job)
 {
@@ -101,8 +140,20 @@ import_job_flush(struct import_job *job)
 
 	if (job->n == 0)
 		return WG_OK;
-	rc = store_import_batch(job->db, job->tenant_id, job->im.id, job->rows,
-	    job->n);
+	if ((rc = store_begin(job->db)) == WG_OK) {
+		if ((rc = write_group(job)) == WG_OK)
+			rc = store_commit(job->db);
+		else
+			store_rollback(job->db);
+	}
+	if (rc == WG_E_CONFLICT) {
+		/*
+		 * A concurrent import won a device between our lookup and
+		 * our insert: batch by batch, each retried on its own.
+		 */
+		reset_rows(job);
+		rc = write_group(job);
+	}
 	if (rc == WG_OK && job->on_flushed != NULL)
 		job->on_flushed(job->arg, job->rows, job->n);
 	for (i = 0; i < job->n; i++)
@@ -255,6 +306,7 @@ import_job_row(struct import_job *job, int64_t row_number,
 		drop_unfit_fields(t);
 		snprintf(r->message, sizeof(r->message), "%s", why);
 	}
+	job->checked[job->n] = r->err;
 	r->serial = t->serial;
 	r->product_key = t->product_key;
 	r->group_tag = t->group_tag;
@@ -262,7 +314,7 @@ import_job_row(struct import_job *job, int64_t row_number,
 	r->hardware_hash = t->hash;
 	r->manufacturer = t->manufacturer;
 	r->model = t->model;
-	if (++job->n == WG_IMPORT_BATCH_MAX)
+	if (++job->n == IMPORT_GROUP_ROWS)
 		return import_job_flush(job);
 	return WG_OK;
 }

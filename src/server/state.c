@@ -81,6 +81,21 @@ read_small(const char *path, char **out)
 	return WG_OK;
 }
 
+/* A one-line file without its line end; the caller frees *out. */
+static enum wg_err
+read_line(const char *path, char **out)
+{
+	enum wg_err rc;
+	size_t n;
+
+	if ((rc = read_small(path, out)) != WG_OK)
+		return rc;
+	n = strlen(*out);
+	while (n > 0 && ((*out)[n - 1] == '\n' || (*out)[n - 1] == '\r'))
+		(*out)[--n] = '\0';
+	return WG_OK;
+}
+
 static int
 cert_covers(X509 *cert, const char *const *names, size_t n)
 {
@@ -278,14 +293,10 @@ state_operator_key(const char *state_dir, struct store *st)
 	char *path = xasprintf("%s/operator.key", state_dir), *text = NULL;
 	struct wg_api_key rec;
 	enum wg_err rc;
-	size_t n;
 
 	if (exists(path)) {
-		if ((rc = read_small(path, &text)) != WG_OK)
+		if ((rc = read_line(path, &text)) != WG_OK)
 			goto done;
-		n = strlen(text);
-		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
-			text[--n] = '\0';
 		rc = operator_register(st, text, path);
 		goto done;
 	}
@@ -312,14 +323,10 @@ state_instance_id(const char *state_dir, char out[37])
 {
 	char *path = xasprintf("%s/instance.id", state_dir), *text = NULL;
 	enum wg_err rc;
-	size_t n;
 
 	if (exists(path)) {
-		if ((rc = read_small(path, &text)) != WG_OK)
+		if ((rc = read_line(path, &text)) != WG_OK)
 			goto done;
-		n = strlen(text);
-		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
-			text[--n] = '\0';
 		if (!wg_is_uuid(text)) {
 			wg_error("%s does not hold an instance id", path);
 			rc = WG_E_CONFIG;

@@ -689,9 +689,10 @@ store_import_batch(struct store_conn *c, const char *tenant_id,
 	/*
 	 * A concurrent import of the same device can win the unique index
 	 * between our lookup and our insert: the second try then classifies
-	 * the row as registered.
+	 * the row as registered.  Inside the caller's transaction the
+	 * failure dooms it, so the caller retries instead.
 	 */
-	for (attempt = 0; attempt < 2; attempt++) {
+	for (attempt = 0; attempt < (c->depth == 0 ? 2 : 1); attempt++) {
 		batch_reset(b);
 		if ((rc = store_in_tx(c, batch_write, b)) != WG_E_CONFLICT)
 			break;
