@@ -114,8 +114,8 @@ store_ping(struct store_conn *c)
 
 /* ---- open, migrate, close ---- */
 
-static int
-known_version(void)
+int
+store_known_version(void)
 {
 	size_t i;
 	int v = 0;
@@ -217,7 +217,7 @@ done:
 static enum wg_err
 store_migrate(struct store *st, struct store_conn *c)
 {
-	int known = known_version(), at = -1;
+	int known = store_known_version(), at = -1;
 	enum wg_err rc;
 
 	do {

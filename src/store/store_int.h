@@ -111,6 +111,9 @@ struct store_migration {
 extern const struct store_migration store_migrations[];
 extern const size_t store_nmigrations;
 
+/* The newest schema version this build carries (migrations run 1..N). */
+int store_known_version(void);
+
 /* Appends an empty row of ncols cells to res; returns its cells. */
 char **store_res_push(struct store_res *res, size_t ncols);
 /* Frees the cells of res and empties it; res itself is the caller's. */
