@@ -41,7 +41,8 @@ key_json(const void *item)
 	    "tenantId", k->tenant_id[0] ? k->tenant_id : NULL, "name",
 	    k->name, "role", k->role == WG_KEY_OPERATOR ? "operator" : "admin",
 	    "createdAt", admin_json_time(k->created_ms), "revokedAt",
-	    admin_json_time(k->revoked_ms), "lastUsedAt", admin_json_time(k->last_used_ms));
+	    admin_json_time(k->revoked_ms), "lastUsedAt",
+	    admin_json_time(k->last_used_ms));
 }
 
 /*
@@ -302,20 +303,20 @@ audit_list(struct http_req *req, struct http_resp *resp)
 }
 
 static const struct http_route routes[] = {
-	HTTP_ROUTE(HTTP_POST, "/admin/v1/tenants", WG_SVC_ADMIN, HTTP_AUTH_OPERATOR,
-	    ADMIN_BODY_MAX, tenant_create),
-	HTTP_ROUTE(HTTP_GET, "/admin/v1/tenants", WG_SVC_ADMIN, HTTP_AUTH_OPERATOR, 0,
-	    tenant_list),
-	HTTP_ROUTE(HTTP_GET, "/admin/v1/tenants/{id}", WG_SVC_ADMIN, HTTP_AUTH_ADMIN,
-	    0, tenant_get),
-	HTTP_ROUTE(HTTP_POST, "/admin/v1/apiKeys", WG_SVC_ADMIN, HTTP_AUTH_ADMIN,
-	    ADMIN_BODY_MAX, key_create),
-	HTTP_ROUTE(HTTP_GET, "/admin/v1/apiKeys", WG_SVC_ADMIN, HTTP_AUTH_ADMIN, 0,
-	    key_list),
+	HTTP_ROUTE(HTTP_POST, "/admin/v1/tenants", WG_SVC_ADMIN,
+	    HTTP_AUTH_OPERATOR, ADMIN_BODY_MAX, tenant_create),
+	HTTP_ROUTE(HTTP_GET, "/admin/v1/tenants", WG_SVC_ADMIN,
+	    HTTP_AUTH_OPERATOR, 0, tenant_list),
+	HTTP_ROUTE(HTTP_GET, "/admin/v1/tenants/{id}", WG_SVC_ADMIN,
+	    HTTP_AUTH_ADMIN, 0, tenant_get),
+	HTTP_ROUTE(HTTP_POST, "/admin/v1/apiKeys", WG_SVC_ADMIN,
+	    HTTP_AUTH_ADMIN, ADMIN_BODY_MAX, key_create),
+	HTTP_ROUTE(HTTP_GET, "/admin/v1/apiKeys", WG_SVC_ADMIN,
+	    HTTP_AUTH_ADMIN, 0, key_list),
 	HTTP_ROUTE(HTTP_DELETE, "/admin/v1/apiKeys/{id}", WG_SVC_ADMIN,
 	    HTTP_AUTH_ADMIN, 0, key_revoke),
-	HTTP_ROUTE(HTTP_GET, "/admin/v1/auditEvents", WG_SVC_ADMIN, HTTP_AUTH_ADMIN, 0,
-	    audit_list),
+	HTTP_ROUTE(HTTP_GET, "/admin/v1/auditEvents", WG_SVC_ADMIN,
+	    HTTP_AUTH_ADMIN, 0, audit_list),
 };
 
 const struct http_routes admin_routes = { routes,

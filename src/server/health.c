@@ -33,8 +33,10 @@ ready_get(struct http_req *req, struct http_resp *resp)
 }
 
 static const struct http_route routes[] = {
-	HTTP_ROUTE(HTTP_GET, "/health", WG_SVC_MAX, HTTP_AUTH_NONE, 0, health_get),
-	HTTP_ROUTE(HTTP_GET, "/ready", WG_SVC_MAX, HTTP_AUTH_NONE, 0, ready_get),
+	HTTP_ROUTE(HTTP_GET, "/health", WG_SVC_MAX, HTTP_AUTH_NONE, 0,
+	    health_get),
+	HTTP_ROUTE(HTTP_GET, "/ready", WG_SVC_MAX, HTTP_AUTH_NONE, 0,
+	    ready_get),
 };
 
 const struct http_routes health_routes = { routes,

@@ -71,7 +71,8 @@ registry_import_json(struct store_conn *c, const struct wg_import *im)
 
 /* Audits the end of an import and answers with its record. */
 enum wg_err
-registry_import_done(struct http_req *req, struct store_conn *c, const char *tenant,
+registry_import_done(struct http_req *req, struct store_conn *c,
+    const char *tenant,
     const struct wg_import *im, struct http_resp *resp, json_t *rows)
 {
 	json_t *o;
@@ -348,8 +349,8 @@ import_json_post(struct http_req *req, struct http_resp *resp)
 	    "failed during the import", rc != WG_OK) != WG_OK && rc == WG_OK)
 		rc = WG_E_DB_UNAVAILABLE;
 	if (rc == WG_OK)
-		rc = registry_import_done(req, c, tenant, import_job_import(job), resp,
-		    json_incref(rows));
+		rc = registry_import_done(req, c, tenant,
+		    import_job_import(job), resp, json_incref(rows));
 done:
 	import_job_free(job);
 	json_decref(rows);

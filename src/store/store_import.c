@@ -1,5 +1,6 @@
 /*
- * Imports (step 0 of the flow), for both backends.  An import writes in batches: each batch is one transaction
+ * Imports (step 0 of the flow), for both backends.  An import writes in
+ * batches: each batch is one transaction (or part of the caller's)
  * with its devices, their pre-created directory objects, its failed rows
  * and the import's counts, so a crash loses whole batches, never half a
  * row.  Batches use multi-row statements of 64, 16, 4 and 1 rows, so a
