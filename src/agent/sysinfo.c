@@ -229,17 +229,6 @@ collect_dmi(struct sysinfo *si, const char *root)
 	}
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Parses "aa:bb:cc:dd:ee:ff" exactly; -1 for anything else. */
 static int
@@ -250,8 +239,8 @@ mac_parse(const char *s, unsigned char mac[6])
 	if (strlen(s) != 17)
 		return -1;
 	for (i = 0; i < 6; i++) {
-		hi = hex_digit(s[3 * i]);
-		lo = hex_digit(s[3 * i + 1]);
+		hi = wg_hex_value(s[3 * i]);
+		lo = wg_hex_value(s[3 * i + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
 			return -1;
 		mac[i] = (unsigned char)(hi << 4 | lo);

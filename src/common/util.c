@@ -118,6 +118,35 @@ wg_hex(const void *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+int
+wg_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+wg_hex_decode(const char *hex, unsigned char *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((hi = wg_hex_value(hex[2 * i])) < 0 ||
+		    (lo = wg_hex_value(hex[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 char *
 wg_b64url(const void *in, size_t n)
 {

@@ -36,6 +36,15 @@ void wg_uuid7(char out[WG_UUID_LEN + 1]);
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void wg_hex(const void *in, size_t n, char *out);
 
+/* The value of one hex digit (either case), or -1. */
+int wg_hex_value(int c);
+
+/*
+ * Decodes exactly 2n hex digits of the string hex into out[n]; -1 if
+ * hex is not that.
+ */
+int wg_hex_decode(const char *hex, unsigned char *out, size_t n);
+
 /* base64url without padding of n bytes; the caller frees the result. */
 char *wg_b64url(const void *in, size_t n) __attribute__((returns_nonnull));
 

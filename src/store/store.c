@@ -401,7 +401,7 @@ key_row(const struct store_res *res, size_t r, void *out)
 	    store_res_copy(res, r, 3, k->name, sizeof(k->name)) != 0)
 		return -1;
 	if (role < 0 || role >= WG_KEY_ROLE_MAX ||
-	    store_hex_decode(store_res_text(res, r, 4), k->secret_hash,
+	    wg_hex_decode(store_res_text(res, r, 4), k->secret_hash,
 	    sizeof(k->secret_hash)) != 0) {
 		wg_error("store: API key %s has a bad role or secret hash",
 		    k->id);

@@ -159,8 +159,6 @@ enum wg_err store_q_list(struct store_conn *c, unsigned id, const char *sql,
 enum wg_err store_in_tx(struct store_conn *c,
     enum wg_err (*fn)(struct store_conn *, void *), void *arg)
     __attribute__((warn_unused_result));
-/* Lower-case hex of n bytes back to bytes; -1 if malformed. */
-int store_hex_decode(const char *hex, unsigned char *out, size_t n);
 
 /* Thread-exit destructor of struct store's key; frees c. */
 void store_conn_destroy(void *c);

@@ -97,24 +97,6 @@ done:
 	return rc;
 }
 
-int
-store_hex_decode(const char *hex, unsigned char *out, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	const char *hi, *lo;
-	size_t i;
-
-	if (strlen(hex) != 2 * n)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (hex[2 * i] == '\0' || hex[2 * i + 1] == '\0' ||
-		    (hi = strchr(digits, hex[2 * i])) == NULL ||
-		    (lo = strchr(digits, hex[2 * i + 1])) == NULL)
-			return -1;
-		out[i] = (unsigned char)((hi - digits) << 4 | (lo - digits));
-	}
-	return 0;
-}
 
 enum wg_err
 store_in_tx(struct store_conn *c,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "crypto/tpmpub.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -56,15 +57,6 @@ parse(const uint8_t *data, size_t size)
 	CHECK(memcmp(&p, &zero, sizeof(p)) == 0);
 }
 
-static int
-hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -79,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i++) {
 		if (isspace(data[i]))
 			continue;
-		if ((v = hex_value(data[i])) < 0)
+		if ((v = wg_hex_value(data[i])) < 0)
 			break;
 		if (hi < 0) {
 			hi = v;

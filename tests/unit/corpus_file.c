@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "corpus_file.h"
 
@@ -45,17 +46,6 @@ corpus_file_text(const char *rel, size_t *len)
 	return text;
 }
 
-static int
-nibble(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 unsigned char *
 corpus_file_hex(const char *rel, size_t *len)
@@ -68,7 +58,7 @@ corpus_file_hex(const char *rel, size_t *len)
 	for (i = 0; i < n; i++) {
 		if (isspace((unsigned char)text[i]))
 			continue;
-		if ((v = nibble((unsigned char)text[i])) < 0) {
+		if ((v = wg_hex_value((unsigned char)text[i])) < 0) {
 			fprintf(stderr, "%s: not hex at %zu\n", rel, i);
 			abort();
 		}

@@ -85,6 +85,39 @@ test_wg_hex_vectors(void **state)
 }
 
 static void
+test_wg_hex_decode_round_trip(void **state)
+{
+	unsigned char out[4];
+
+	(void)state;
+	assert_int_equal(wg_hex_decode("00fFa5", out, 3), 0);
+	assert_memory_equal(out, "\x00\xff\xa5", 3);
+	assert_int_equal(wg_hex_decode("00ff", out, 3), -1);   /* short */
+	assert_int_equal(wg_hex_decode("00ffa5b", out, 3), -1); /* long */
+	assert_int_equal(wg_hex_decode("0g", out, 1), -1);
+	assert_int_equal(wg_hex_value('9'), 9);
+	assert_int_equal(wg_hex_value('B'), 11);
+	assert_int_equal(wg_hex_value(':'), -1);
+}
+
+static void
+test_wg_b64url_decode_strict(void **state)
+{
+	unsigned char *out;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(wg_b64url_decode("_-8", &out, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(out, "\xff\xef", 2);
+	free(out);
+	assert_int_equal(wg_b64url_decode("a+b=", &out, &n), -1);
+	assert_null(out);
+	assert_int_equal(wg_b64url_decode("A", &out, &n), -1);
+	assert_int_equal(wg_b64url_decode("AB", &out, &n), -1); /* stray bits */
+}
+
+static void
 test_wg_sha256_vector(void **state)
 {
 	unsigned char md[32];
@@ -194,6 +227,8 @@ main(void)
 		cmocka_unit_test(test_wg_is_uuid_rejects),
 		cmocka_unit_test(test_wg_b64url_vectors),
 		cmocka_unit_test(test_wg_hex_vectors),
+		cmocka_unit_test(test_wg_hex_decode_round_trip),
+		cmocka_unit_test(test_wg_b64url_decode_strict),
 		cmocka_unit_test(test_wg_sha256_vector),
 		cmocka_unit_test(test_wg_str_printable_accepts),
 		cmocka_unit_test(test_wg_str_printable_rejects),
