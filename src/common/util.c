@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,11 +63,37 @@ wg_random(void *buf, size_t n)
 static void
 uuid_format(unsigned char b[16], char out[WG_UUID_LEN + 1])
 {
-	char hex[33];
+	static const unsigned dash_after = 0x2a8; /* bytes 3, 5, 7, 9 */
+	size_t i, o = 0;
 
-	wg_hex(b, 16, hex);
-	snprintf(out, WG_UUID_LEN + 1, "%.8s-%.4s-%.4s-%.4s-%.12s", hex,
-	    hex + 8, hex + 12, hex + 16, hex + 20);
+	for (i = 0; i < 16; i++) {
+		wg_hex(b + i, 1, out + o);
+		o += 2;
+		if (i < 10 && (dash_after >> i & 1))
+			out[o++] = '-';
+	}
+	out[o] = '\0';
+}
+
+/*
+ * Random bytes for ids, drawn from the CSPRNG a block at a time per
+ * thread: one RAND_bytes() call per id was a measurable share of a bulk
+ * import.
+ */
+static void
+id_random(unsigned char b[16])
+{
+	static _Thread_local unsigned char pool[512];
+	static _Thread_local size_t left;
+
+	if (left < 16) {
+		if (wg_random(pool, sizeof(pool)) != WG_OK)
+			abort(); /* no entropy: nothing secure can be done */
+		left = sizeof(pool);
+	}
+	memcpy(b, pool + sizeof(pool) - left, 16);
+	memset(pool + sizeof(pool) - left, 0, 16);
+	left -= 16;
 }
 
 void
@@ -74,8 +101,7 @@ wg_uuid(char out[WG_UUID_LEN + 1])
 {
 	unsigned char b[16];
 
-	if (wg_random(b, sizeof(b)) != WG_OK)
-		abort(); /* no entropy: nothing secure can be done */
+	id_random(b);
 	b[6] = (b[6] & 0x0f) | 0x40;
 	b[8] = (b[8] & 0x3f) | 0x80;
 	uuid_format(b, out);
@@ -91,8 +117,7 @@ wg_uuid7(char out[WG_UUID_LEN + 1])
 	int64_t ms = wg_now_ms();
 	int i;
 
-	if (wg_random(b, sizeof(b)) != WG_OK)
-		abort(); /* no entropy: nothing secure can be done */
+	id_random(b);
 	/* Within one millisecond a 12-bit counter keeps this thread's order. */
 	seq = ms == last_ms ? (uint16_t)(seq + 1) : 0;
 	last_ms = ms;
@@ -220,10 +245,27 @@ wg_b64url_decode(const char *in, unsigned char **out, size_t *outlen)
 	return 0;
 }
 
+static EVP_MD *sha256_md;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+/*
+ * SHA256() looks the algorithm up on every call, which costs more than
+ * hashing a few hundred bytes: the implementation is fetched once.
+ */
 void
 wg_sha256(const void *in, size_t n, unsigned char out[32])
 {
-	SHA256(in, n, out);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, sha256_fetch);
+	if (sha256_md == NULL || EVP_Digest(in, n, out, NULL, sha256_md,
+	    NULL) != 1)
+		SHA256(in, n, out);
 }
 
 /*

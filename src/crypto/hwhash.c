@@ -5,7 +5,9 @@
  * (the rec_defs table and the value checks below), so whatever the
  * encoder writes the parser reads back unchanged.
  */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,20 +462,20 @@ hwhash_free(struct wg_hwhash *h)
 
 /* ---- base64 ---- */
 
-static int
-b64_value(unsigned char c)
+/* Each byte's base64 value, or 0xff for bytes outside the alphabet. */
+static unsigned char b64_table[256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void
+b64_table_build(void)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	memset(b64_table, 0xff, sizeof(b64_table));
+	for (i = 0; i < 64; i++)
+		b64_table[(unsigned char)alphabet[i]] = (unsigned char)i;
 }
 
 /* The base64 message for a character that is not in the alphabet. */
@@ -507,11 +509,26 @@ b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen,
 	unsigned acc = 0, bits = 0;
 	int v;
 
+	pthread_once(&b64_once, b64_table_build);
 	while (pad < len && in[len - 1 - pad] == '=')
 		pad++;
 	data = len - pad;
-	for (i = 0; i < data; i++) {
-		if ((v = b64_value((unsigned char)in[i])) < 0) {
+	/* Whole groups of four characters to three bytes, then the rest. */
+	for (i = 0; i + 4 <= data; i += 4) {
+		const unsigned char *g = (const unsigned char *)in + i;
+		uint32_t w = (uint32_t)b64_table[g[0]] << 18 |
+		    (uint32_t)b64_table[g[1]] << 12 |
+		    (uint32_t)b64_table[g[2]] << 6 | b64_table[g[3]];
+
+		if ((b64_table[g[0]] | b64_table[g[1]] | b64_table[g[2]] |
+		    b64_table[g[3]]) == 0xff)
+			break;
+		out[o++] = (unsigned char)(w >> 16);
+		out[o++] = (unsigned char)(w >> 8);
+		out[o++] = (unsigned char)w;
+	}
+	for (; i < data; i++) {
+		if ((v = b64_table[(unsigned char)in[i]]) == 0xff) {
 			b64_bad_char(in, i, why, whylen);
 			return -1;
 		}

@@ -324,7 +324,7 @@ tpm_public_parse(const unsigned char *buf, size_t len,
 void
 tpm_public_sha256(const struct tpm_public *p, unsigned char out[32])
 {
-	SHA256(p->area, p->area_len, out);
+	wg_sha256(p->area, p->area_len, out);
 }
 
 void
@@ -365,7 +365,7 @@ tpm_public_ek_lookup_hash(const struct tpm_public *p, unsigned char out[32])
 		memcpy(buf + p->ecc_x_len, p->ecc_y, p->ecc_y_len);
 		n = p->ecc_x_len + p->ecc_y_len;
 	}
-	SHA256(buf, n, out);
+	wg_sha256(buf, n, out);
 }
 
 void

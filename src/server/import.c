@@ -239,9 +239,24 @@ drop_unfit_fields(struct row_text *t)
 	}
 }
 
+/* Completes unpadded base64 with its '=' padding. */
+static void
+pad_b64(char **b64)
+{
+	size_t n = strlen(*b64), pad = (4 - n % 4) % 4;
+
+	if (pad == 0)
+		return;
+	*b64 = xrealloc(*b64, n + pad + 1);
+	memset(*b64 + n, '=', pad);
+	(*b64)[n + pad] = '\0';
+}
+
 /*
  * Validates the hash of row r: parsed strictly, the serial inside must be
- * the row's.  Fills the canonical hash text, EK digest, make and model.
+ * the row's.  Pads the hash text (the server keeps a hash as it was
+ * given, may-ignore records included), fills the EK digest, make and
+ * model.
  */
 static enum wg_err
 check_hash(struct wg_import_row *r, struct row_text *t, char *why,
@@ -264,10 +279,7 @@ check_hash(struct wg_import_row *r, struct row_text *t, char *why,
 		rc = WG_E_DDS_INVALID_HASH;
 		goto done;
 	}
-	free(t->hash);
-	t->hash = NULL;
-	if ((rc = hwhash_encode_b64(h, &t->hash)) != WG_OK)
-		goto done;
+	pad_b64(&t->hash);
 	wg_hex(h->ek_sha256, sizeof(h->ek_sha256), r->ek_sha256);
 	t->manufacturer = h->manufacturer ? xstrdup(h->manufacturer) : NULL;
 	t->model = h->model ? xstrdup(h->model) : NULL;

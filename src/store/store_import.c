@@ -7,6 +7,7 @@
  * batch of n rows costs a handful of statements on either backend.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,10 @@ enum import_q {
 	Q_IMPORT_Q_END
 };
 _Static_assert(Q_IMPORT_Q_END <= STORE_Q_DEVICE_BASE, "renumber statements");
+
+/* Hex digits of an EK digest in its lookup index (003_import_keys). */
+#define EK_PREFIX 12
+#define EK_PREFIX_STR "12"
 
 /* Rows per multi-row insert, largest first. */
 static const size_t chunk_rows[4] = { 64, 16, 4, 1 };
@@ -100,10 +105,11 @@ import_sql_build(void)
 {
 	size_t i;
 
+	/* by the digest's prefix (the index, 003); find_ek() compares all */
 	import_sql[Q_EK_LOOKUP] = in_sql("SELECT id, tenant_id, ek_sha256, "
 	    "COALESCE(import_id, ''), serial_number, COALESCE(manufacturer, "
-	    "'') FROM device_identities WHERE ek_sha256 IN ", 1,
-	    WG_IMPORT_BATCH_MAX, "");
+	    "'') FROM device_identities WHERE substr(ek_sha256, 1, "
+	    EK_PREFIX_STR ") IN ", 1, WG_IMPORT_BATCH_MAX, "");
 	import_sql[Q_SERIAL_LOOKUP] = in_sql("SELECT id, tenant_id, "
 	    "ek_sha256, COALESCE(import_id, ''), serial_number, "
 	    "COALESCE(manufacturer, '') FROM device_identities WHERE "
@@ -414,6 +420,7 @@ struct batch {
 	struct wg_import_row *rows;
 	size_t n;
 	char dir_id[WG_IMPORT_BATCH_MAX][37];
+	char ek_prefix[WG_IMPORT_BATCH_MAX][EK_PREFIX + 1];
 	enum wg_err caller_err[WG_IMPORT_BATCH_MAX];
 	int64_t now;
 	struct known *by_ek, *by_serial;
@@ -429,9 +436,13 @@ batch_lookup(struct store_conn *c, struct batch *b)
 	void *list;
 	size_t i;
 
-	for (i = 0; i < WG_IMPORT_BATCH_MAX; i++)
-		p[i] = P_TEXT(i < b->n && b->rows[i].err == WG_OK ?
-		    b->rows[i].ek_sha256 : "");
+	for (i = 0; i < WG_IMPORT_BATCH_MAX; i++) {
+		b->ek_prefix[i][0] = b->ek_prefix[i][EK_PREFIX] = '\0';
+		if (i < b->n && b->rows[i].err == WG_OK)
+			memcpy(b->ek_prefix[i], b->rows[i].ek_sha256,
+			    EK_PREFIX);
+		p[i] = P_TEXT(b->ek_prefix[i]);
+	}
 	rc = dq_list(c, Q_EK_LOOKUP, p, WG_IMPORT_BATCH_MAX, known_row,
 	    sizeof(struct known), &list, &b->nek);
 	b->by_ek = list;
@@ -478,24 +489,92 @@ row_fail(struct wg_import_row *row, enum wg_err err, const char *msg)
 	snprintf(row->message, sizeof(row->message), "%s", msg);
 }
 
-/* Whether an earlier row of this batch is the same device. */
+/*
+ * The rows of a batch accepted so far, by EK and by make and serial: open
+ * addressing over row numbers + 1 (0 is an empty slot), so the check for
+ * a device twice in one batch costs one probe, not a pass over the batch.
+ */
+#define SEEN_SLOTS (4 * WG_IMPORT_BATCH_MAX)
+struct seen {
+	uint16_t by_ek[SEEN_SLOTS], by_serial[SEEN_SLOTS];
+};
+_Static_assert((SEEN_SLOTS & (SEEN_SLOTS - 1)) == 0, "a power of two");
+_Static_assert(WG_IMPORT_BATCH_MAX < 65535, "rows fit uint16_t");
+
+/* FNV-1a over a then, after a 0 byte, b (NULL hashes as ""). */
+static uint64_t
+seen_hash(const char *a, const char *b)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	const char *p;
+
+	for (p = a; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	h *= 0x100000001b3ull;
+	for (p = b ? b : ""; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+	return h;
+}
+
+static const char *
+or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
 static int
-dup_in_batch(const struct batch *b, size_t i)
+same_ek(const struct wg_import_row *x, const struct wg_import_row *y)
+{
+	return strcmp(x->ek_sha256, y->ek_sha256) == 0;
+}
+
+static int
+same_serial(const struct wg_import_row *x, const struct wg_import_row *y)
+{
+	return strcmp(x->serial, y->serial) == 0 &&
+	    strcmp(or_empty(x->manufacturer), or_empty(y->manufacturer)) == 0;
+}
+
+/*
+ * Finds row i's match in table t (slot of hash h onwards); with add, puts
+ * row i in the empty slot the probe ended at.  Returns whether it matched.
+ */
+static int
+seen_probe(uint16_t *t, uint64_t h, const struct batch *b, size_t i,
+    int (*same)(const struct wg_import_row *, const struct wg_import_row *),
+    int add)
+{
+	size_t k = (size_t)h & (SEEN_SLOTS - 1);
+
+	for (; t[k] != 0; k = (k + 1) & (SEEN_SLOTS - 1))
+		if (same(&b->rows[t[k] - 1], &b->rows[i]))
+			return 1;
+	if (add)
+		t[k] = (uint16_t)(i + 1);
+	return 0;
+}
+
+/* Whether an earlier accepted row of this batch is the same device. */
+static int
+dup_in_batch(const struct batch *b, struct seen *s, size_t i)
 {
 	const struct wg_import_row *r = &b->rows[i];
-	size_t j;
+	uint64_t he = seen_hash(r->ek_sha256, NULL);
+	uint64_t hs = seen_hash(r->serial, r->manufacturer);
 
-	for (j = 0; j < i; j++) {
-		const struct wg_import_row *o = &b->rows[j];
+	return seen_probe(s->by_ek, he, b, i, same_ek, 0) ||
+	    seen_probe(s->by_serial, hs, b, i, same_serial, 0);
+}
 
-		if (o->device_id[0] != '\0' &&
-		    (strcmp(o->ek_sha256, r->ek_sha256) == 0 ||
-		    (strcmp(o->serial, r->serial) == 0 &&
-		    strcmp(o->manufacturer ? o->manufacturer : "",
-		    r->manufacturer ? r->manufacturer : "") == 0)))
-			return 1;
-	}
-	return 0;
+/* Row i was accepted: later rows of the batch are checked against it. */
+static void
+seen_add(const struct batch *b, struct seen *s, size_t i)
+{
+	const struct wg_import_row *r = &b->rows[i];
+
+	seen_probe(s->by_ek, seen_hash(r->ek_sha256, NULL), b, i, same_ek, 1);
+	seen_probe(s->by_serial, seen_hash(r->serial, r->manufacturer), b, i,
+	    same_serial, 1);
 }
 
 /* Decides each row: a new device (ids assigned) or its DDS code. */
@@ -504,6 +583,7 @@ batch_classify(struct batch *b)
 {
 	const struct known *ek, *ser;
 	struct wg_import_row *r;
+	struct seen *seen = xcalloc(1, sizeof(*seen));
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
@@ -530,15 +610,17 @@ batch_classify(struct batch *b)
 			    "this manufacturer and serial number is already "
 			    "registered with another TPM; delete it first if "
 			    "its motherboard was replaced");
-		else if (dup_in_batch(b, i))
+		else if (dup_in_batch(b, seen, i))
 			row_fail(r, WG_E_DDS_DUPLICATED, "this device appears "
 			    "earlier in the same import");
 		else {
 			wg_uuid7(r->device_id);
 			wg_uuid7(r->ztd_id);
 			wg_uuid7(b->dir_id[i]);
+			seen_add(b, seen, i);
 		}
 	}
+	free(seen);
 }
 
 /* Parameters of row i for one of the three multi-row inserts. */
