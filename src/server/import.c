@@ -1,17 +1,25 @@
 /*
  * The import pipeline shared by the JSON and CSV imports: each row is
  * checked (lengths, the hardware hash parsed strictly, the row's serial
- * against the serial inside the hash) and collected; every
- * IMPORT_GROUP_ROWS rows the rows go to the store in one transaction (of
- * batches of WG_IMPORT_BATCH_MAX rows): fewer, larger commits write far
- * less to the database's log, and a crash still loses whole rows only.
- * A bad row becomes a failed row with its DDS code; it never takes a good
- * neighbour down with it.
+ * against the serial inside the hash) and collected into a group of
+ * IMPORT_GROUP_ROWS rows; a full group goes to the store in one
+ * transaction (of batches of WG_IMPORT_BATCH_MAX rows): fewer, larger
+ * commits write far less to the database's log, and a crash still loses
+ * whole rows only.  A bad row becomes a failed row with its DDS code; it
+ * never takes a good neighbour down with it.
+ *
+ * Once a first group is full, a writer thread (with its own database
+ * connection) writes groups while the request's thread reads and checks
+ * the next one: two groups in memory at most, so the memory an import
+ * takes does not grow with its size.  A smaller import is written by the
+ * request's thread at its end.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -19,7 +27,7 @@
 #include "crypto/hwhash.h"
 #include "server/import.h"
 
-/* The strings of one row, owned until its batch is written. */
+/* The strings of one row, owned until its group is written. */
 struct row_text {
 	char *serial, *product_key, *group_tag, *upn, *hash, *manufacturer;
 	char *model;
@@ -28,16 +36,31 @@ struct row_text {
 /* Rows written per transaction: 16 store batches. */
 #define IMPORT_GROUP_ROWS (16 * WG_IMPORT_BATCH_MAX)
 
-struct import_job {
-	struct store_conn *db;
-	char tenant_id[37];
-	struct wg_import im;
+struct group {
 	struct wg_import_row rows[IMPORT_GROUP_ROWS];
 	struct row_text text[IMPORT_GROUP_ROWS];
 	enum wg_err checked[IMPORT_GROUP_ROWS]; /* each row's own verdict */
 	size_t n;
+};
+
+struct import_job {
+	struct store *st;
+	struct store_conn *db; /* the request thread's connection */
+	char tenant_id[37];
+	char request_id[64];
+	struct wg_import im;
 	import_flushed_fn on_flushed;
 	void *arg;
+	struct group *fill;    /* rows being read */
+	struct group *idle;    /* the other group, when the writer is done */
+	/* the writer thread; mu guards what follows */
+	pthread_t writer;
+	int writer_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct group *queued;  /* handed to the writer, not written yet */
+	int stop;
+	enum wg_err writer_rc; /* the first failure; nothing after it is written */
 };
 
 static void
@@ -53,17 +76,31 @@ text_free(struct row_text *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static void
+group_clear(struct group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		text_free(&g->text[i]);
+	g->n = 0;
+}
+
 enum wg_err
-import_job_new(struct store_conn *db, const char *tenant_id,
-    const char *source, const char *import_id, const char *owner,
-    struct import_job **out)
+import_job_new(struct store *st, struct store_conn *db,
+    const char *tenant_id, const char *source, const char *import_id,
+    const char *owner, struct import_job **out)
 {
 	struct import_job *job = xcalloc(1, sizeof(*job));
+	const char *rid = wg_log_request_id();
 	enum wg_err rc;
 
 	*out = NULL;
+	job->st = st;
 	job->db = db;
 	snprintf(job->tenant_id, sizeof(job->tenant_id), "%s", tenant_id);
+	snprintf(job->request_id, sizeof(job->request_id), "%s",
+	    rid ? rid : "");
 	if (import_id == NULL) {
 		rc = store_import_create(db, tenant_id, source, owner,
 		    &job->im);
@@ -79,6 +116,9 @@ import_job_new(struct store_conn *db, const char *tenant_id,
 		rc = WG_E_CONFLICT;
 		goto fail;
 	}
+	job->fill = xcalloc(1, sizeof(*job->fill));
+	pthread_mutex_init(&job->mu, NULL);
+	pthread_cond_init(&job->cv, NULL);
 	*out = job;
 	return WG_OK;
 fail:
@@ -104,62 +144,247 @@ import_job_on_flushed(struct import_job *job, import_flushed_fn fn, void *arg)
  * is open, else each batch in its own.
  */
 static enum wg_err
-write_group(struct import_job *job)
+write_batches(const struct import_job *job, struct store_conn *c,
+    struct group *g)
 {
 	enum wg_err rc = WG_OK;
 	size_t off, k;
 
-	for (off = 0; off < job->n && rc == WG_OK; off += k) {
-		k = job->n - off < WG_IMPORT_BATCH_MAX ? job->n - off :
+	for (off = 0; off < g->n && rc == WG_OK; off += k) {
+		k = g->n - off < WG_IMPORT_BATCH_MAX ? g->n - off :
 		    WG_IMPORT_BATCH_MAX;
-		rc = store_import_batch(job->db, job->tenant_id, job->im.id,
-		    job->rows + off, k);
+		rc = store_import_batch(c, job->tenant_id, job->im.id,
+		    g->rows + off, k);
 	}
 	return rc;
 }
 
 /* Back to each row's own verdict, before a failed group is tried again. */
 static void
-reset_rows(struct import_job *job)
+reset_rows(struct group *g)
 {
 	size_t i;
 
-	for (i = 0; i < job->n; i++) {
-		job->rows[i].err = job->checked[i];
-		if (job->checked[i] == WG_OK)
-			job->rows[i].message[0] = '\0';
-		job->rows[i].device_id[0] = job->rows[i].ztd_id[0] = '\0';
+	for (i = 0; i < g->n; i++) {
+		g->rows[i].err = g->checked[i];
+		if (g->checked[i] == WG_OK)
+			g->rows[i].message[0] = '\0';
+		g->rows[i].device_id[0] = g->rows[i].ztd_id[0] = '\0';
 	}
 }
 
-enum wg_err
-import_job_flush(struct import_job *job)
+/* Writes group g in one transaction on c, then empties it. */
+static enum wg_err
+write_group(const struct import_job *job, struct store_conn *c,
+    struct group *g)
 {
 	enum wg_err rc;
-	size_t i;
 
-	if (job->n == 0)
+	if (g->n == 0)
 		return WG_OK;
-	if ((rc = store_begin(job->db)) == WG_OK) {
-		if ((rc = write_group(job)) == WG_OK)
-			rc = store_commit(job->db);
+	if ((rc = store_begin(c)) == WG_OK) {
+		if ((rc = write_batches(job, c, g)) == WG_OK)
+			rc = store_commit(c);
 		else
-			store_rollback(job->db);
+			store_rollback(c);
 	}
 	if (rc == WG_E_CONFLICT) {
 		/*
 		 * A concurrent import won a device between our lookup and
 		 * our insert: batch by batch, each retried on its own.
 		 */
-		reset_rows(job);
-		rc = write_group(job);
+		reset_rows(g);
+		rc = write_batches(job, c, g);
 	}
 	if (rc == WG_OK && job->on_flushed != NULL)
-		job->on_flushed(job->arg, job->rows, job->n);
-	for (i = 0; i < job->n; i++)
-		text_free(&job->text[i]);
-	job->n = 0;
+		job->on_flushed(job->arg, g->rows, g->n);
+	group_clear(g);
 	return rc;
+}
+
+/* Records the writer's first failure. */
+static void
+rc_note(struct import_job *job, enum wg_err rc)
+{
+	if (rc == WG_OK)
+		return;
+	pthread_mutex_lock(&job->mu);
+	if (job->writer_rc == WG_OK)
+		job->writer_rc = rc;
+	pthread_mutex_unlock(&job->mu);
+}
+
+/*
+ * Where writers exclude each other (SQLite), the writer keeps one
+ * transaction over up to IMPORT_TX_GROUPS groups: the random pages of the
+ * EK index are then written once per transaction, not once per group.  It
+ * commits sooner when the transaction has been open IMPORT_TX_MS, so a
+ * slow upload does not keep other writers waiting on the lock.
+ */
+#define IMPORT_TX_GROUPS 8
+#define IMPORT_TX_MS 1000
+
+struct writer {
+	struct store_conn *c;
+	int open;	  /* a transaction over several groups is open */
+	size_t groups;	  /* groups written in it */
+	int64_t deadline; /* wg_mono_ms() by which it commits */
+};
+
+static enum wg_err
+writer_commit(struct writer *w)
+{
+	if (!w->open)
+		return WG_OK;
+	w->open = 0;
+	w->groups = 0;
+	return store_commit(w->c);
+}
+
+/* Writes group g (in the open transaction, if the backend allows one). */
+static enum wg_err
+writer_write(struct import_job *job, struct writer *w, struct group *g)
+{
+	enum wg_err rc;
+
+	if (w->c == NULL && ((rc = store_conn_get(job->st, &w->c)) != WG_OK ||
+	    (rc = store_conn_bulk(w->c)) != WG_OK))
+		return rc;
+	if (!w->open && store_writers_serialized(w->c)) {
+		if ((rc = store_begin(w->c)) != WG_OK)
+			return rc;
+		w->open = 1;
+		w->deadline = wg_mono_ms() + IMPORT_TX_MS;
+	}
+	if ((rc = write_group(job, w->c, g)) != WG_OK) {
+		if (w->open)
+			store_rollback(w->c);
+		w->open = 0;
+		return rc;
+	}
+	if (w->open && (++w->groups >= IMPORT_TX_GROUPS ||
+	    wg_mono_ms() >= w->deadline))
+		return writer_commit(w);
+	return WG_OK;
+}
+
+/* Waits for the next group (job->mu held); commits first if none comes. */
+static void
+writer_wait(struct import_job *job, struct writer *w)
+{
+	struct timespec ts;
+	int64_t left;
+
+	while (job->queued == NULL && !job->stop) {
+		if (w->open) {
+			left = w->deadline - wg_mono_ms();
+			clock_gettime(CLOCK_REALTIME, &ts);
+			if (left > 0) {
+				ts.tv_sec += left / 1000;
+				ts.tv_nsec += (left % 1000) * 1000000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				if (pthread_cond_timedwait(&job->cv, &job->mu,
+				    &ts) == 0)
+					continue;
+			}
+			if (job->queued == NULL && !job->stop) {
+				/* rows waiting to commit: they go now */
+				pthread_mutex_unlock(&job->mu);
+				rc_note(job, writer_commit(w));
+				pthread_mutex_lock(&job->mu);
+			}
+			continue;
+		}
+		pthread_cond_wait(&job->cv, &job->mu);
+	}
+}
+
+/* The writer thread: writes each group handed to it, in order. */
+static void *
+writer_main(void *arg)
+{
+	struct import_job *job = arg;
+	struct writer w = { NULL, 0, 0, 0 };
+	struct group *g;
+	enum wg_err rc;
+
+	pthread_setname_np(pthread_self(), "wg-import");
+	wg_log_set_request_id(job->request_id[0] ? job->request_id : NULL);
+	pthread_mutex_lock(&job->mu);
+	for (;;) {
+		writer_wait(job, &w);
+		if ((g = job->queued) == NULL)
+			break;
+		rc = job->writer_rc;
+		pthread_mutex_unlock(&job->mu);
+		if (rc == WG_OK)
+			rc = writer_write(job, &w, g);
+		else
+			group_clear(g); /* after a failure nothing is written */
+		pthread_mutex_lock(&job->mu);
+		if (job->writer_rc == WG_OK)
+			job->writer_rc = rc;
+		job->queued = NULL;
+		job->idle = g;
+		pthread_cond_broadcast(&job->cv);
+	}
+	pthread_mutex_unlock(&job->mu);
+	rc_note(job, job->writer_rc == WG_OK ? writer_commit(&w) : WG_OK);
+	if (w.open)
+		store_rollback(w.c);
+	return NULL;
+}
+
+/*
+ * Hands the full group to the writer (started on first use) once it is
+ * done with the previous one, and takes that one back to fill.
+ */
+static enum wg_err
+hand_over(struct import_job *job)
+{
+	enum wg_err rc;
+
+	if (!job->writer_started) {
+		job->idle = xcalloc(1, sizeof(*job->idle));
+		if (pthread_create(&job->writer, NULL, writer_main, job) !=
+		    0) {
+			wg_error("import %s: no writer thread; writing on the "
+			    "request's thread", job->im.id);
+			free(job->idle);
+			job->idle = NULL;
+			return write_group(job, job->db, job->fill);
+		}
+		job->writer_started = 1;
+	}
+	pthread_mutex_lock(&job->mu);
+	while (job->queued != NULL)
+		pthread_cond_wait(&job->cv, &job->mu);
+	if ((rc = job->writer_rc) == WG_OK) {
+		job->queued = job->fill;
+		job->fill = job->idle;
+		job->idle = NULL;
+		pthread_cond_broadcast(&job->cv);
+	}
+	pthread_mutex_unlock(&job->mu);
+	return rc;
+}
+
+/* Stops the writer after what it was handed; its first failure. */
+static enum wg_err
+writer_join(struct import_job *job)
+{
+	if (!job->writer_started)
+		return WG_OK;
+	pthread_mutex_lock(&job->mu);
+	job->stop = 1;
+	pthread_cond_broadcast(&job->cv);
+	pthread_mutex_unlock(&job->mu);
+	pthread_join(job->writer, NULL);
+	job->writer_started = 0;
+	return job->writer_rc;
 }
 
 /* Copies s without leading and trailing blanks; NULL stays NULL. */
@@ -292,8 +517,9 @@ enum wg_err
 import_job_row(struct import_job *job, int64_t row_number,
     const struct import_fields *in, enum wg_err early, const char *early_why)
 {
-	struct wg_import_row *r = &job->rows[job->n];
-	struct row_text *t = &job->text[job->n];
+	struct group *g = job->fill;
+	struct wg_import_row *r = &g->rows[g->n];
+	struct row_text *t = &g->text[g->n];
 	char why[160] = "";
 
 	memset(r, 0, sizeof(*r));
@@ -318,7 +544,7 @@ import_job_row(struct import_job *job, int64_t row_number,
 		drop_unfit_fields(t);
 		snprintf(r->message, sizeof(r->message), "%s", why);
 	}
-	job->checked[job->n] = r->err;
+	g->checked[g->n] = r->err;
 	r->serial = t->serial;
 	r->product_key = t->product_key;
 	r->group_tag = t->group_tag;
@@ -326,8 +552,8 @@ import_job_row(struct import_job *job, int64_t row_number,
 	r->hardware_hash = t->hash;
 	r->manufacturer = t->manufacturer;
 	r->model = t->model;
-	if (++job->n == IMPORT_GROUP_ROWS)
-		return import_job_flush(job);
+	if (++g->n == IMPORT_GROUP_ROWS)
+		return hand_over(job);
 	return WG_OK;
 }
 
@@ -336,7 +562,14 @@ import_job_finish(struct import_job *job, const char *message, int hard)
 {
 	enum wg_err rc;
 
-	if ((rc = import_job_flush(job)) != WG_OK)
+	if (job->writer_started) {
+		rc = job->fill->n > 0 ? hand_over(job) : WG_OK;
+		if (writer_join(job) != WG_OK || rc != WG_OK)
+			rc = rc != WG_OK ? rc : job->writer_rc;
+	} else {
+		rc = write_group(job, job->db, job->fill);
+	}
+	if (rc != WG_OK)
 		hard = 1;
 	if (store_import_finish(job->db, job->tenant_id, job->im.id, message,
 	    hard) != WG_OK)
@@ -350,11 +583,16 @@ import_job_finish(struct import_job *job, const char *message, int hard)
 void
 import_job_free(struct import_job *job)
 {
-	size_t i;
-
 	if (job == NULL)
 		return;
-	for (i = 0; i < job->n; i++)
-		text_free(&job->text[i]);
+	(void)writer_join(job);
+	if (job->fill != NULL)
+		group_clear(job->fill);
+	if (job->idle != NULL)
+		group_clear(job->idle);
+	free(job->fill);
+	free(job->idle);
+	pthread_cond_destroy(&job->cv);
+	pthread_mutex_destroy(&job->mu);
 	free(job);
 }

@@ -23,19 +23,24 @@ struct import_fields {
 	const char *upn;
 };
 
-/* Called after each batch is committed, with its rows and their results. */
+/*
+ * Called after each group of rows is committed, with its rows and their
+ * results, one call at a time, possibly on the import's writer thread.
+ */
 typedef void (*import_flushed_fn)(void *arg, const struct wg_import_row *rows,
     size_t n);
 
 /*
  * Starts an import of tenant_id: the pre-created import_id (which must
  * still be "unknown" and of this source: WG_E_CONFLICT otherwise), or a new
- * one if NULL.  owner is this server instance.  *out is freed with
+ * one if NULL.  owner is this server instance.  db is the calling thread's
+ * connection; a writer thread takes its own from st.  *out is freed with
  * import_job_free().
  */
-enum wg_err import_job_new(struct store_conn *db, const char *tenant_id,
-    const char *source, const char *import_id, const char *owner,
-    struct import_job **out) __attribute__((warn_unused_result));
+enum wg_err import_job_new(struct store *st, struct store_conn *db,
+    const char *tenant_id, const char *source, const char *import_id,
+    const char *owner, struct import_job **out)
+    __attribute__((warn_unused_result));
 
 /* The import record (counts as of the last batch). */
 const struct wg_import *import_job_import(const struct import_job *job);
@@ -45,16 +50,12 @@ void import_job_on_flushed(struct import_job *job, import_flushed_fn fn,
 
 /*
  * Adds a row; early != WG_OK records it as failed with that code and
- * early_why (a row the reader could not take apart).  Writes a batch when
- * it is full; a store error is returned (the rows of that batch are not
- * written).
+ * early_why (a row the reader could not take apart).  A full group of
+ * rows goes to the writer; a store error the writer met is returned (no
+ * row after it is written).
  */
 enum wg_err import_job_row(struct import_job *job, int64_t row_number,
     const struct import_fields *in, enum wg_err early, const char *early_why)
-    __attribute__((warn_unused_result));
-
-/* Writes what is collected now. */
-enum wg_err import_job_flush(struct import_job *job)
     __attribute__((warn_unused_result));
 
 /*

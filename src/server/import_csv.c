@@ -176,8 +176,8 @@ csv_begin(struct http_req *req, void **state)
 	if ((rc = http_scope_tenant(req, ci->tenant)) != WG_OK ||
 	    (rc = http_db(req, &ci->db)) != WG_OK)
 		return rc;
-	rc = import_job_new(ci->db, ci->tenant, "csv", http_query(req,
-	    "importId"), req->srv->instance_id, &ci->job);
+	rc = import_job_new(req->srv->store, ci->db, ci->tenant, "csv",
+	    http_query(req, "importId"), req->srv->instance_id, &ci->job);
 	if (rc == WG_E_CONFLICT || rc == WG_E_NOT_FOUND)
 		return http_fail(req, rc, "importId names no unused CSV import "
 		    "of this tenant");

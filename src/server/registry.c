@@ -329,8 +329,9 @@ import_json_post(struct http_req *req, struct http_resp *resp)
 		goto done;
 	}
 	if ((rc = http_db(req, &c)) != WG_OK ||
-	    (rc = import_job_new(c, tenant, "json", http_query(req,
-	    "importId"), req->srv->instance_id, &job)) != WG_OK) {
+	    (rc = import_job_new(req->srv->store, c, tenant, "json",
+	    http_query(req, "importId"), req->srv->instance_id, &job)) !=
+	    WG_OK) {
 		if (rc == WG_E_CONFLICT || rc == WG_E_NOT_FOUND)
 			rc = http_fail(req, rc, "importId names no unused "
 			    "JSON import of this tenant");

@@ -74,6 +74,20 @@ int store_schema_version(const struct store *st);
 enum wg_err store_conn_get(struct store *st, struct store_conn **out)
     __attribute__((warn_unused_result));
 
+/*
+ * Readies the calling thread's connection c for bulk writes (on SQLite a
+ * larger page cache, kept until the thread exits).
+ */
+enum wg_err store_conn_bulk(struct store_conn *c)
+    __attribute__((warn_unused_result));
+
+/*
+ * 1 if a write transaction on c excludes every other writer from its
+ * first statement to its end (SQLite), so a long one cannot conflict with
+ * a concurrent write; 0 if writers run concurrently (PostgreSQL).
+ */
+int store_writers_serialized(const struct store_conn *c);
+
 /* Round trip to the database (for /ready). */
 enum wg_err store_ping(struct store_conn *c)
     __attribute__((warn_unused_result));

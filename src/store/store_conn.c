@@ -110,6 +110,24 @@ conn_ready(struct store_conn *c)
 	return rc;
 }
 
+enum wg_err
+store_conn_bulk(struct store_conn *c)
+{
+	enum wg_err rc;
+
+	if (c->st->drv->bulk_sql == NULL)
+		return WG_OK;
+	if ((rc = conn_ready(c)) != WG_OK)
+		return rc;
+	return c->st->drv->script(c, c->st->drv->bulk_sql);
+}
+
+int
+store_writers_serialized(const struct store_conn *c)
+{
+	return c->st->drv->serial_writes;
+}
+
 /*
  * Looks up (or creates) the calling thread's connection and connects it.
  * The connection is owned by the store; *out is NULL on failure.

@@ -91,6 +91,14 @@ struct store_driver {
 	enum wg_err (*script)(struct store_conn *c, const char *sql);
 	/* 0 if an idle connection is known dead (NULL: never checked). */
 	int (*alive)(struct store_conn *c);
+	/*
+	 * 1 if a write transaction holds the database's only write lock
+	 * from its first statement (BEGIN IMMEDIATE), so that nothing else
+	 * writes between its reads and its writes.
+	 */
+	int serial_writes;
+	/* Run on a connection about to write in bulk (NULL: nothing). */
+	const char *bulk_sql;
 };
 
 extern const struct store_driver store_sqlite_driver;

@@ -759,6 +759,7 @@ struct worker {
 	int id;
 	struct store_conn *c;
 	enum wg_err rc;
+	pthread_barrier_t *all_done; /* threads live until compared */
 };
 
 static void *
@@ -769,12 +770,13 @@ worker_run(void *arg)
 	char name[32];
 	int i;
 
-	if ((w->rc = store_conn_get(w->st, &w->c)) != WG_OK)
-		return NULL;
+	w->rc = store_conn_get(w->st, &w->c);
 	for (i = 0; i < PER_THREAD && w->rc == WG_OK; i++) {
 		snprintf(name, sizeof(name), "t%d-%d", w->id, i);
 		w->rc = store_tenant_create(w->c, name, &t);
 	}
+	pthread_barrier_wait(w->all_done); /* the work is done */
+	pthread_barrier_wait(w->all_done); /* the test compared */
 	return NULL;
 }
 
@@ -784,21 +786,33 @@ test_store_conn_get_threads(void **state)
 	struct fx *f = *state;
 	struct worker w[THREADS];
 	pthread_t th[THREADS];
+	pthread_barrier_t all_done;
 	int i, j;
 
+	/*
+	 * A thread's connection is freed when it exits and its memory may
+	 * be reused: the pointers are compared while every thread lives.
+	 */
+	assert_int_equal(pthread_barrier_init(&all_done, NULL, THREADS + 1),
+	    0);
 	for (i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){f->st, i, NULL, WG_E_INTERNAL};
+		w[i] = (struct worker){f->st, i, NULL, WG_E_INTERNAL,
+		    &all_done};
 		assert_int_equal(pthread_create(&th[i], NULL, worker_run,
 		    &w[i]), 0);
 	}
-	for (i = 0; i < THREADS; i++)
-		assert_int_equal(pthread_join(th[i], NULL), 0);
+	pthread_barrier_wait(&all_done);
 	for (i = 0; i < THREADS; i++) {
-		OK(w[i].rc);
 		assert_ptr_not_equal(w[i].c, f->c);
 		for (j = 0; j < i; j++)
 			assert_ptr_not_equal(w[i].c, w[j].c);
 	}
+	pthread_barrier_wait(&all_done);
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		OK(w[i].rc);
+	}
+	pthread_barrier_destroy(&all_done);
 	assert_int_equal(tenant_count(f), THREADS * PER_THREAD);
 }
 
