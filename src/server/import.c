@@ -60,6 +60,10 @@ struct import_job {
 	pthread_cond_t cv;
 	struct group *queued;  /* handed to the writer, not written yet */
 	int stop;
+	/* the checkpointer beside the writer, where the backend has one */
+	pthread_t ckpt;
+	int ckpt_started, ckpt_stop;
+	pthread_cond_t ckpt_cv;
 	enum wg_err writer_rc; /* the first failure; nothing after it is written */
 };
 
@@ -119,6 +123,7 @@ import_job_new(struct store *st, struct store_conn *db,
 	job->fill = xcalloc(1, sizeof(*job->fill));
 	pthread_mutex_init(&job->mu, NULL);
 	pthread_cond_init(&job->cv, NULL);
+	pthread_cond_init(&job->ckpt_cv, NULL);
 	*out = job;
 	return WG_OK;
 fail:
@@ -339,6 +344,74 @@ writer_main(void *arg)
 }
 
 /*
+ * The checkpointer: every IMPORT_CKPT_MS while the writer runs (and once
+ * after it), it copies what the writer committed from the log into the
+ * database, on the other core, so that the writer only ever appends.
+ */
+#define IMPORT_CKPT_MS 50
+
+static void *
+ckpt_main(void *arg)
+{
+	struct import_job *job = arg;
+	struct store_conn *c = NULL;
+	struct timespec ts;
+	enum wg_err rc = WG_OK;
+	int last = 0;
+
+	pthread_setname_np(pthread_self(), "wg-checkpoint");
+	wg_log_set_request_id(job->request_id[0] ? job->request_id : NULL);
+	while (!last && rc == WG_OK) {
+		pthread_mutex_lock(&job->mu);
+		if (!job->ckpt_stop) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += IMPORT_CKPT_MS * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			(void)pthread_cond_timedwait(&job->ckpt_cv, &job->mu,
+			    &ts);
+		}
+		last = job->ckpt_stop;
+		pthread_mutex_unlock(&job->mu);
+		if (c == NULL)
+			rc = store_conn_get(job->st, &c);
+		if (rc == WG_OK)
+			rc = store_checkpoint(c);
+	}
+	if (rc != WG_OK)
+		wg_warn("import %s: checkpoints stopped; the database's log "
+		    "is copied by later writes instead", job->im.id);
+	return NULL;
+}
+
+/* Starts the checkpointer if the backend wants one; 0 if it runs. */
+static int
+ckpt_start(struct import_job *job)
+{
+	if (!store_has_checkpoint(job->db))
+		return -1;
+	if (pthread_create(&job->ckpt, NULL, ckpt_main, job) != 0)
+		return -1;
+	job->ckpt_started = 1;
+	return 0;
+}
+
+static void
+ckpt_join(struct import_job *job)
+{
+	if (!job->ckpt_started)
+		return;
+	pthread_mutex_lock(&job->mu);
+	job->ckpt_stop = 1;
+	pthread_cond_broadcast(&job->ckpt_cv);
+	pthread_mutex_unlock(&job->mu);
+	pthread_join(job->ckpt, NULL);
+	job->ckpt_started = 0;
+}
+
+/*
  * Hands the full group to the writer (started on first use) once it is
  * done with the previous one, and takes that one back to fill.
  */
@@ -358,6 +431,7 @@ hand_over(struct import_job *job)
 			return write_group(job, job->db, job->fill);
 		}
 		job->writer_started = 1;
+		(void)ckpt_start(job);
 	}
 	pthread_mutex_lock(&job->mu);
 	while (job->queued != NULL)
@@ -384,6 +458,7 @@ writer_join(struct import_job *job)
 	pthread_mutex_unlock(&job->mu);
 	pthread_join(job->writer, NULL);
 	job->writer_started = 0;
+	ckpt_join(job);
 	return job->writer_rc;
 }
 
@@ -593,6 +668,7 @@ import_job_free(struct import_job *job)
 	free(job->fill);
 	free(job->idle);
 	pthread_cond_destroy(&job->cv);
+	pthread_cond_destroy(&job->ckpt_cv);
 	pthread_mutex_destroy(&job->mu);
 	free(job);
 }

@@ -70,7 +70,6 @@ sq_script(struct store_conn *c, const char *sql)
 	return WG_OK;
 }
 
-/* Creates path 0600 if absent (SQLite gives its -wal and -shm the same). */
 static pthread_once_t sq_config_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -85,6 +84,7 @@ sq_config(void)
 		wg_warn("sqlite: memory statistics stay on");
 }
 
+/* Creates path 0600 if absent (SQLite gives its -wal and -shm the same). */
 static enum wg_err
 sq_connect(struct store_conn *c, const char *path)
 {
@@ -257,7 +257,13 @@ const struct store_driver store_sqlite_driver = {
 	.exec = sq_exec,
 	.script = sq_script,
 	.serial_writes = 1,
-	/* A bulk writer's random index pages (EK digests) stay cached across
-	 * its commits: 24 MiB holds the EK index of about a million devices. */
-	.bulk_sql = "PRAGMA cache_size = -24576",
+	/*
+	 * A bulk writer's index pages stay cached across its commits (24 MiB
+	 * holds the EK index of several million devices), and it leaves
+	 * checkpoints to a companion thread (store_checkpoint()), which
+	 * copies the log into the database while it writes on.
+	 */
+	.bulk_sql = "PRAGMA cache_size = -24576; "
+	    "PRAGMA wal_autocheckpoint = 16384",
+	.checkpoint_sql = "PRAGMA wal_checkpoint(PASSIVE)",
 };

@@ -76,9 +76,22 @@ enum wg_err store_conn_get(struct store *st, struct store_conn **out)
 
 /*
  * Readies the calling thread's connection c for bulk writes (on SQLite a
- * larger page cache, kept until the thread exits).
+ * larger page cache and no checkpoints of its own, until the thread
+ * exits: see store_checkpoint()).
  */
 enum wg_err store_conn_bulk(struct store_conn *c)
+    __attribute__((warn_unused_result));
+
+/*
+ * Whether bulk writes on this backend want store_checkpoint() run beside
+ * them (SQLite: a bulk connection does not checkpoint its own log).
+ */
+int store_has_checkpoint(const struct store_conn *c);
+/*
+ * Copies the log's committed pages into the database without waiting for
+ * writers (SQLite's passive WAL checkpoint); WG_OK where nothing is to do.
+ */
+enum wg_err store_checkpoint(struct store_conn *c)
     __attribute__((warn_unused_result));
 
 /*

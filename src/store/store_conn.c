@@ -123,6 +123,24 @@ store_conn_bulk(struct store_conn *c)
 }
 
 int
+store_has_checkpoint(const struct store_conn *c)
+{
+	return c->st->drv->checkpoint_sql != NULL;
+}
+
+enum wg_err
+store_checkpoint(struct store_conn *c)
+{
+	enum wg_err rc;
+
+	if (c->st->drv->checkpoint_sql == NULL)
+		return WG_OK;
+	if ((rc = conn_ready(c)) != WG_OK)
+		return rc;
+	return c->st->drv->script(c, c->st->drv->checkpoint_sql);
+}
+
+int
 store_writers_serialized(const struct store_conn *c)
 {
 	return c->st->drv->serial_writes;

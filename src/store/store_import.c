@@ -42,10 +42,6 @@ enum import_q {
 };
 _Static_assert(Q_IMPORT_Q_END <= STORE_Q_DEVICE_BASE, "renumber statements");
 
-/* Hex digits of an EK digest in its lookup index (003_import_keys). */
-#define EK_PREFIX 12
-#define EK_PREFIX_STR "12"
-
 /* Rows per multi-row insert, largest first. */
 static const size_t chunk_rows[4] = { 64, 16, 4, 1 };
 
@@ -54,8 +50,8 @@ static const size_t chunk_rows[4] = { 64, 16, 4, 1 };
 #define DEV_COLS \
 	"id, tenant_id, import_id, row_number, serial_number, product_key, " \
 	"manufacturer, model, group_tag, assigned_upn, hardware_hash, " \
-	"ek_sha256, ztd_id, directory_device_id, created_ms"
-#define DEV_NCOLS 15
+	"ek_sha256, ek_key, ztd_id, directory_device_id, created_ms"
+#define DEV_NCOLS 16
 #define ERR_COLS \
 	"import_id, row_number, serial_number, product_key, group_tag, " \
 	"assigned_upn, error_code, message"
@@ -105,11 +101,11 @@ import_sql_build(void)
 {
 	size_t i;
 
-	/* by the digest's prefix (the index, 003); find_ek() compares all */
+	/* by ek_key (its index, 003); find_ek() compares whole digests */
 	import_sql[Q_EK_LOOKUP] = in_sql("SELECT id, tenant_id, ek_sha256, "
 	    "COALESCE(import_id, ''), serial_number, COALESCE(manufacturer, "
-	    "'') FROM device_identities WHERE substr(ek_sha256, 1, "
-	    EK_PREFIX_STR ") IN ", 1, WG_IMPORT_BATCH_MAX, "");
+	    "'') FROM device_identities WHERE ek_key IN ", 1,
+	    WG_IMPORT_BATCH_MAX, "");
 	import_sql[Q_SERIAL_LOOKUP] = in_sql("SELECT id, tenant_id, "
 	    "ek_sha256, COALESCE(import_id, ''), serial_number, "
 	    "COALESCE(manufacturer, '') FROM device_identities WHERE "
@@ -420,12 +416,26 @@ struct batch {
 	struct wg_import_row *rows;
 	size_t n;
 	char dir_id[WG_IMPORT_BATCH_MAX][37];
-	char ek_prefix[WG_IMPORT_BATCH_MAX][EK_PREFIX + 1];
 	enum wg_err caller_err[WG_IMPORT_BATCH_MAX];
 	int64_t now;
 	struct known *by_ek, *by_serial;
 	size_t nek, nserial;
 };
+
+/*
+ * The lookup key of an EK digest (hex): its first 32 bits as a signed
+ * integer, as 003_import_keys computes it for older rows.
+ */
+static int64_t
+ek_key(const char *hex)
+{
+	uint32_t v = 0;
+	int i, d;
+
+	for (i = 0; i < 8 && (d = wg_hex_value(hex[i])) >= 0; i++)
+		v = v << 4 | (uint32_t)d;
+	return (int64_t)(int32_t)v;
+}
 
 /* Looks up every candidate row's EK (all tenants) and serial (tenant). */
 static enum wg_err
@@ -436,13 +446,9 @@ batch_lookup(struct store_conn *c, struct batch *b)
 	void *list;
 	size_t i;
 
-	for (i = 0; i < WG_IMPORT_BATCH_MAX; i++) {
-		b->ek_prefix[i][0] = b->ek_prefix[i][EK_PREFIX] = '\0';
-		if (i < b->n && b->rows[i].err == WG_OK)
-			memcpy(b->ek_prefix[i], b->rows[i].ek_sha256,
-			    EK_PREFIX);
-		p[i] = P_TEXT(b->ek_prefix[i]);
-	}
+	for (i = 0; i < WG_IMPORT_BATCH_MAX; i++)
+		p[i] = i < b->n && b->rows[i].err == WG_OK ?
+		    P_INT(ek_key(b->rows[i].ek_sha256)) : P_NULL;
 	rc = dq_list(c, Q_EK_LOOKUP, p, WG_IMPORT_BATCH_MAX, known_row,
 	    sizeof(struct known), &list, &b->nek);
 	b->by_ek = list;
@@ -654,9 +660,10 @@ dev_params(const struct batch *b, size_t i, struct store_param *p)
 	p[9] = P_OPT(r->upn);
 	p[10] = P_TEXT(r->hardware_hash);
 	p[11] = P_TEXT(r->ek_sha256);
-	p[12] = P_TEXT(r->ztd_id);
-	p[13] = P_TEXT(b->dir_id[i]);
-	p[14] = P_INT(b->now);
+	p[12] = P_INT(ek_key(r->ek_sha256));
+	p[13] = P_TEXT(r->ztd_id);
+	p[14] = P_TEXT(b->dir_id[i]);
+	p[15] = P_INT(b->now);
 	return DEV_NCOLS;
 }
 

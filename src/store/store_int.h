@@ -99,6 +99,12 @@ struct store_driver {
 	int serial_writes;
 	/* Run on a connection about to write in bulk (NULL: nothing). */
 	const char *bulk_sql;
+	/*
+	 * Moves committed log pages into the database without blocking
+	 * writers, for a bulk writer's companion (NULL: the backend has no
+	 * such step).
+	 */
+	const char *checkpoint_sql;
 };
 
 extern const struct store_driver store_sqlite_driver;
