@@ -207,6 +207,19 @@ write_group(const struct import_job *job, struct store_conn *c,
 	return rc;
 }
 
+/* The CLOCK_REALTIME time ms milliseconds from now, for timed waits. */
+static void
+deadline_in(int64_t ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
 /* Records the writer's first failure. */
 static void
 rc_note(struct import_job *job, enum wg_err rc)
@@ -234,6 +247,7 @@ struct writer {
 	int open;	  /* a transaction over several groups is open */
 	size_t groups;	  /* groups written in it */
 	int64_t deadline; /* wg_mono_ms() by which it commits */
+	size_t written;	  /* groups written by this writer */
 };
 
 static enum wg_err
@@ -267,6 +281,12 @@ writer_write(struct import_job *job, struct writer *w, struct group *g)
 		w->open = 0;
 		return rc;
 	}
+	/* fresh planner statistics at 1, 2, 4, 8, … groups (committed) */
+	w->written++;
+	if (!w->open && (w->written & (w->written - 1)) == 0 &&
+	    store_import_analyze(w->c) != WG_OK)
+		wg_warn("import %s: the database's statistics were not "
+		    "refreshed; lookups may slow down", job->im.id);
 	if (w->open && (++w->groups >= IMPORT_TX_GROUPS ||
 	    wg_mono_ms() >= w->deadline))
 		return writer_commit(w);
@@ -283,14 +303,8 @@ writer_wait(struct import_job *job, struct writer *w)
 	while (job->queued == NULL && !job->stop) {
 		if (w->open) {
 			left = w->deadline - wg_mono_ms();
-			clock_gettime(CLOCK_REALTIME, &ts);
 			if (left > 0) {
-				ts.tv_sec += left / 1000;
-				ts.tv_nsec += (left % 1000) * 1000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
+				deadline_in(left, &ts);
 				if (pthread_cond_timedwait(&job->cv, &job->mu,
 				    &ts) == 0)
 					continue;
@@ -312,7 +326,7 @@ static void *
 writer_main(void *arg)
 {
 	struct import_job *job = arg;
-	struct writer w = { NULL, 0, 0, 0 };
+	struct writer w = { NULL, 0, 0, 0, 0 };
 	struct group *g;
 	enum wg_err rc;
 
@@ -364,12 +378,7 @@ ckpt_main(void *arg)
 	while (!last && rc == WG_OK) {
 		pthread_mutex_lock(&job->mu);
 		if (!job->ckpt_stop) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += IMPORT_CKPT_MS * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
+			deadline_in(IMPORT_CKPT_MS, &ts);
 			(void)pthread_cond_timedwait(&job->ckpt_cv, &job->mu,
 			    &ts);
 		}
@@ -398,17 +407,19 @@ ckpt_start(struct import_job *job)
 	return 0;
 }
 
+/* Raises *stop (under job->mu), wakes th on cv and waits for it. */
 static void
-ckpt_join(struct import_job *job)
+stop_thread(struct import_job *job, int *started, int *stop,
+    pthread_cond_t *cv, pthread_t th)
 {
-	if (!job->ckpt_started)
+	if (!*started)
 		return;
 	pthread_mutex_lock(&job->mu);
-	job->ckpt_stop = 1;
-	pthread_cond_broadcast(&job->ckpt_cv);
+	*stop = 1;
+	pthread_cond_broadcast(cv);
 	pthread_mutex_unlock(&job->mu);
-	pthread_join(job->ckpt, NULL);
-	job->ckpt_started = 0;
+	pthread_join(th, NULL);
+	*started = 0;
 }
 
 /*
@@ -450,15 +461,10 @@ hand_over(struct import_job *job)
 static enum wg_err
 writer_join(struct import_job *job)
 {
-	if (!job->writer_started)
-		return WG_OK;
-	pthread_mutex_lock(&job->mu);
-	job->stop = 1;
-	pthread_cond_broadcast(&job->cv);
-	pthread_mutex_unlock(&job->mu);
-	pthread_join(job->writer, NULL);
-	job->writer_started = 0;
-	ckpt_join(job);
+	stop_thread(job, &job->writer_started, &job->stop, &job->cv,
+	    job->writer);
+	stop_thread(job, &job->ckpt_started, &job->ckpt_stop, &job->ckpt_cv,
+	    job->ckpt);
 	return job->writer_rc;
 }
 

@@ -241,4 +241,5 @@ const struct store_driver store_pg_driver = {
 	.exec = pg_exec,
 	.script = pg_script,
 	.alive = pg_alive,
+	.analyze_bulk = 1,
 };

@@ -301,6 +301,14 @@ enum wg_err store_import_start(struct store_conn *c, const char *tenant_id,
 enum wg_err store_import_batch(struct store_conn *c, const char *tenant_id,
     const char *import_id, struct wg_import_row *rows, size_t n)
     __attribute__((warn_unused_result));
+/*
+ * Refreshes the planner's statistics of the registry tables where the
+ * backend plans by them (PostgreSQL), outside any transaction; the import
+ * calls it as the tables grow (after 4096 rows, then at each doubling), so
+ * its lookups keep using their indexes.  WG_OK where nothing is to do.
+ */
+enum wg_err store_import_analyze(struct store_conn *c)
+    __attribute__((warn_unused_result));
 /* Ends an import: status from its counts (or "error"), message, time. */
 enum wg_err store_import_finish(struct store_conn *c, const char *tenant_id,
     const char *id, const char *message, int failed_hard)

@@ -110,16 +110,23 @@ conn_ready(struct store_conn *c)
 	return rc;
 }
 
-enum wg_err
-store_conn_bulk(struct store_conn *c)
+/* Runs one of the driver's optional scripts on c (NULL: nothing to do). */
+static enum wg_err
+driver_script(struct store_conn *c, const char *sql)
 {
 	enum wg_err rc;
 
-	if (c->st->drv->bulk_sql == NULL)
+	if (sql == NULL)
 		return WG_OK;
 	if ((rc = conn_ready(c)) != WG_OK)
 		return rc;
-	return c->st->drv->script(c, c->st->drv->bulk_sql);
+	return c->st->drv->script(c, sql);
+}
+
+enum wg_err
+store_conn_bulk(struct store_conn *c)
+{
+	return driver_script(c, c->st->drv->bulk_sql);
 }
 
 int
@@ -131,13 +138,7 @@ store_has_checkpoint(const struct store_conn *c)
 enum wg_err
 store_checkpoint(struct store_conn *c)
 {
-	enum wg_err rc;
-
-	if (c->st->drv->checkpoint_sql == NULL)
-		return WG_OK;
-	if ((rc = conn_ready(c)) != WG_OK)
-		return rc;
-	return c->st->drv->script(c, c->st->drv->checkpoint_sql);
+	return driver_script(c, c->st->drv->checkpoint_sql);
 }
 
 int

@@ -383,6 +383,15 @@ store_import_rows(struct store_conn *c, const char *import_id, int64_t after,
 	return rc;
 }
 
+enum wg_err
+store_import_analyze(struct store_conn *c)
+{
+	if (!c->st->drv->analyze_bulk)
+		return WG_OK;
+	return store_conn_script(c, "ANALYZE device_identities, "
+	    "directory_devices, import_errors");
+}
+
 /* ---- the batch ---- */
 
 /* What the database already holds that a batch's rows may match. */

@@ -105,6 +105,12 @@ struct store_driver {
 	 * such step).
 	 */
 	const char *checkpoint_sql;
+	/*
+	 * 1 if the planner needs fresh statistics (ANALYZE) while a bulk
+	 * write grows a table from nothing: PostgreSQL plans by them, and a
+	 * plan made for an empty table scans the whole tenant per lookup.
+	 */
+	int analyze_bulk;
 };
 
 extern const struct store_driver store_sqlite_driver;
