@@ -41,6 +41,8 @@ static const unsigned char ek_head[MODULUS_OFF] = {
 struct opts {
 	int json;
 	uint64_t seed, start, n;
+	uint64_t ek_seed; /* the EKs' seed: seed unless --ek-seed */
+	int ek_seed_set;
 	const char *group_tag;
 };
 
@@ -48,11 +50,13 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: gen_hashes [--csv|--json] [--seed S] [--start K] "
-	    "[--group-tag T] N\n\n"
+	    "[--ek-seed E] [--group-tag T] N\n\n"
 	    "Writes N distinct valid hardware hashes (serials WG-S-K .. "
 	    "WG-S-(K+N-1)) as an\nAutopilot CSV (default) or a JSON "
 	    "{\"importedDeviceIdentities\": [...]} body.\nThe same seed "
-	    "gives the same output (default seed 1, start 0).\n");
+	    "gives the same output (default seed 1, start 0).\n"
+	    "--ek-seed E makes the EKs from E instead of S: the same "
+	    "devices with other TPMs.\n");
 }
 
 /* splitmix64 (Steele, Lea, Flood 2014): fast, fine for fake key bytes. */
@@ -171,7 +175,7 @@ generate(const struct opts *o)
 		for (n = 1; n < 6; n++)
 			h.macs[0][n] = (unsigned char)(mix(&state) >> 32);
 		h.created_ms = CREATED_BASE + (int64_t)(index % 86400000);
-		fill_ek(ek, o->seed, index);
+		fill_ek(ek, o->ek_seed_set ? o->ek_seed : o->seed, index);
 		if (hwhash_encode_buf(&h, blob, sizeof(blob), &n, why,
 		    sizeof(why)) != WG_OK) {
 			fprintf(stderr, "gen_hashes: row %" PRIu64 ": %s\n",
@@ -218,6 +222,12 @@ parse_args(int argc, char **argv, struct opts *o, int *code)
 		} else if (i + 1 < argc && strcmp(argv[i], "--seed") == 0) {
 			if (number("seed", argv[++i], UINT64_MAX, &o->seed))
 				return -1;
+		} else if (i + 1 < argc && strcmp(argv[i], "--ek-seed") ==
+		    0) {
+			if (number("ek-seed", argv[++i], UINT64_MAX,
+			    &o->ek_seed))
+				return -1;
+			o->ek_seed_set = 1;
 		} else if (i + 1 < argc && strcmp(argv[i], "--start") == 0) {
 			if (number("start", argv[++i], UINT64_MAX - MAX_ROWS,
 			    &o->start))

@@ -22,14 +22,13 @@
  * Session defaults; the URL's own parameters override them.  A short
  * connect timeout makes /ready fail fast while the database is down, TCP
  * keepalives find a vanished server, and statement_timeout bounds how long
- * a request thread can wait on a stuck statement.  Custom plans always:
- * a generic plan for the import's lookups (an IN list of 256 parameters)
- * scanned a whole tenant's devices per batch.
+ * a request thread can wait on a stuck statement.  (The import's lookups
+ * keep good plans because the import refreshes the statistics as the
+ * tables grow: store_import_analyze().)
  */
 #define PG_CONNECT_TIMEOUT_S "3"
 #define PG_OPTIONS \
-	"-c statement_timeout=30000 -c client_min_messages=warning " \
-	"-c plan_cache_mode=force_custom_plan"
+	"-c statement_timeout=30000 -c client_min_messages=warning"
 /* Any fixed number: the lock every server takes to migrate. */
 #define PG_MIGRATE_LOCK "SELECT pg_advisory_xact_lock(7779616837100101)"
 

@@ -473,6 +473,12 @@ batch_lookup(struct store_conn *c, struct batch *b)
 	return rc;
 }
 
+static const char *
+or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
 static const struct known *
 find_ek(const struct batch *b, const char *ek)
 {
@@ -492,7 +498,7 @@ find_serial(const struct batch *b, const struct wg_import_row *row)
 	for (i = 0; i < b->nserial; i++)
 		if (strcmp(b->by_serial[i].serial, row->serial) == 0 &&
 		    strcmp(b->by_serial[i].manufacturer,
-		    row->manufacturer ? row->manufacturer : "") == 0)
+		    or_empty(row->manufacturer)) == 0)
 			return &b->by_serial[i];
 	return NULL;
 }
@@ -531,12 +537,6 @@ seen_hash(const char *a, const char *b)
 	return h;
 }
 
-static const char *
-or_empty(const char *s)
-{
-	return s ? s : "";
-}
-
 static int
 same_ek(const struct wg_import_row *x, const struct wg_import_row *y)
 {
@@ -551,54 +551,29 @@ same_serial(const struct wg_import_row *x, const struct wg_import_row *y)
 }
 
 /*
- * Finds row i's match in table t (slot of hash h onwards); with add, puts
- * row i in the empty slot the probe ended at.  Returns whether it matched.
+ * The empty slot of table t (probing from hash h) where row i goes, or
+ * NULL if an accepted row there is the same device.
  */
-static int
-seen_probe(uint16_t *t, uint64_t h, const struct batch *b, size_t i,
-    int (*same)(const struct wg_import_row *, const struct wg_import_row *),
-    int add)
+static uint16_t *
+seen_slot(uint16_t *t, uint64_t h, const struct batch *b, size_t i,
+    int (*same)(const struct wg_import_row *, const struct wg_import_row *))
 {
 	size_t k = (size_t)h & (SEEN_SLOTS - 1);
 
 	for (; t[k] != 0; k = (k + 1) & (SEEN_SLOTS - 1))
 		if (same(&b->rows[t[k] - 1], &b->rows[i]))
-			return 1;
-	if (add)
-		t[k] = (uint16_t)(i + 1);
-	return 0;
-}
-
-/* Whether an earlier accepted row of this batch is the same device. */
-static int
-dup_in_batch(const struct batch *b, struct seen *s, size_t i)
-{
-	const struct wg_import_row *r = &b->rows[i];
-	uint64_t he = seen_hash(r->ek_sha256, NULL);
-	uint64_t hs = seen_hash(r->serial, r->manufacturer);
-
-	return seen_probe(s->by_ek, he, b, i, same_ek, 0) ||
-	    seen_probe(s->by_serial, hs, b, i, same_serial, 0);
-}
-
-/* Row i was accepted: later rows of the batch are checked against it. */
-static void
-seen_add(const struct batch *b, struct seen *s, size_t i)
-{
-	const struct wg_import_row *r = &b->rows[i];
-
-	seen_probe(s->by_ek, seen_hash(r->ek_sha256, NULL), b, i, same_ek, 1);
-	seen_probe(s->by_serial, seen_hash(r->serial, r->manufacturer), b, i,
-	    same_serial, 1);
+			return NULL;
+	return &t[k];
 }
 
 /* Decides each row: a new device (ids assigned) or its DDS code. */
 static void
 batch_classify(struct batch *b)
 {
-	const struct known *ek, *ser;
+	const struct known *ek, *ser, *known;
 	struct wg_import_row *r;
 	struct seen *seen = xcalloc(1, sizeof(*seen));
+	uint16_t *ek_slot = NULL, *ser_slot = NULL;
 	size_t i;
 
 	for (i = 0; i < b->n; i++) {
@@ -607,6 +582,7 @@ batch_classify(struct batch *b)
 			continue;
 		ek = find_ek(b, r->ek_sha256);
 		ser = find_serial(b, r);
+		known = ek != NULL ? ek : ser;
 		if (ek != NULL && ser != NULL && strcmp(ek->id, ser->id) != 0)
 			row_fail(r, WG_E_DDS_NOT_UNIQUE, "two registered "
 			    "devices match: one by TPM EK, one by serial "
@@ -614,7 +590,8 @@ batch_classify(struct batch *b)
 		else if (ek != NULL && strcmp(ek->tenant_id, b->tenant_id))
 			row_fail(r, WG_E_DDS_OTHER_TENANT, "this device's TPM "
 			    "is registered in another tenant");
-		else if (ek != NULL && strcmp(ek->import_id, b->import_id) == 0)
+		else if (known != NULL && strcmp(known->import_id,
+		    b->import_id) == 0)
 			row_fail(r, WG_E_DDS_DUPLICATED, "this device appears "
 			    "earlier in the same import");
 		else if (ek != NULL)
@@ -625,14 +602,18 @@ batch_classify(struct batch *b)
 			    "this manufacturer and serial number is already "
 			    "registered with another TPM; delete it first if "
 			    "its motherboard was replaced");
-		else if (dup_in_batch(b, seen, i))
+		else if ((ek_slot = seen_slot(seen->by_ek,
+		    seen_hash(r->ek_sha256, NULL), b, i, same_ek)) == NULL ||
+		    (ser_slot = seen_slot(seen->by_serial,
+		    seen_hash(r->serial, r->manufacturer), b, i,
+		    same_serial)) == NULL)
 			row_fail(r, WG_E_DDS_DUPLICATED, "this device appears "
 			    "earlier in the same import");
 		else {
 			wg_uuid7(r->device_id);
 			wg_uuid7(r->ztd_id);
 			wg_uuid7(b->dir_id[i]);
-			seen_add(b, seen, i);
+			*ek_slot = *ser_slot = (uint16_t)(i + 1);
 		}
 	}
 	free(seen);
