@@ -219,7 +219,7 @@ hash_tpm(const struct hash_opts *o, struct wg_hwhash *h, char vendor[17])
 	if ((err = tpm_info_read(tpm, &info)) != WG_OK)
 		goto done;
 	if ((err = tpm_ek_public(tpm, o->alg, &h->ek_public,
-	    &h->ek_public_len, NULL)) != WG_OK)
+	    &h->ek_public_len)) != WG_OK)
 		goto done;
 	memcpy(vendor, info.vendor, sizeof(info.vendor));
 	h->tpm_manufacturer = info.manufacturer;

@@ -558,10 +558,10 @@ ek_create(struct tpm_ctx *ctx, const TPM2B_PUBLIC *t, TPM2B_PUBLIC **pub)
 
 enum wg_err
 tpm_ek_public(struct tpm_ctx *ctx, enum tpm_ek_alg alg, unsigned char **out,
-    size_t *outlen, enum tpm_ek_source *source)
+    size_t *outlen)
 {
 	TPM2B_PUBLIC *pub = NULL, tmpl;
-	enum tpm_ek_source src = TPM_EK_PERSISTENT;
+	const char *src = "persistent";
 	unsigned char buf[sizeof(TPM2B_PUBLIC)];
 	size_t off = 0;
 	enum wg_err err;
@@ -577,7 +577,7 @@ tpm_ek_public(struct tpm_ctx *ctx, enum tpm_ek_alg alg, unsigned char **out,
 	if (pub == NULL) {
 		if ((err = ek_template_nv(ctx, alg, &tmpl, &found)) != WG_OK)
 			goto done;
-		src = found ? TPM_EK_NV_TEMPLATE : TPM_EK_DEFAULT_TEMPLATE;
+		src = found ? "the template in NV" : "the default template";
 		if (!found)
 			ek_template_default(alg, &tmpl);
 		if ((err = ek_create(ctx, &tmpl, &pub)) != WG_OK)
@@ -591,10 +591,8 @@ tpm_ek_public(struct tpm_ctx *ctx, enum tpm_ek_alg alg, unsigned char **out,
 	*out = xmalloc(off);
 	memcpy(*out, buf, off);
 	*outlen = off;
-	if (source != NULL)
-		*source = src;
-	wg_debug("TPM: %s EK from %s (%zu bytes)", tpm_ek_alg_name(alg),
-	    tpm_ek_source_name(src), off);
+	wg_debug("TPM: %s EK from %s (%zu bytes)", tpm_ek_alg_name(alg), src,
+	    off);
 done:
 	Esys_Free(pub);
 	return err;
@@ -616,17 +614,4 @@ const char *
 tpm_ek_alg_name(enum tpm_ek_alg alg)
 {
 	return alg == TPM_EK_ECC ? "ecc" : "rsa";
-}
-
-const char *
-tpm_ek_source_name(enum tpm_ek_source source)
-{
-	switch (source) {
-	case TPM_EK_PERSISTENT:
-		return "persistent";
-	case TPM_EK_NV_TEMPLATE:
-		return "nv-template";
-	default:
-		return "default-template";
-	}
 }

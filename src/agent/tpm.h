@@ -30,14 +30,6 @@ enum tpm_ek_alg {
 	TPM_EK_ALG_MAX
 };
 
-/* Where the EK public came from. */
-enum tpm_ek_source {
-	TPM_EK_PERSISTENT,	/* read from its persistent handle */
-	TPM_EK_NV_TEMPLATE,	/* created from the template in NV */
-	TPM_EK_DEFAULT_TEMPLATE, /* created from the TCG default template */
-	TPM_EK_SOURCE_MAX
-};
-
 /* What the TPM says about itself (TPM2_GetCapability, fixed properties). */
 struct tpm_info {
 	uint32_t manufacturer;	 /* TPM_PT_MANUFACTURER, e.g. "IBM " */
@@ -87,20 +79,16 @@ enum wg_err tpm_info_read(struct tpm_ctx *ctx, struct tpm_info *out)
  *
  * On success *out is the TPM2B_PUBLIC as marshalled by
  * Tss2_MU_TPM2B_PUBLIC_Marshal (xmalloc'd, the caller frees it), *outlen
- * its size and, if source is not NULL, *source where it came from.  On
- * failure *out is NULL and the result is WG_E_TPM_*.
+ * its size (the debug log says where it came from).  On failure *out is
+ * NULL and the result is WG_E_TPM_*.
  */
 enum wg_err tpm_ek_public(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
-    unsigned char **out, size_t *outlen, enum tpm_ek_source *source)
-    __attribute__((warn_unused_result));
+    unsigned char **out, size_t *outlen) __attribute__((warn_unused_result));
 
 /* Parses "rsa" or "ecc"; returns -1 if s is neither. */
 int tpm_ek_alg_parse(const char *s, enum tpm_ek_alg *out);
 
 /* "rsa" or "ecc". */
 const char *tpm_ek_alg_name(enum tpm_ek_alg alg);
-
-/* "persistent", "nv-template" or "default-template". */
-const char *tpm_ek_source_name(enum tpm_ek_source source);
 
 #endif

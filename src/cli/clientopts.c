@@ -206,14 +206,12 @@ clientopts_print_failure(enum wg_err err, const char *detail)
 
 int
 clientopts_answer(struct wg_httpc *c, const struct wg_httpc_req *req,
-    enum wg_err rc, const struct wg_httpc_resp *resp, json_t **out,
-    enum wg_err *server_err)
+    enum wg_err rc, const struct wg_httpc_resp *resp, json_t **out)
 {
 	char why[512], detail[WG_HTTPC_DETAIL_MAX + 300];
 	struct wg_httpc_error e;
 
 	*out = NULL;
-	*server_err = WG_OK;
 	if (rc != WG_OK) {
 		snprintf(detail, sizeof(detail), "%s %s%s: %s", req->method,
 		    wg_httpc_base_url(c), req->path, resp->detail);
@@ -222,7 +220,6 @@ clientopts_answer(struct wg_httpc *c, const struct wg_httpc_req *req,
 	}
 	if (resp->status < 200 || resp->status > 299) {
 		wg_httpc_resp_error(resp, &e);
-		*server_err = e.err;
 		if (e.request_id[0] != '\0')
 			fprintf(stderr, "whiteglove: %s %s: %s (request %s)\n",
 			    e.code, e.name, e.message, e.request_id);
@@ -245,11 +242,11 @@ clientopts_call(struct wg_httpc *c, const char *method, const char *path,
 {
 	const struct wg_httpc_req req = { .method = method, .path = path };
 	struct wg_httpc_resp resp = { 0 };
-	enum wg_err rc, server_err;
+	enum wg_err rc;
 	int ret;
 
 	rc = wg_httpc_json(c, method, path, query, body, &resp);
-	ret = clientopts_answer(c, &req, rc, &resp, out, &server_err);
+	ret = clientopts_answer(c, &req, rc, &resp, out);
 	wg_httpc_resp_free(&resp);
 	return ret;
 }

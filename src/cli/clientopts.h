@@ -147,13 +147,11 @@ int clientopts_call(struct wg_httpc *c, const char *method, const char *path,
 /*
  * What clientopts_call does with an answer, for an exchange the caller
  * made itself (wg_httpc_do with a streamed upload): rc and resp are what
- * wg_httpc_do gave for req.  Same results as clientopts_call; *server_err
- * also gets the catalog entry of the server's error (WG_OK when the
- * server did not answer with one).
+ * wg_httpc_do gave for req.  Same results as clientopts_call.
  */
 int clientopts_answer(struct wg_httpc *c, const struct wg_httpc_req *req,
-    enum wg_err rc, const struct wg_httpc_resp *resp, json_t **out,
-    enum wg_err *server_err) __attribute__((warn_unused_result));
+    enum wg_err rc, const struct wg_httpc_resp *resp, json_t **out)
+    __attribute__((warn_unused_result));
 
 /*
  * Prints a failure in the catalog's words:

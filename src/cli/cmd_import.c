@@ -364,7 +364,7 @@ import_csv(struct wg_httpc *c, const struct clientopts *co,
 		source_read, .upload_ctx = src, .upload_len = src->size };
 	struct wg_httpc *up = NULL;
 	char *id = NULL, *path = NULL;
-	enum wg_err rc, server_err;
+	enum wg_err rc;
 	json_t *sum = NULL;
 	int64_t start;
 	int ret;
@@ -383,7 +383,7 @@ import_csv(struct wg_httpc *c, const struct clientopts *co,
 	rc = wg_httpc_do(up, &req, &resp);
 	progress_stop(src->progress);
 	src->progress = NULL;
-	ret = clientopts_answer(up, &req, rc, &resp, &sum, &server_err);
+	ret = clientopts_answer(up, &req, rc, &resp, &sum);
 	if (ret == CLI_EXIT_OK && sum == NULL)
 		ret = clientopts_no_body("the import's result");
 	else if (ret == CLI_EXIT_OK)

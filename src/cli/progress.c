@@ -134,10 +134,7 @@ poll_loop(void *arg)
 
 	draw(p);
 	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += PROGRESS_POLL_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
+		wg_deadline_in(PROGRESS_POLL_MS, &until);
 		pthread_mutex_lock(&p->lock);
 		while (!p->stop && pthread_cond_timedwait(&p->cond, &p->lock,
 		    &until) != ETIMEDOUT)
@@ -156,16 +153,11 @@ poll_loop(void *arg)
 static void
 start_thread(struct progress *p, const struct clientopts *co)
 {
-	pthread_condattr_t attr;
-
 	if (clientopts_connect_timeout(co, 1, PROGRESS_POLL_TIMEOUT_MS,
 	    &p->c) != CLI_EXIT_OK)
 		return;
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&p->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	wg_cond_init_mono(&p->cond);
 	if (pthread_create(&p->thread, NULL, poll_loop, p) != 0) {
 		pthread_cond_destroy(&p->cond);
 		pthread_mutex_destroy(&p->lock);

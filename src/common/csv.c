@@ -74,21 +74,6 @@ static const unsigned char q_stop[256] = {
 
 static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
 
-const char *
-csv_rec_err_name(enum csv_rec_err err)
-{
-	static const char *const names[CSV_REC_MAX] = {
-		[CSV_REC_OK] = "ok",
-		[CSV_REC_FIELD_TOO_LONG] = "field too long",
-		[CSV_REC_RECORD_TOO_LONG] = "record too long",
-		[CSV_REC_TOO_MANY_FIELDS] = "too many fields",
-		[CSV_REC_NUL] = "NUL byte",
-		[CSV_REC_UTF8] = "invalid UTF-8",
-	};
-
-	return (unsigned)err < CSV_REC_MAX ? names[err] : "unknown";
-}
-
 static size_t
 limit_or(size_t v, size_t dflt)
 {

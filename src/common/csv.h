@@ -64,8 +64,7 @@ enum csv_rec_err {
 	CSV_REC_RECORD_TOO_LONG,
 	CSV_REC_TOO_MANY_FIELDS,
 	CSV_REC_NUL,
-	CSV_REC_UTF8,
-	CSV_REC_MAX
+	CSV_REC_UTF8
 };
 
 struct csv_field {
@@ -127,8 +126,5 @@ const char *csv_error(const struct csv_reader *r);
 
 /* The line the reader is on (1-based), e.g. for progress reports. */
 uint64_t csv_line(const struct csv_reader *r);
-
-/* A short name of a record error: "field too long", "NUL byte", ... */
-const char *csv_rec_err_name(enum csv_rec_err err);
 
 #endif

@@ -31,6 +31,29 @@ wg_mono_ms(void)
 }
 
 void
+wg_cond_init_mono(pthread_cond_t *cv)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+void
+wg_deadline_in(int64_t ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+void
 wg_time_rfc3339(int64_t ms, char buf[32])
 {
 	int64_t sec = ms / 1000, rem = ms % 1000;
@@ -194,54 +217,83 @@ wg_b64url(const void *in, size_t n)
 	return out;
 }
 
-static int
-b64url_value(char ch)
+/* Each byte's value in each alphabet, or 0xff outside it. */
+static unsigned char b64_table[2][256];
+static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
+
+static void
+b64_tables_build(void)
 {
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '-')
-		return 62;
-	if (ch == '_')
-		return 63;
-	return -1;
+	static const char common[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	size_t i;
+
+	memset(b64_table, 0xff, sizeof(b64_table));
+	for (i = 0; i < 62; i++)
+		b64_table[WG_B64_STD][(unsigned char)common[i]] =
+		    b64_table[WG_B64_URL][(unsigned char)common[i]] =
+		    (unsigned char)i;
+	b64_table[WG_B64_STD]['+'] = b64_table[WG_B64_URL]['-'] = 62;
+	b64_table[WG_B64_STD]['/'] = b64_table[WG_B64_URL]['_'] = 63;
+}
+
+enum wg_b64_err
+wg_b64_decode(const char *in, size_t len, enum wg_b64_alphabet abc,
+    unsigned char *out, size_t *outlen, size_t *bad)
+{
+	const unsigned char *t, *g;
+	size_t i, o = 0;
+	unsigned acc = 0, bits = 0, v;
+	uint32_t w;
+
+	pthread_once(&b64_once, b64_tables_build);
+	t = b64_table[abc];
+	*outlen = 0;
+	/* Whole groups of four characters to three bytes, then the rest. */
+	for (i = 0; i + 4 <= len; i += 4) {
+		g = (const unsigned char *)in + i;
+		if ((t[g[0]] | t[g[1]] | t[g[2]] | t[g[3]]) & 0x80)
+			break;
+		w = (uint32_t)t[g[0]] << 18 | (uint32_t)t[g[1]] << 12 |
+		    (uint32_t)t[g[2]] << 6 | t[g[3]];
+		out[o++] = (unsigned char)(w >> 16);
+		out[o++] = (unsigned char)(w >> 8);
+		out[o++] = (unsigned char)w;
+	}
+	for (; i < len; i++) {
+		if ((v = t[(unsigned char)in[i]]) == 0xff) {
+			*bad = i;
+			return WG_B64_BAD_CHAR;
+		}
+		acc = (acc << 6) | v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (len % 4 == 1)
+		return WG_B64_BAD_LEN;
+	if (acc != 0)
+		return WG_B64_BAD_BITS;
+	*outlen = o;
+	return WG_B64_OK;
 }
 
 int
 wg_b64url_decode(const char *in, unsigned char **out, size_t *outlen)
 {
-	size_t n = strlen(in), i, o = 0;
-	unsigned acc = 0, bits = 0;
-	unsigned char *buf;
-	int v;
+	size_t n = strlen(in), bad;
 
-	*out = NULL;
-	*outlen = 0;
-	if (n % 4 == 1)
-		return -1;
-	buf = xmalloc(n * 3 / 4 + 1);
-	for (i = 0; i < n; i++) {
-		if ((v = b64url_value(in[i])) < 0) {
-			free(buf);
-			return -1;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0) { /* non-canonical: leftover bits must be zero */
-		free(buf);
+	*out = xmalloc(n * 3 / 4 + 1);
+	if (wg_b64_decode(in, n, WG_B64_URL, *out, outlen, &bad) !=
+	    WG_B64_OK) {
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
 		return -1;
 	}
-	*out = buf;
-	*outlen = o;
 	return 0;
 }
 

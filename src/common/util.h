@@ -1,16 +1,28 @@
 /*
- * Small helpers shared by server, agent and CLI: time, randomness, ids,
+ * Small helpers shared by server, agent and CLI: time, timed waits,
+ * randomness, ids,
  * hex and base64url, string checks.
  */
 #ifndef WG_UTIL_H
 #define WG_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "errors.h"
 
 #define WG_UUID_LEN 36 /* without the terminating NUL */
+
+/*
+ * Timed waits on the monotonic clock (wall-clock steps do not stretch or
+ * cut them): a condition variable made by wg_cond_init_mono() waits with
+ * pthread_cond_timedwait() until the deadline wg_deadline_in() gives for
+ * ms milliseconds from now.
+ */
+void wg_cond_init_mono(pthread_cond_t *cv);
+void wg_deadline_in(int64_t ms, struct timespec *ts);
 
 /* Wall-clock time in milliseconds since the epoch. */
 int64_t wg_now_ms(void);
@@ -54,6 +66,26 @@ char *wg_b64url(const void *in, size_t n) __attribute__((returns_nonnull));
  * base64url.
  */
 int wg_b64url_decode(const char *in, unsigned char **out, size_t *outlen);
+
+/* The alphabets of RFC 4648: section 4 (+/) and section 5 (-_). */
+enum wg_b64_alphabet { WG_B64_STD, WG_B64_URL };
+
+/* Why wg_b64_decode() refused its input. */
+enum wg_b64_err {
+	WG_B64_OK,
+	WG_B64_BAD_CHAR,  /* *bad: the offset of the first one */
+	WG_B64_BAD_LEN,	  /* len % 4 == 1: no whole last byte */
+	WG_B64_BAD_BITS,  /* the last character's unused bits are not 0 */
+};
+
+/*
+ * Strict unpadded base64 of len characters (the caller takes any '='
+ * padding off): every character in the alphabet, the unused bits of the
+ * last one zero.  out must hold len * 3 / 4 bytes; *outlen is what it got.
+ */
+enum wg_b64_err wg_b64_decode(const char *in, size_t len,
+    enum wg_b64_alphabet abc, unsigned char *out, size_t *outlen,
+    size_t *bad);
 
 /* SHA-256 of n bytes. */
 void wg_sha256(const void *in, size_t n, unsigned char out[32]);

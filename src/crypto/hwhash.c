@@ -5,7 +5,6 @@
  * (the rec_defs table and the value checks below), so whatever the
  * encoder writes the parser reads back unchanged.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -203,7 +202,6 @@ struct ps {
 	struct wg_hwhash *h;
 	struct tpm_public ek;
 	unsigned counts[256];
-	size_t sha_off;		 /* where the EK SHA-256 record ended; 0 */
 	char *why;
 	size_t whylen;
 };
@@ -317,7 +315,7 @@ check_record(struct ps *s, unsigned prev, size_t n)
 {
 	const struct rec_def *d = s->def;
 
-	if (s->sha_off != 0 && !(s->tag & TAG_MAY_IGNORE))
+	if (s->counts[TAG_EK_SHA256] != 0 && !(s->tag & TAG_MAY_IGNORE))
 		return rec_fail(s, "%zu trailing bytes after the EK SHA-256 "
 		    "record (only ignorable records, tag 0x80 and up, may "
 		    "follow it)", s->len - s->off);
@@ -355,7 +353,7 @@ parse_records(struct ps *s)
 		s->def = rec_def(s->tag);
 		if (REC_HEADER_LEN > s->len - s->off)
 			return rec_fail(s, "truncated record header (%zu of 3 "
-			    "bytes)%s", s->len - s->off, s->sha_off ? ": "
+			    "bytes)%s", s->len - s->off, s->counts[TAG_EK_SHA256] ? ": "
 			    "trailing bytes after the EK SHA-256 record" : "");
 		n = (size_t)get_be(s->buf + s->off + 1, 2);
 		if (n > s->len - s->off - REC_HEADER_LEN)
@@ -370,8 +368,6 @@ parse_records(struct ps *s)
 		s->counts[s->tag]++;
 		if (take_value(s, s->buf + s->off + REC_HEADER_LEN, n) != 0)
 			return -1;
-		if (s->tag == TAG_EK_SHA256)
-			s->sha_off = s->off + REC_HEADER_LEN + n;
 	}
 	return 0;
 }
@@ -462,22 +458,6 @@ hwhash_free(struct wg_hwhash *h)
 
 /* ---- base64 ---- */
 
-/* Each byte's base64 value, or 0xff for bytes outside the alphabet. */
-static unsigned char b64_table[256];
-static pthread_once_t b64_once = PTHREAD_ONCE_INIT;
-
-static void
-b64_table_build(void)
-{
-	static const char alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i;
-
-	memset(b64_table, 0xff, sizeof(b64_table));
-	for (i = 0; i < 64; i++)
-		b64_table[(unsigned char)alphabet[i]] = (unsigned char)i;
-}
-
 /* The base64 message for a character that is not in the alphabet. */
 static void
 b64_bad_char(const char *in, size_t i, char *why, size_t whylen)
@@ -505,57 +485,32 @@ static int
 b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen,
     char *why, size_t whylen)
 {
-	size_t i, pad = 0, data, o = 0;
-	unsigned acc = 0, bits = 0;
-	int v;
+	size_t pad = 0, data, bad;
+	enum wg_b64_err err;
 
-	pthread_once(&b64_once, b64_table_build);
 	while (pad < len && in[len - 1 - pad] == '=')
 		pad++;
 	data = len - pad;
-	/* Whole groups of four characters to three bytes, then the rest. */
-	for (i = 0; i + 4 <= data; i += 4) {
-		const unsigned char *g = (const unsigned char *)in + i;
-		uint32_t w = (uint32_t)b64_table[g[0]] << 18 |
-		    (uint32_t)b64_table[g[1]] << 12 |
-		    (uint32_t)b64_table[g[2]] << 6 | b64_table[g[3]];
-
-		if ((b64_table[g[0]] | b64_table[g[1]] | b64_table[g[2]] |
-		    b64_table[g[3]]) == 0xff)
-			break;
-		out[o++] = (unsigned char)(w >> 16);
-		out[o++] = (unsigned char)(w >> 8);
-		out[o++] = (unsigned char)w;
-	}
-	for (; i < data; i++) {
-		if ((v = b64_table[(unsigned char)in[i]]) == 0xff) {
-			b64_bad_char(in, i, why, whylen);
-			return -1;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
+	err = wg_b64_decode(in, data, WG_B64_STD, out, outlen, &bad);
+	if (err == WG_B64_BAD_CHAR) {
+		b64_bad_char(in, bad, why, whylen);
+		return -1;
 	}
 	if (pad > 2 || (pad > 0 && (len % 4 != 0 || data % 4 < 2))) {
 		say(why, whylen, "base64: the '=' padding at offset %zu is "
 		    "wrong (1 or 2 '=' completing a group of 4)", data);
 		return -1;
 	}
-	if (data % 4 == 1) {
+	if (err == WG_B64_BAD_LEN) {
 		say(why, whylen, "base64: %zu characters cannot be base64 "
 		    "(one character too many or missing)", data);
 		return -1;
 	}
-	if (acc != 0) {
+	if (err == WG_B64_BAD_BITS) {
 		say(why, whylen, "base64: the last character has unused bits "
 		    "set (not canonical base64)");
 		return -1;
 	}
-	*outlen = o;
 	return 0;
 }
 
@@ -563,7 +518,7 @@ enum wg_err
 hwhash_parse_b64(const char *b64, size_t len, struct wg_hwhash **out,
     char *why, size_t whylen)
 {
-	unsigned char *buf;
+	unsigned char buf[HWHASH_MAX_B64 * 3 / 4 + 1];
 	size_t n;
 	enum wg_err rc = WG_E_DDS_INVALID_HASH;
 
@@ -577,10 +532,8 @@ hwhash_parse_b64(const char *b64, size_t len, struct wg_hwhash **out,
 		    "%d-character limit", len, HWHASH_MAX_B64);
 		return rc;
 	}
-	buf = xmalloc(len * 3 / 4 + 1);
 	if (b64_decode(b64, len, buf, &n, why, whylen) == 0)
 		rc = hwhash_parse(buf, n, out, why, whylen);
-	free(buf);
 	return rc;
 }
 

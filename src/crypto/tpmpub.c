@@ -4,6 +4,7 @@
  * EK certificate lookup hash and the OpenSSL key.  Every other module
  * gets TPM public keys through here and never walks the bytes itself.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
-#include <openssl/sha.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -226,17 +226,29 @@ parse_rsa(struct rd *r, struct tpm_public *out)
 	return 0;
 }
 
+/* P-256, built once: building a group costs more than checking a point. */
+static EC_GROUP *p256_group;
+static pthread_once_t p256_once = PTHREAD_ONCE_INIT;
+
+static void
+p256_build(void)
+{
+	p256_group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+}
+
 /* 1 if (x, y) is a point of P-256 with both coordinates below p. */
 static int
 p256_on_curve(const unsigned char *x, const unsigned char *y)
 {
-	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	const EC_GROUP *g;
 	EC_POINT *pt = NULL;
 	BIGNUM *bx = BN_bin2bn(x, P256_BYTES, NULL);
 	BIGNUM *by = BN_bin2bn(y, P256_BYTES, NULL);
 	const BIGNUM *prime;
 	int ok = 0;
 
+	pthread_once(&p256_once, p256_build);
+	g = p256_group;
 	if (g == NULL || bx == NULL || by == NULL ||
 	    (pt = EC_POINT_new(g)) == NULL ||
 	    (prime = EC_GROUP_get0_field(g)) == NULL)
@@ -249,7 +261,6 @@ done:
 	EC_POINT_free(pt);
 	BN_free(bx);
 	BN_free(by);
-	EC_GROUP_free(g);
 	return ok;
 }
 

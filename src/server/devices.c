@@ -20,7 +20,8 @@
 #define DEVICE_PAGE_DEFAULT 100
 #define PATCH_BODY_MAX 4096
 
-json_t *
+/* The JSON an admin sees of a device. */
+static json_t *
 device_json(const struct wg_device *d)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
@@ -121,6 +122,27 @@ done:
 	return rc;
 }
 
+/* The caller's tenant and a connection, for the device the path names. */
+static enum wg_err
+device_scope(struct http_req *req, char tenant[37], struct store_conn **c)
+{
+	enum wg_err rc;
+
+	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
+		return rc;
+	if (!wg_is_uuid(req->params[0]))
+		return http_fail(req, WG_E_NOT_FOUND, "device not found");
+	return http_db(req, c);
+}
+
+/* rc, or the 404 answer if it is WG_E_NOT_FOUND. */
+static enum wg_err
+device_found(struct http_req *req, enum wg_err rc)
+{
+	return rc == WG_E_NOT_FOUND ? http_fail(req, rc, "device not found") :
+	    rc;
+}
+
 /* Reads the device named by the path, of the caller's tenant. */
 static enum wg_err
 device_load(struct http_req *req, char tenant[37], struct wg_device *d)
@@ -128,16 +150,10 @@ device_load(struct http_req *req, char tenant[37], struct wg_device *d)
 	struct store_conn *c;
 	enum wg_err rc;
 
-	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
+	if ((rc = device_scope(req, tenant, &c)) != WG_OK)
 		return rc;
-	if (!wg_is_uuid(req->params[0]))
-		return http_fail(req, WG_E_NOT_FOUND, "device not found");
-	if ((rc = http_db(req, &c)) != WG_OK)
-		return rc;
-	rc = store_device_get(c, tenant, req->params[0], d);
-	if (rc == WG_E_NOT_FOUND)
-		return http_fail(req, rc, "device not found");
-	return rc;
+	return device_found(req, store_device_get(c, tenant, req->params[0],
+	    d));
 }
 
 /* GET /admin/v1/devices/{id} */
@@ -158,20 +174,18 @@ device_get(struct http_req *req, struct http_resp *resp)
 static enum wg_err
 device_delete(struct http_req *req, struct http_resp *resp)
 {
+	const char *id = req->params[0];
+	char tenant[37], serial[WG_SERIAL_MAX + 1];
 	struct store_conn *c;
-	struct wg_device d;
-	char tenant[37];
 	enum wg_err rc;
 
-	if ((rc = device_load(req, tenant, &d)) != WG_OK ||
-	    (rc = http_db(req, &c)) != WG_OK || (rc = store_begin(c)) != WG_OK)
+	if ((rc = device_scope(req, tenant, &c)) != WG_OK ||
+	    (rc = store_begin(c)) != WG_OK)
 		return rc;
-	rc = store_device_delete(c, tenant, d.id);
-	if (rc == WG_E_NOT_FOUND)
-		return http_fail(req, rc, "device not found");
-	if (rc != WG_OK ||
+	if ((rc = device_found(req, store_device_delete(c, tenant, id,
+	    serial))) != WG_OK ||
 	    (rc = admin_audit(req, c, tenant, ADMIN_EVT_DEVICE_DELETED,
-	    "device", d.serial, "deviceId", d.id)) != WG_OK ||
+	    "device", serial, "deviceId", id)) != WG_OK ||
 	    (rc = store_commit(c)) != WG_OK)
 		return rc;
 	resp->status = 204;
@@ -218,11 +232,10 @@ device_patch(struct http_req *req, struct http_resp *resp)
 	    WG_OK ||
 	    (rc = patch_field(req, root, "assignedUserPrincipalName",
 	    WG_UPN_MAX, &upn)) != WG_OK ||
-	    (rc = device_load(req, tenant, &d)) != WG_OK ||
-	    (rc = http_db(req, &c)) != WG_OK)
-		goto done;
-	if ((rc = store_device_update(c, tenant, d.id, tag, upn)) != WG_OK ||
-	    (rc = store_device_get(c, tenant, d.id, &d)) != WG_OK)
+	    (rc = device_scope(req, tenant, &c)) != WG_OK ||
+	    (rc = device_found(req, store_device_update(c, tenant,
+	    req->params[0], tag, upn))) != WG_OK ||
+	    (rc = store_device_get(c, tenant, req->params[0], &d)) != WG_OK)
 		goto done;
 	http_resp_json(resp, 200, device_json(&d));
 done:

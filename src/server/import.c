@@ -122,8 +122,8 @@ import_job_new(struct store *st, struct store_conn *db,
 	}
 	job->fill = xcalloc(1, sizeof(*job->fill));
 	pthread_mutex_init(&job->mu, NULL);
-	pthread_cond_init(&job->cv, NULL);
-	pthread_cond_init(&job->ckpt_cv, NULL);
+	wg_cond_init_mono(&job->cv);
+	wg_cond_init_mono(&job->ckpt_cv);
 	*out = job;
 	return WG_OK;
 fail:
@@ -205,19 +205,6 @@ write_group(const struct import_job *job, struct store_conn *c,
 		job->on_flushed(job->arg, g->rows, g->n);
 	group_clear(g);
 	return rc;
-}
-
-/* The CLOCK_REALTIME time ms milliseconds from now, for timed waits. */
-static void
-deadline_in(int64_t ms, struct timespec *ts)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += (time_t)(ms / 1000);
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 /* Records the writer's first failure. */
@@ -304,7 +291,7 @@ writer_wait(struct import_job *job, struct writer *w)
 		if (w->open) {
 			left = w->deadline - wg_mono_ms();
 			if (left > 0) {
-				deadline_in(left, &ts);
+				wg_deadline_in(left, &ts);
 				if (pthread_cond_timedwait(&job->cv, &job->mu,
 				    &ts) == 0)
 					continue;
@@ -378,7 +365,7 @@ ckpt_main(void *arg)
 	while (!last && rc == WG_OK) {
 		pthread_mutex_lock(&job->mu);
 		if (!job->ckpt_stop) {
-			deadline_in(IMPORT_CKPT_MS, &ts);
+			wg_deadline_in(IMPORT_CKPT_MS, &ts);
 			(void)pthread_cond_timedwait(&job->ckpt_cv, &job->mu,
 			    &ts);
 		}

@@ -67,8 +67,6 @@ enum wg_err import_job_finish(struct import_job *job, const char *message,
 
 void import_job_free(struct import_job *job);
 
-/* registry.c: the import record as the API shows it (with errorCounts). */
-json_t *registry_import_json(struct store_conn *c, const struct wg_import *im);
 /*
  * registry.c: audits the end of an import and answers 200 with its record
  * (and rows, stolen, if not NULL).

@@ -38,7 +38,7 @@ state_json(uint32_t code, const char *ztd_id)
 }
 
 /* The import record as the API shows it, with its error counts. */
-json_t *
+static json_t *
 registry_import_json(struct store_conn *c, const struct wg_import *im)
 {
 	struct wg_code_count *counts = NULL;
@@ -57,8 +57,7 @@ registry_import_json(struct store_conn *c, const struct wg_import *im)
 	}
 	free(counts);
 	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:s?, "
-	    "s:o}", "id", im->id, "status", im->interrupted &&
-	    strcmp(im->status, "pending") == 0 ? "error" : im->status,
+	    "s:o}", "id", im->id, "status", im->status,
 	    "source", im->source, "totalCount", (json_int_t)im->total,
 	    "importedCount", (json_int_t)im->imported, "failedCount",
 	    (json_int_t)im->failed, "createdAt",

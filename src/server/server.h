@@ -50,9 +50,6 @@ extern const struct http_routes admin_routes;
 extern const struct http_routes registry_routes;
 extern const struct http_routes devices_routes;
 
-/* The JSON an admin sees of a device (devices.c). */
-json_t *device_json(const struct wg_device *d);
-
 /* Sets defaults in cfg (every field owned by cfg). */
 void server_config_defaults(struct server_config *cfg);
 /*

@@ -189,7 +189,7 @@ struct wg_import {
 	char source[8];	 /* json|csv */
 	int64_t total, imported, failed;
 	int64_t created_ms, updated_ms, completed_ms;
-	int interrupted; /* the server stopped while it ran */
+	int interrupted; /* the server stopped while it ran (status "error") */
 	char message[WG_IMPORT_MESSAGE_MAX + 1];
 };
 
@@ -341,9 +341,13 @@ enum wg_err store_device_list(struct store_conn *c, const char *tenant_id,
 enum wg_err store_device_get(struct store_conn *c, const char *tenant_id,
     const char *id, struct wg_device *out)
     __attribute__((warn_unused_result));
-/* Deletes a device and its directory object; WG_E_NOT_FOUND if none. */
+/*
+ * Deletes a device and its directory object and gives the device's serial
+ * number; WG_E_NOT_FOUND if none.
+ */
 enum wg_err store_device_delete(struct store_conn *c, const char *tenant_id,
-    const char *id) __attribute__((warn_unused_result));
+    const char *id, char serial[WG_SERIAL_MAX + 1])
+    __attribute__((warn_unused_result));
 /*
  * Sets group tag and/or assigned user (NULL: unchanged, "": cleared);
  * WG_E_NOT_FOUND if no such device in the tenant.

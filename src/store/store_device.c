@@ -50,7 +50,7 @@ static const char *const device_sql[Q_DEVICE_Q_END - STORE_Q_DEVICE_BASE] = {
 	    "d.directory_device_id WHERE d.tenant_id = $1 AND d.id = $2",
 	[Q_DEVICE_DELETE - STORE_Q_DEVICE_BASE] = "DELETE FROM "
 	    "device_identities WHERE tenant_id = $1 AND id = $2 RETURNING "
-	    "COALESCE(directory_device_id, '')",
+	    "COALESCE(directory_device_id, ''), serial_number",
 	[Q_DIR_DELETE - STORE_Q_DEVICE_BASE] = "DELETE FROM directory_devices "
 	    "WHERE tenant_id = $1 AND id = $2",
 	[Q_DEVICE_UPDATE - STORE_Q_DEVICE_BASE] = "UPDATE device_identities "
@@ -147,6 +147,7 @@ store_device_get(struct store_conn *c, const char *tenant_id, const char *id,
 struct delete_args {
 	const char *tenant_id;
 	const char *id;
+	char *serial; /* [WG_SERIAL_MAX + 1] */
 };
 
 static enum wg_err
@@ -161,6 +162,9 @@ device_delete_tx(struct store_conn *c, void *arg)
 	    ARRAY_LEN(p), &res);
 	if (rc == WG_OK && res.nrows == 0)
 		rc = WG_E_NOT_FOUND;
+	if (rc == WG_OK && store_res_copy(&res, 0, 1, a->serial,
+	    WG_SERIAL_MAX + 1) != 0)
+		rc = WG_E_INTERNAL;
 	if (rc == WG_OK && store_res_text(&res, 0, 0)[0] != '\0') {
 		struct store_param q[] = {P_TEXT(a->tenant_id),
 		    P_TEXT(store_res_text(&res, 0, 0))};
@@ -174,9 +178,9 @@ device_delete_tx(struct store_conn *c, void *arg)
 
 enum wg_err
 store_device_delete(struct store_conn *c, const char *tenant_id,
-    const char *id)
+    const char *id, char serial[WG_SERIAL_MAX + 1])
 {
-	struct delete_args a = { tenant_id, id };
+	struct delete_args a = { tenant_id, id, serial };
 
 	return store_in_tx(c, device_delete_tx, &a);
 }

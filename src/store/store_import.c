@@ -227,6 +227,9 @@ import_row(const struct store_res *res, size_t r, void *out)
 	if (strcmp(im->status, "pending") == 0 &&
 	    wg_now_ms() - im->updated_ms > IMPORT_STALE_MS)
 		im->interrupted = 1;
+	/* An import that will not finish has failed, as far as anyone sees. */
+	if (im->interrupted && strcmp(im->status, "pending") == 0)
+		snprintf(im->status, sizeof(im->status), "error");
 	return 0;
 }
 

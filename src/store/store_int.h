@@ -155,7 +155,6 @@ enum wg_err store_conn_script(struct store_conn *c, const char *sql)
  */
 typedef int (*store_row_fn)(const struct store_res *res, size_t r, void *out);
 const char *store_res_text(const struct store_res *res, size_t r, size_t c);
-int store_res_is_null(const struct store_res *res, size_t r, size_t c);
 int64_t store_res_int(const struct store_res *res, size_t r, size_t c);
 /* Copies column c of row r into dst[size]; -1 (logged) if it is longer. */
 int store_res_copy(const struct store_res *res, size_t r, size_t c,

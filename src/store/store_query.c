@@ -18,12 +18,6 @@ store_res_text(const struct store_res *res, size_t r, size_t c)
 	return s != NULL ? s : "";
 }
 
-int
-store_res_is_null(const struct store_res *res, size_t r, size_t c)
-{
-	return res->cell[r * res->ncols + c] == NULL;
-}
-
 int64_t
 store_res_int(const struct store_res *res, size_t r, size_t c)
 {

@@ -117,6 +117,34 @@ test_wg_b64url_decode_strict(void **state)
 	assert_int_equal(wg_b64url_decode("AB", &out, &n), -1); /* stray bits */
 }
 
+/* Both alphabets through the shared decoder, whole groups and the rest. */
+static void
+test_wg_b64_decode_alphabets_and_errors(void **state)
+{
+	unsigned char out[16];
+	size_t n, bad = 99;
+
+	(void)state;
+	assert_int_equal(wg_b64_decode("+/+/AA", 6, WG_B64_STD, out, &n,
+	    &bad), WG_B64_OK);
+	assert_int_equal(n, 4);
+	assert_memory_equal(out, "\xfb\xff\xbf\x00", 4);
+	assert_int_equal(wg_b64_decode("-_-_AA", 6, WG_B64_URL, out, &n,
+	    &bad), WG_B64_OK);
+	assert_memory_equal(out, "\xfb\xff\xbf\x00", 4);
+	/* each alphabet refuses the other's two characters, where they are */
+	assert_int_equal(wg_b64_decode("AAAAA-", 6, WG_B64_STD, out, &n,
+	    &bad), WG_B64_BAD_CHAR);
+	assert_int_equal(bad, 5);
+	assert_int_equal(wg_b64_decode("AA+A", 4, WG_B64_URL, out, &n,
+	    &bad), WG_B64_BAD_CHAR);
+	assert_int_equal(bad, 2);
+	assert_int_equal(wg_b64_decode("AAAAA", 5, WG_B64_STD, out, &n,
+	    &bad), WG_B64_BAD_LEN);
+	assert_int_equal(wg_b64_decode("AB", 2, WG_B64_STD, out, &n, &bad),
+	    WG_B64_BAD_BITS);
+}
+
 static void
 test_wg_sha256_vector(void **state)
 {
@@ -229,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_wg_hex_vectors),
 		cmocka_unit_test(test_wg_hex_decode_round_trip),
 		cmocka_unit_test(test_wg_b64url_decode_strict),
+		cmocka_unit_test(test_wg_b64_decode_alphabets_and_errors),
 		cmocka_unit_test(test_wg_sha256_vector),
 		cmocka_unit_test(test_wg_str_printable_accepts),
 		cmocka_unit_test(test_wg_str_printable_rejects),
