@@ -17,12 +17,11 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "common/csv.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "crypto/hwhash.h"
 
-#define CSV_HEADER "Device Serial Number,Windows Product ID,Hardware Hash," \
-	"Group Tag,Assigned User\n"
 #define MAX_ROWS UINT64_C(1000000000)
 #define EK_LEN 316		/* TPM2B_PUBLIC of an RSA-2048 EK */
 #define MODULUS_OFF 60
@@ -110,31 +109,17 @@ number(const char *what, const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-/* The group tag as one CSV field (RFC 4180) and as a JSON string. */
-static void
-quote_tag(const char *tag, char **csv, char **json)
+/* The group tag as a JSON string. */
+static char *
+json_tag(const char *tag)
 {
-	size_t n = strlen(tag), i, o = 0;
 	json_t *s = json_string(tag);
+	char *json = s != NULL ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
 
-	*json = s != NULL ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
 	json_decref(s);
-	if (*json == NULL)
+	if (json == NULL)
 		abort(); /* printable UTF-8 was checked */
-	*csv = xmalloc(2 * n + 3);
-	if (strpbrk(tag, ",\"\r\n") == NULL && (n == 0 || (tag[0] != ' ' &&
-	    tag[n - 1] != ' '))) {
-		memcpy(*csv, tag, n + 1);
-		return;
-	}
-	(*csv)[o++] = '"';
-	for (i = 0; i < n; i++) {
-		if (tag[i] == '"')
-			(*csv)[o++] = '"';
-		(*csv)[o++] = tag[i];
-	}
-	(*csv)[o++] = '"';
-	(*csv)[o] = '\0';
+	return json;
 }
 
 /* Writes the rows; returns 0, or 1 after saying why. */
@@ -142,7 +127,7 @@ static int
 generate(const struct opts *o)
 {
 	unsigned char ek[EK_LEN], blob[HWHASH_MAX_BYTES];
-	char serial[64], disk[64], why[256], *b64, *tag_csv, *tag_json;
+	char serial[64], disk[64], why[256], *b64, *tag_json;
 	struct wg_hwhash h;
 	uint64_t i, index, state;
 	size_t n;
@@ -161,9 +146,9 @@ generate(const struct opts *o)
 	h.ek_public = ek;
 	h.ek_public_len = sizeof(ek);
 	b64 = xmalloc(hwhash_b64_len(HWHASH_MAX_BYTES) + 1);
-	quote_tag(o->group_tag, &tag_csv, &tag_json);
-	fputs(o->json ? "{\"importedDeviceIdentities\": [\n" : CSV_HEADER,
-	    stdout);
+	tag_json = json_tag(o->group_tag);
+	fputs(o->json ? "{\"importedDeviceIdentities\": [\n" :
+	    CSV_AUTOPILOT_HEADER "\n", stdout);
 	for (i = 0; i < o->n; i++) {
 		index = o->start + i;
 		snprintf(serial, sizeof(serial), "WG-%" PRIu64 "-%" PRIu64,
@@ -188,13 +173,15 @@ generate(const struct opts *o)
 			    "\"\", \"hardwareIdentifier\": \"%s\", "
 			    "\"groupTag\": %s, \"assignedUserPrincipalName\": "
 			    "\"\"}", i ? ",\n" : "", serial, b64, tag_json);
-		else
-			printf("%s,,%s,%s,\n", serial, b64, tag_csv);
+		else {
+			printf("%s,,%s,", serial, b64);
+			csv_write_field(stdout, o->group_tag);
+			fputs(",\n", stdout);
+		}
 	}
 	if (o->json)
 		fputs("\n]}\n", stdout);
 	free(b64);
-	free(tag_csv);
 	free(tag_json);
 	return i == o->n ? 0 : 1;
 }

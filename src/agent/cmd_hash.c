@@ -15,6 +15,7 @@
 #include "agent/agent.h"
 #include "agent/sysinfo.h"
 #include "agent/tpm.h"
+#include "common/csv.h"
 #include "common/util.h"
 #include "crypto/hwhash.h"
 
@@ -22,9 +23,6 @@
 #define SERIAL_MAX 128
 #define GROUP_TAG_MAX 128
 #define UPN_MAX (HWHASH_MAX_STR - 1)
-
-#define CSV_HEADER "Device Serial Number,Windows Product ID,Hardware Hash," \
-	"Group Tag,Assigned User"
 
 enum { OPT_TCTI = 0x100, OPT_EK_ALG, OPT_CSV, OPT_JSON, OPT_GROUP_TAG,
 	OPT_USER, OPT_SERIAL };
@@ -266,37 +264,17 @@ hash_build(const struct hash_opts *o, const struct sysinfo *si,
 	return err;
 }
 
-/* One CSV field (RFC 4180): quoted when it holds , " CR LF or edge spaces. */
-static void
-csv_field(FILE *f, const char *s)
-{
-	size_t len = strlen(s);
-
-	if (strpbrk(s, ",\"\r\n") == NULL && (len == 0 || (s[0] != ' ' &&
-	    s[len - 1] != ' '))) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void
 print_csv(const struct hash_opts *o, const char *serial, const char *b64)
 {
-	printf("%s\n", CSV_HEADER);
-	csv_field(stdout, serial);
+	printf("%s\n", CSV_AUTOPILOT_HEADER);
+	csv_write_field(stdout, serial);
 	fputs(",,", stdout); /* no Windows product ID */
-	csv_field(stdout, b64);
+	csv_write_field(stdout, b64);
 	fputc(',', stdout);
-	csv_field(stdout, o->group_tag);
+	csv_write_field(stdout, o->group_tag);
 	fputc(',', stdout);
-	csv_field(stdout, o->user);
+	csv_write_field(stdout, o->user);
 	fputc('\n', stdout);
 }
 

@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "crypto/tpmpub.h"
 
 #define EK_RSA_HANDLE 0x81010001u
 #define EK_ECC_HANDLE 0x81010002u
@@ -175,27 +176,6 @@ tpm_close(struct tpm_ctx *ctx)
 	free(ctx);
 }
 
-/*
- * The vendor string from TPM_PT_VENDOR_STRING_1..4 (four big-endian
- * characters each): NULs and unprintable bytes dropped, trailing spaces
- * trimmed.
- */
-static void
-vendor_text(const uint32_t words[4], char out[17])
-{
-	size_t i, len = 0;
-	char c;
-
-	for (i = 0; i < 16; i++) {
-		c = (char)((words[i / 4] >> (24 - 8 * (i % 4))) & 0xff);
-		if (c >= 0x20 && c < 0x7f)
-			out[len++] = c;
-	}
-	while (len > 0 && out[len - 1] == ' ')
-		len--;
-	out[len] = '\0';
-}
-
 /* Stores one fixed property in out; 1 if it was TPM_PT_MANUFACTURER. */
 static int
 info_property(struct tpm_info *out, uint32_t vendor[4],
@@ -260,7 +240,7 @@ tpm_info_read(struct tpm_ctx *ctx, struct tpm_info *out)
 		Esys_Free(cap);
 		cap = NULL;
 	}
-	vendor_text(vendor, out->vendor);
+	tpm_words_text(vendor, 4, out->vendor);
 	if (!have_manufacturer)
 		return tpm_fail(WG_E_TPM_ERROR, "the TPM did not report "
 		    "TPM_PT_MANUFACTURER");

@@ -104,23 +104,6 @@ decode(const unsigned char *in, size_t len, struct wg_hwhash **h,
 	return hwhash_parse_b64((const char *)in, len, h, why, whylen);
 }
 
-/* TPM_PT_MANUFACTURER as text: its printable characters ("IBM"). */
-static void
-manufacturer_text(uint32_t id, char out[5])
-{
-	size_t i, n = 0;
-	unsigned char c;
-
-	for (i = 0; i < 4; i++) {
-		c = (unsigned char)(id >> (24 - 8 * i));
-		if (c >= 0x20 && c < 0x7f)
-			out[n++] = (char)c;
-	}
-	while (n > 0 && out[n - 1] == ' ')
-		n--;
-	out[n] = '\0';
-}
-
 /* The derived text of the TPM and EK fields both outputs show. */
 struct shown {
 	struct tpm_public ek;
@@ -140,7 +123,7 @@ shown_fill(const struct wg_hwhash *h, struct shown *s)
 	if (tpm_public_parse(h->ek_public, h->ek_public_len, &s->ek, why,
 	    sizeof(why)) != WG_OK)
 		abort(); /* hwhash_parse checked it */
-	manufacturer_text(h->tpm_manufacturer, s->manufacturer);
+	tpm_words_text(&h->tpm_manufacturer, 1, s->manufacturer);
 	snprintf(s->firmware, sizeof(s->firmware), "%u.%u.%u.%u",
 	    fw1 >> 16, fw1 & 0xffff, fw2 >> 16, fw2 & 0xffff);
 	snprintf(s->spec, sizeof(s->spec), "2.0 level %u rev %u.%02u",

@@ -715,3 +715,22 @@ csv_finish(struct csv_reader *r, csv_record_cb cb, void *arg)
 	r->finished = 1;
 	return rc;
 }
+
+void
+csv_write_field(FILE *f, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (strpbrk(s, ",\"\r\n") == NULL && (len == 0 || (s[0] != ' ' &&
+	    s[len - 1] != ' '))) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}

@@ -39,6 +39,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "errors.h"
 
@@ -126,5 +127,18 @@ const char *csv_error(const struct csv_reader *r);
 
 /* The line the reader is on (1-based), e.g. for progress reports. */
 uint64_t csv_line(const struct csv_reader *r);
+
+/*
+ * The Autopilot CSV header (Windows' Get-WindowsAutoPilotInfo writes it;
+ * an import takes Group Tag and Assigned User as optional).
+ */
+#define CSV_AUTOPILOT_HEADER "Device Serial Number,Windows Product ID," \
+	"Hardware Hash,Group Tag,Assigned User"
+
+/*
+ * Writes s to f as one CSV field: quoted (with "" for a quote) when it
+ * holds ',', '"', CR or LF or starts or ends with a space, as is otherwise.
+ */
+void csv_write_field(FILE *f, const char *s);
 
 #endif

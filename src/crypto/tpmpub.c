@@ -519,3 +519,19 @@ tpm_public_attributes_str(uint32_t attributes, char *out, size_t outlen)
 		n += (size_t)w;
 	}
 }
+
+void
+tpm_words_text(const uint32_t *words, size_t n, char *out)
+{
+	size_t i, len = 0;
+	unsigned char c;
+
+	for (i = 0; i < 4 * n; i++) {
+		c = (unsigned char)(words[i / 4] >> (24 - 8 * (i % 4)));
+		if (c >= 0x20 && c < 0x7f)
+			out[len++] = (char)c;
+	}
+	while (len > 0 && out[len - 1] == ' ')
+		len--;
+	out[len] = '\0';
+}

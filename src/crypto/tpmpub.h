@@ -125,4 +125,11 @@ void tpm_public_attributes_str(uint32_t attributes, char *out,
 /* An OpenSSL public key for p; NULL on failure (logged). Caller frees. */
 EVP_PKEY *tpm_public_to_pkey(const struct tpm_public *p);
 
+/*
+ * Text the TPM packs four characters to a 32-bit word, big-endian
+ * (TPM_PT_MANUFACTURER "IBM ", TPM_PT_VENDOR_STRING_1..4): the printable
+ * characters of n words, trailing spaces trimmed, into out[4 * n + 1].
+ */
+void tpm_words_text(const uint32_t *words, size_t n, char *out);
+
 #endif

@@ -96,8 +96,7 @@ read_header(struct csv_import *ci, const struct csv_record *rec)
 		if (!found) {
 			snprintf(ci->fatal, sizeof(ci->fatal), "line %llu, "
 			    "column %zu: \"%.64s\" is not an Autopilot CSV "
-			    "column (expected: Device Serial Number,Windows "
-			    "Product ID,Hardware Hash,Group Tag,Assigned User)",
+			    "column (expected: " CSV_AUTOPILOT_HEADER ")",
 			    (unsigned long long)rec->line, i + 1,
 			    rec->fields[i].data);
 			return WG_E_CSV_SYNTAX;
@@ -107,9 +106,8 @@ read_header(struct csv_import *ci, const struct csv_record *rec)
 		if (header_names[k].required &&
 		    ci->index[header_names[k].col] < 0) {
 			snprintf(ci->fatal, sizeof(ci->fatal), "line %llu: the "
-			    "header has no \"%s\" column (expected: Device "
-			    "Serial Number,Windows Product ID,Hardware Hash,"
-			    "Group Tag,Assigned User)",
+			    "header has no \"%s\" column (expected: "
+			    CSV_AUTOPILOT_HEADER ")",
 			    (unsigned long long)rec->line,
 			    header_names[k].name);
 			return WG_E_CSV_SYNTAX;
@@ -230,8 +228,7 @@ csv_end(struct http_req *req, void *state, struct http_resp *resp)
 		return csv_fail(ci, rc);
 	if (!ci->have_header) {
 		snprintf(ci->fatal, sizeof(ci->fatal), "the file is empty: "
-		    "expected the header Device Serial Number,Windows Product "
-		    "ID,Hardware Hash,Group Tag,Assigned User");
+		    "expected the header " CSV_AUTOPILOT_HEADER);
 		return csv_fail(ci, WG_E_CSV_SYNTAX);
 	}
 	ci->ended = 1;

@@ -402,6 +402,30 @@ test_csv_feed_long_line(void **state)
 	free(in);
 }
 
+/* Fields are quoted exactly when the reader would not get them back. */
+static void
+test_csv_write_field_quotes_when_needed(void **state)
+{
+	static const char *const in[] = { "", "plain", "a,b", "say \"hi\"",
+		"two\nlines", " edge", "edge ", "mid dle" };
+	static const char *const want[] = { "", "plain", "\"a,b\"",
+		"\"say \"\"hi\"\"\"", "\"two\nlines\"", "\" edge\"",
+		"\"edge \"", "mid dle" };
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		assert_non_null(f = open_memstream(&buf, &len));
+		csv_write_field(f, in[i]);
+		assert_int_equal(fclose(f), 0);
+		assert_string_equal(buf, want[i]);
+		free(buf);
+		buf = NULL;
+	}
+}
+
 int
 main(void)
 {
@@ -421,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_csv_new_limits),
 		cmocka_unit_test(test_csv_feed_every_cut),
 		cmocka_unit_test(test_csv_feed_long_line),
+		cmocka_unit_test(test_csv_write_field_quotes_when_needed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
