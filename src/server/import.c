@@ -226,7 +226,7 @@ rc_note(struct import_job *job, enum wg_err rc)
  * commits sooner when the transaction has been open IMPORT_TX_MS, so a
  * slow upload does not keep other writers waiting on the lock.
  */
-#define IMPORT_TX_GROUPS 8
+#define IMPORT_TX_GROUPS 4
 #define IMPORT_TX_MS 1000
 
 struct writer {

@@ -76,8 +76,10 @@ enum wg_err store_conn_get(struct store *st, struct store_conn **out)
 
 /*
  * Readies the calling thread's connection c for bulk writes (on SQLite a
- * larger page cache and no checkpoints of its own, until the thread
- * exits: see store_checkpoint()).
+ * larger page cache, no checkpoints of its own and no per-row foreign-key
+ * checks, until the thread exits: see store_checkpoint()).  Such a
+ * connection may only run store_import_batch(), which checks a batch's
+ * parent rows itself.
  */
 enum wg_err store_conn_bulk(struct store_conn *c)
     __attribute__((warn_unused_result));

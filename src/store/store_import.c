@@ -125,7 +125,7 @@ import_sql_build(void)
 	import_sql[Q_IMPORT_COUNTS] = xstrdup("UPDATE imports SET "
 	    "total_count = total_count + $2, imported_count = imported_count "
 	    "+ $3, failed_count = failed_count + $4, updated_ms = $5 WHERE "
-	    "id = $1 RETURNING id");
+	    "id = $1 AND tenant_id = $6 RETURNING id");
 }
 
 static const char *const crud_sql[Q_IMPORT_Q_END - Q_IMPORT_INSERT] = {
@@ -705,11 +705,19 @@ insert_rows(struct store_conn *c, const struct batch *b, enum import_q base,
 	return WG_OK;
 }
 
+/*
+ * One batch's transaction.  The counts go first: the import's row (and so
+ * its tenant, which would have taken it along) must still be there, and
+ * every row written after refers to those two or to a directory object
+ * written just before.  That one check is all a SQLite bulk connection
+ * relies on: it skips the per-row foreign-key checks (store_conn_bulk()),
+ * and holds the write lock from here to the commit.
+ */
 static enum wg_err
 batch_write(struct store_conn *c, void *arg)
 {
 	struct batch *b = arg;
-	int64_t ok = 0, failed;
+	int64_t ok = 0;
 	enum wg_err rc;
 	size_t i;
 
@@ -718,14 +726,14 @@ batch_write(struct store_conn *c, void *arg)
 	batch_classify(b);
 	for (i = 0; i < b->n; i++)
 		ok += b->rows[i].err == WG_OK;
-	failed = (int64_t)b->n - ok;
 	struct store_param p[] = {P_TEXT(b->import_id), P_INT((int64_t)b->n),
-	    P_INT(ok), P_INT(failed), P_INT(b->now)};
-	if ((rc = insert_rows(c, b, Q_DIR_INSERT, 0, dir_params)) != WG_OK ||
-	    (rc = insert_rows(c, b, Q_DEV_INSERT, 0, dev_params)) != WG_OK ||
-	    (rc = insert_rows(c, b, Q_ERR_INSERT, 1, err_params)) != WG_OK)
+	    P_INT(ok), P_INT((int64_t)b->n - ok), P_INT(b->now),
+	    P_TEXT(b->tenant_id)};
+	if ((rc = update_one(c, Q_IMPORT_COUNTS, p, ARRAY_LEN(p))) != WG_OK ||
+	    (rc = insert_rows(c, b, Q_DIR_INSERT, 0, dir_params)) != WG_OK ||
+	    (rc = insert_rows(c, b, Q_DEV_INSERT, 0, dev_params)) != WG_OK)
 		return rc;
-	return update_one(c, Q_IMPORT_COUNTS, p, ARRAY_LEN(p));
+	return insert_rows(c, b, Q_ERR_INSERT, 1, err_params);
 }
 
 /* Back to what the caller gave: its own errors, no results. */

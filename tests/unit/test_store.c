@@ -816,6 +816,89 @@ test_store_conn_get_threads(void **state)
 	assert_int_equal(tenant_count(f), THREADS * PER_THREAD);
 }
 
+/* ---- imports on a bulk connection ---- */
+
+struct bulk_case {
+	struct store *st;
+	const char *tenant_id, *import_id;
+	struct wg_import_row rows[2];
+	enum wg_err rc;
+};
+
+/* One batch on a thread's own connection, made a bulk writer's. */
+static void *
+bulk_run(void *arg)
+{
+	struct bulk_case *b = arg;
+	struct store_conn *c;
+
+	if ((b->rc = store_conn_get(b->st, &c)) == WG_OK &&
+	    (b->rc = store_conn_bulk(c)) == WG_OK)
+		b->rc = store_import_batch(c, b->tenant_id, b->import_id,
+		    b->rows, 2);
+	return NULL;
+}
+
+static enum wg_err
+bulk_batch(struct fx *f, const char *tenant_id, const char *import_id)
+{
+	struct bulk_case b = {f->st, tenant_id, import_id, {{0}}, WG_OK};
+	pthread_t th;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		b.rows[i].row_number = i + 1;
+		b.rows[i].serial = i ? "SER-2" : "SER-1";
+		b.rows[i].hardware_hash = "V0dISA==";
+		memset(b.rows[i].ek_sha256, i ? 'b' : 'a', 64);
+	}
+	assert_int_equal(pthread_create(&th, NULL, bulk_run, &b), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	return b.rc;
+}
+
+static size_t
+device_count(struct fx *f, const char *tenant_id)
+{
+	struct wg_device_filter all = {.limit = 100};
+	struct wg_directory_device *dirs;
+	struct wg_device *devs;
+	size_t n, ndir;
+
+	OK(store_device_list(f->c, tenant_id, &all, &devs, &n));
+	OK(store_directory_list(f->c, tenant_id, "", 100, &dirs, &ndir));
+	free(devs);
+	free(dirs);
+	assert_int_equal(n, ndir);
+	return n;
+}
+
+/*
+ * A bulk writer skips SQLite's per-row foreign-key checks: the batch's
+ * own check of its import (and tenant) must refuse, writing nothing.
+ */
+static void
+test_store_import_bulk_checks_parents(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t, other;
+	struct wg_import im;
+
+	OK(store_tenant_create(f->c, "bulk", &t));
+	OK(store_tenant_create(f->c, "bulk-other", &other));
+	OK(store_import_create(f->c, t.id, "csv", "test", &im));
+	assert_int_equal(bulk_batch(f, t.id,
+	    "00000000-0000-7000-8000-000000000000"), WG_E_NOT_FOUND);
+	assert_int_equal(bulk_batch(f, other.id, im.id), WG_E_NOT_FOUND);
+	assert_int_equal(device_count(f, t.id), 0);
+	assert_int_equal(device_count(f, other.id), 0);
+	OK(bulk_batch(f, t.id, im.id));
+	assert_int_equal(device_count(f, t.id), 2);
+	OK(store_import_get(f->c, t.id, im.id, &im));
+	assert_int_equal(im.imported, 2);
+	assert_int_equal(im.total, 2);
+}
+
 /* PostgreSQL drops the connection: the store says so, then reconnects. */
 static void
 test_store_conn_get_reconnects(void **state)
@@ -873,6 +956,7 @@ test_store_conn_get_reconnects(void **state)
 	T(test_store_rollback_failed_write, be), \
 	T(test_store_commit_nested, be), \
 	T(test_store_conn_get_threads, be), \
+	T(test_store_import_bulk_checks_parents, be), \
 	T(test_store_conn_get_reconnects, be)
 #define T(fn, be) \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, \
