@@ -263,6 +263,7 @@ const struct store_driver store_sqlite_driver = {
 	.exec = sq_exec,
 	.script = sq_script,
 	.serial_writes = 1,
+	.insert_or_fail = 1,
 	/*
 	 * A bulk writer's index pages stay cached across its commits (24 MiB
 	 * holds the EK index of several million devices), and it leaves

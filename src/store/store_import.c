@@ -60,7 +60,11 @@ static const size_t chunk_rows[4] = { 64, 16, 4, 1 };
 	"id, tenant_id, status, source, total_count, imported_count, " \
 	"failed_count, created_ms, updated_ms, COALESCE(completed_ms, 0), " \
 	"interrupted, COALESCE(message, '')"
-static char *import_sql[STORE_STMT_MAX];
+/*
+ * Built once; the inserts in two forms, [1] for a driver that wants
+ * INSERT OR FAIL (store_int.h), the other statements alike in both.
+ */
+static char *import_sql[2][STORE_STMT_MAX];
 static pthread_once_t import_sql_once = PTHREAD_ONCE_INIT;
 
 /* "($1, $2), ($3, $4)" style VALUES lists for rows × cols parameters. */
@@ -99,33 +103,41 @@ in_sql(const char *head, size_t first, size_t n, const char *tail)
 static void
 import_sql_build(void)
 {
-	size_t i;
+	static const char *const verb[2] = {"INSERT INTO ",
+	    "INSERT OR FAIL INTO "};
+	char head[256];
+	size_t i, v;
 
 	/* by ek_key (its index, 003); find_ek() compares whole digests */
-	import_sql[Q_EK_LOOKUP] = in_sql("SELECT id, tenant_id, ek_sha256, "
-	    "COALESCE(import_id, ''), serial_number, COALESCE(manufacturer, "
-	    "'') FROM device_identities WHERE ek_key IN ", 1,
-	    WG_IMPORT_BATCH_MAX, "");
-	import_sql[Q_SERIAL_LOOKUP] = in_sql("SELECT id, tenant_id, "
+	import_sql[0][Q_EK_LOOKUP] = in_sql("SELECT id, tenant_id, "
+	    "ek_sha256, COALESCE(import_id, ''), serial_number, "
+	    "COALESCE(manufacturer, '') FROM device_identities WHERE ek_key "
+	    "IN ", 1, WG_IMPORT_BATCH_MAX, "");
+	import_sql[0][Q_SERIAL_LOOKUP] = in_sql("SELECT id, tenant_id, "
 	    "ek_sha256, COALESCE(import_id, ''), serial_number, "
 	    "COALESCE(manufacturer, '') FROM device_identities WHERE "
 	    "tenant_id = $1 AND serial_number IN ", 2, WG_IMPORT_BATCH_MAX,
 	    "");
-	for (i = 0; i < 4; i++) {
-		import_sql[Q_DIR_INSERT + i] = values_sql("INSERT INTO "
-		    "directory_devices (" DIR_COLS ") VALUES ", 1,
-		    chunk_rows[i], DIR_NCOLS);
-		import_sql[Q_DEV_INSERT + i] = values_sql("INSERT INTO "
-		    "device_identities (" DEV_COLS ") VALUES ", 1,
-		    chunk_rows[i], DEV_NCOLS);
-		import_sql[Q_ERR_INSERT + i] = values_sql("INSERT INTO "
-		    "import_errors (" ERR_COLS ") VALUES ", 1, chunk_rows[i],
-		    ERR_NCOLS);
-	}
-	import_sql[Q_IMPORT_COUNTS] = xstrdup("UPDATE imports SET "
+	import_sql[0][Q_IMPORT_COUNTS] = xstrdup("UPDATE imports SET "
 	    "total_count = total_count + $2, imported_count = imported_count "
 	    "+ $3, failed_count = failed_count + $4, updated_ms = $5 WHERE "
 	    "id = $1 AND tenant_id = $6 RETURNING id");
+	memcpy(import_sql[1], import_sql[0], sizeof(import_sql[0]));
+	for (v = 0; v < 2; v++)
+		for (i = 0; i < 4; i++) {
+			snprintf(head, sizeof(head), "%sdirectory_devices ("
+			    DIR_COLS ") VALUES ", verb[v]);
+			import_sql[v][Q_DIR_INSERT + i] = values_sql(head, 1,
+			    chunk_rows[i], DIR_NCOLS);
+			snprintf(head, sizeof(head), "%sdevice_identities ("
+			    DEV_COLS ") VALUES ", verb[v]);
+			import_sql[v][Q_DEV_INSERT + i] = values_sql(head, 1,
+			    chunk_rows[i], DEV_NCOLS);
+			snprintf(head, sizeof(head), "%simport_errors ("
+			    ERR_COLS ") VALUES ", verb[v]);
+			import_sql[v][Q_ERR_INSERT + i] = values_sql(head, 1,
+			    chunk_rows[i], ERR_NCOLS);
+		}
 }
 
 static const char *const crud_sql[Q_IMPORT_Q_END - Q_IMPORT_INSERT] = {
@@ -170,33 +182,33 @@ static const char *const crud_sql[Q_IMPORT_Q_END - Q_IMPORT_INSERT] = {
 };
 
 static const char *
-sql_of(enum import_q id)
+sql_of(const struct store_conn *c, enum import_q id)
 {
 	if (id >= Q_IMPORT_INSERT)
 		return crud_sql[id - Q_IMPORT_INSERT];
 	pthread_once(&import_sql_once, import_sql_build);
-	return import_sql[id];
+	return import_sql[c->st->drv->insert_or_fail != 0][id];
 }
 
 static enum wg_err
 dq(struct store_conn *c, enum import_q id, const struct store_param *p,
     size_t np, struct store_res *res)
 {
-	return store_conn_run(c, (unsigned)id, sql_of(id), p, np, res);
+	return store_conn_run(c, (unsigned)id, sql_of(c, id), p, np, res);
 }
 
 static enum wg_err
 dq_one(struct store_conn *c, enum import_q id, const struct store_param *p,
     size_t np, store_row_fn fn, void *out)
 {
-	return store_q_one(c, (unsigned)id, sql_of(id), p, np, fn, out);
+	return store_q_one(c, (unsigned)id, sql_of(c, id), p, np, fn, out);
 }
 
 static enum wg_err
 dq_list(struct store_conn *c, enum import_q id, const struct store_param *p,
     size_t np, store_row_fn fn, size_t size, void **out, size_t *n)
 {
-	return store_q_list(c, (unsigned)id, sql_of(id), p, np, fn, size,
+	return store_q_list(c, (unsigned)id, sql_of(c, id), p, np, fn, size,
 	    NULL, out, n);
 }
 

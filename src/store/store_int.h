@@ -97,6 +97,14 @@ struct store_driver {
 	 * writes between its reads and its writes.
 	 */
 	int serial_writes;
+	/*
+	 * 1 if the import's multi-row inserts say INSERT OR FAIL: SQLite
+	 * otherwise copies every existing page such a statement touches into
+	 * a statement journal, to be able to undo that statement alone,
+	 * which the store never does (a failed statement dooms its whole
+	 * transaction: store_conn_run()).
+	 */
+	int insert_or_fail;
 	/* Run on a connection about to write in bulk (NULL: nothing). */
 	const char *bulk_sql;
 	/*
