@@ -514,27 +514,53 @@ b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen,
 	return 0;
 }
 
+/* The blob of base64 text into buf (len * 3 / 4 bytes). */
+static int
+blob_of_b64(const char *b64, size_t len, unsigned char *buf, size_t *n,
+    char *why, size_t whylen)
+{
+	if (len == 0) {
+		say(why, whylen, "the hardware hash is empty");
+		return -1;
+	}
+	if (len > HWHASH_MAX_B64) {
+		say(why, whylen, "base64: %zu characters, over the "
+		    "%d-character limit", len, HWHASH_MAX_B64);
+		return -1;
+	}
+	return b64_decode(b64, len, buf, n, why, whylen);
+}
+
+enum wg_err
+hwhash_b64_bytes(const char *b64, size_t len, unsigned char **out,
+    size_t *n, char *why, size_t whylen)
+{
+	/* blob_of_b64() refuses an overlong text before it writes */
+	unsigned char *buf = xmalloc((len <= HWHASH_MAX_B64 ? len : 0) * 3 / 4 +
+	    1);
+
+	*out = NULL;
+	*n = 0;
+	if (blob_of_b64(b64, len, buf, n, why, whylen) != 0) {
+		free(buf);
+		*n = 0;
+		return WG_E_DDS_INVALID_HASH;
+	}
+	*out = buf;
+	return WG_OK;
+}
+
 enum wg_err
 hwhash_parse_b64(const char *b64, size_t len, struct wg_hwhash **out,
     char *why, size_t whylen)
 {
 	unsigned char buf[HWHASH_MAX_B64 * 3 / 4 + 1];
 	size_t n;
-	enum wg_err rc = WG_E_DDS_INVALID_HASH;
 
 	*out = NULL;
-	if (len == 0) {
-		say(why, whylen, "the hardware hash is empty");
-		return rc;
-	}
-	if (len > HWHASH_MAX_B64) {
-		say(why, whylen, "base64: %zu characters, over the "
-		    "%d-character limit", len, HWHASH_MAX_B64);
-		return rc;
-	}
-	if (b64_decode(b64, len, buf, &n, why, whylen) == 0)
-		rc = hwhash_parse(buf, n, out, why, whylen);
-	return rc;
+	if (blob_of_b64(b64, len, buf, &n, why, whylen) != 0)
+		return WG_E_DDS_INVALID_HASH;
+	return hwhash_parse(buf, n, out, why, whylen);
 }
 
 /* ---- encoding ---- */

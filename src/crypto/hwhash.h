@@ -87,7 +87,16 @@ enum wg_err hwhash_parse(const unsigned char *buf, size_t len,
     struct wg_hwhash **out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 
-/* The same from base64 text (padded or not; no white space inside). */
+/*
+ * The blob of a hash's base64 text (padded or not; no white space
+ * inside), checked as base64 only: *out is xmalloc'd (the caller frees
+ * it) and holds *n bytes for hwhash_parse().  WG_E_DDS_INVALID_HASH and
+ * why on failure, as hwhash_parse_b64() says it.
+ */
+enum wg_err hwhash_b64_bytes(const char *b64, size_t len, unsigned char **out,
+    size_t *n, char *why, size_t whylen) __attribute__((warn_unused_result));
+
+/* hwhash_b64_bytes() then hwhash_parse(). */
 enum wg_err hwhash_parse_b64(const char *b64, size_t len,
     struct wg_hwhash **out, char *why, size_t whylen)
     __attribute__((warn_unused_result));

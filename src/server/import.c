@@ -29,8 +29,9 @@
 
 /* The strings of one row, owned until its group is written. */
 struct row_text {
-	char *serial, *product_key, *group_tag, *upn, *hash, *manufacturer;
-	char *model;
+	char *serial, *product_key, *group_tag, *upn, *manufacturer, *model;
+	unsigned char *hash; /* its bytes, once the base64 decoded */
+	size_t hash_len;
 };
 
 /* Rows written per transaction: 16 store batches. */
@@ -455,6 +456,18 @@ writer_join(struct import_job *job)
 	return job->writer_rc;
 }
 
+/* s without leading and trailing blanks: where it starts, *n its length. */
+static const char *
+trim_span(const char *s, size_t *n)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	*n = strlen(s);
+	while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
+		(*n)--;
+	return s;
+}
+
 /* Copies s without leading and trailing blanks; NULL stays NULL. */
 static char *
 trimmed(const char *s)
@@ -463,11 +476,7 @@ trimmed(const char *s)
 
 	if (s == NULL)
 		return NULL;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
+	s = trim_span(s, &n);
 	return xstrndup(s, n);
 }
 
@@ -532,38 +541,29 @@ drop_unfit_fields(struct row_text *t)
 	}
 }
 
-/* Completes unpadded base64 with its '=' padding. */
-static void
-pad_b64(char **b64)
-{
-	size_t n = strlen(*b64), pad = (4 - n % 4) % 4;
-
-	if (pad == 0)
-		return;
-	*b64 = xrealloc(*b64, n + pad + 1);
-	memset(*b64 + n, '=', pad);
-	(*b64)[n + pad] = '\0';
-}
-
 /*
- * Validates the hash of row r: parsed strictly, the serial inside must be
- * the row's.  Pads the hash text (the server keeps a hash as it was
- * given, may-ignore records included), fills the EK digest, make and
- * model.
+ * Validates hash text b64 of row r: parsed strictly, the serial inside
+ * must be the row's.  Keeps the hash's bytes (the server stores a hash
+ * as it was given, may-ignore records included), fills the EK digest,
+ * make and model.
  */
 static enum wg_err
-check_hash(struct wg_import_row *r, struct row_text *t, char *why,
-    size_t whylen)
+check_hash(struct wg_import_row *r, struct row_text *t, const char *b64,
+    char *why, size_t whylen)
 {
 	struct wg_hwhash *h = NULL;
 	enum wg_err rc;
+	size_t len = 0;
 
-	if (t->hash == NULL || t->hash[0] == '\0') {
+	if (b64 != NULL)
+		b64 = trim_span(b64, &len);
+	if (len == 0) {
 		snprintf(why, whylen, "the hardware hash is missing");
 		return WG_E_DDS_INVALID_HASH;
 	}
-	rc = hwhash_parse_b64(t->hash, strlen(t->hash), &h, why, whylen);
-	if (rc != WG_OK)
+	if (hwhash_b64_bytes(b64, len, &t->hash, &t->hash_len, why,
+	    whylen) != WG_OK ||
+	    hwhash_parse(t->hash, t->hash_len, &h, why, whylen) != WG_OK)
 		return WG_E_DDS_INVALID_HASH;
 	if (h->serial == NULL || strcmp(h->serial, t->serial) != 0) {
 		snprintf(why, whylen, "the serial number inside the hash "
@@ -572,7 +572,7 @@ check_hash(struct wg_import_row *r, struct row_text *t, char *why,
 		rc = WG_E_DDS_INVALID_HASH;
 		goto done;
 	}
-	pad_b64(&t->hash);
+	rc = WG_OK;
 	wg_hex(h->ek_sha256, sizeof(h->ek_sha256), r->ek_sha256);
 	t->manufacturer = h->manufacturer ? xstrdup(h->manufacturer) : NULL;
 	t->model = h->model ? xstrdup(h->model) : NULL;
@@ -596,7 +596,6 @@ import_job_row(struct import_job *job, int64_t row_number,
 	t->product_key = trimmed(in->product_key);
 	t->group_tag = trimmed(in->group_tag);
 	t->upn = trimmed(in->upn);
-	t->hash = trimmed(in->hash);
 	if (early != WG_OK) {
 		r->err = early;
 		snprintf(why, sizeof(why), "%s", early_why);
@@ -606,7 +605,7 @@ import_job_row(struct import_job *job, int64_t row_number,
 		r->err = WG_E_DDS_MISSING_SERIAL;
 		snprintf(why, sizeof(why), "the serial number is missing");
 	} else {
-		r->err = check_hash(r, t, why, sizeof(why));
+		r->err = check_hash(r, t, in->hash, why, sizeof(why));
 	}
 	if (r->err != WG_OK) {
 		drop_unfit_fields(t);
@@ -618,6 +617,7 @@ import_job_row(struct import_job *job, int64_t row_number,
 	r->group_tag = t->group_tag;
 	r->upn = t->upn;
 	r->hardware_hash = t->hash;
+	r->hardware_hash_len = t->hash_len;
 	r->manufacturer = t->manufacturer;
 	r->model = t->model;
 	if (++g->n == IMPORT_GROUP_ROWS)

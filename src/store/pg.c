@@ -179,6 +179,7 @@ pg_exec(struct store_conn *c, unsigned id, const char *sql,
 {
 	char name[16], (*num)[24] = NULL;
 	const char **vals = NULL;
+	int *lens, *fmts;
 	enum wg_err err;
 	PGresult *r;
 	size_t i;
@@ -195,16 +196,25 @@ pg_exec(struct store_conn *c, unsigned id, const char *sql,
 	}
 	vals = xcalloc(np + 1, sizeof(*vals));
 	num = xcalloc(np + 1, sizeof(*num));
+	lens = xcalloc(np + 1, sizeof(*lens));
+	fmts = xcalloc(np + 1, sizeof(*fmts));
 	for (i = 0; i < np; i++) {
 		vals[i] = p[i].type == STORE_P_TEXT ? p[i].text : NULL;
 		if (p[i].type == STORE_P_INT) {
 			snprintf(num[i], sizeof(num[i]), "%" PRId64, p[i].i);
 			vals[i] = num[i];
+		} else if (p[i].type == STORE_P_BLOB) {
+			/* bytes as they are: bytea's binary format */
+			vals[i] = p[i].text;
+			lens[i] = (int)p[i].i;
+			fmts[i] = 1;
 		}
 	}
-	r = PQexecPrepared(c->db, name, (int)np, vals, NULL, NULL, 0);
+	r = PQexecPrepared(c->db, name, (int)np, vals, lens, fmts, 0);
 	free(vals);
 	free(num);
+	free(lens);
+	free(fmts);
 	if ((err = pg_check(c, r, "statement")) == WG_OK)
 		pg_rows(r, res);
 	PQclear(r);

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "store/store_int.h"
 
@@ -71,6 +72,35 @@ sq_script(struct store_conn *c, const char *sql)
 	return WG_OK;
 }
 
+/*
+ * SQL function wg_base64_blob(text): the bytes of standard base64 text
+ * (padded or not), for migrations that turn base64 columns into BLOBs;
+ * NULL stays NULL, anything that is not canonical base64 is an error.
+ */
+static void
+sq_base64_blob(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *in = (const char *)sqlite3_value_text(argv[0]);
+	size_t len, n, bad;
+	unsigned char *out;
+
+	(void)argc;
+	if (in == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	len = (size_t)sqlite3_value_bytes(argv[0]);
+	if (len > 0 && in[len - 1] == '=')
+		len -= 1 + (len > 1 && in[len - 2] == '=');
+	out = xmalloc(len * 3 / 4 + 1);
+	if (wg_b64_decode(in, len, WG_B64_STD, out, &n, &bad) != WG_B64_OK) {
+		free(out);
+		sqlite3_result_error(ctx, "wg_base64_blob: not base64", -1);
+		return;
+	}
+	sqlite3_result_blob64(ctx, out, n, free);
+}
+
 static pthread_once_t sq_config_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -109,6 +139,15 @@ sq_connect(struct store_conn *c, const char *path)
 		return WG_E_DB_UNAVAILABLE;
 	}
 	sqlite3_extended_result_codes(db, 1);
+	rc = sqlite3_create_function_v2(db, "wg_base64_blob", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sq_base64_blob, NULL,
+	    NULL, NULL);
+	if (rc != SQLITE_OK) {
+		wg_error("sqlite: cannot register wg_base64_blob: %s",
+		    sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return WG_E_DB_UNAVAILABLE;
+	}
 	sqlite3_busy_timeout(db, SQ_BUSY_TIMEOUT_MS);
 	c->db = db;
 	/*
@@ -162,6 +201,9 @@ sq_bind(struct sq_stmt *st, size_t i, const struct store_param *p)
 		    SQLITE_STATIC);
 	case STORE_P_INT:
 		return sqlite3_bind_int64(st->s, idx, p->i);
+	case STORE_P_BLOB:
+		return sqlite3_bind_blob64(st->s, idx, p->text,
+		    (sqlite3_uint64)p->i, SQLITE_STATIC);
 	default:
 		return sqlite3_bind_null(st->s, idx);
 	}

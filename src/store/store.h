@@ -206,7 +206,8 @@ struct wg_import_row {
 	const char *product_key;
 	const char *group_tag;
 	const char *upn;
-	const char *hardware_hash; /* canonical base64 */
+	const unsigned char *hardware_hash; /* its bytes (hwhash.h) */
+	size_t hardware_hash_len;
 	const char *manufacturer;
 	const char *model;
 	char ek_sha256[65]; /* hex */

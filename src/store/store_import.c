@@ -663,7 +663,7 @@ dev_params(const struct batch *b, size_t i, struct store_param *p)
 	p[7] = P_OPT(r->model);
 	p[8] = P_OPT(r->group_tag);
 	p[9] = P_OPT(r->upn);
-	p[10] = P_TEXT(r->hardware_hash);
+	p[10] = P_BLOB(r->hardware_hash, r->hardware_hash_len);
 	p[11] = P_TEXT(r->ek_sha256);
 	p[12] = P_INT(ek_key(r->ek_sha256));
 	p[13] = P_TEXT(r->ztd_id);

@@ -28,6 +28,9 @@
 #define P_TEXT(s) ((struct store_param){STORE_P_TEXT, (s), 0})
 #define P_INT(v) ((struct store_param){STORE_P_INT, NULL, (v)})
 #define P_NULL ((struct store_param){STORE_P_NULL, NULL, 0})
+/* n bytes at b, as a binary value (BLOB, bytea). */
+#define P_BLOB(b, n) \
+	((struct store_param){STORE_P_BLOB, (const char *)(b), (int64_t)(n)})
 /* A text column that holds NULL when the C side has "" or NULL. */
 #define P_OPT(s) ((s) != NULL && (s)[0] != '\0' ? P_TEXT(s) : P_NULL)
 
@@ -35,12 +38,13 @@ enum store_ptype {
 	STORE_P_NULL,
 	STORE_P_TEXT,
 	STORE_P_INT,
+	STORE_P_BLOB,
 };
 
 struct store_param {
 	enum store_ptype type;
-	const char *text; /* STORE_P_TEXT; borrowed */
-	int64_t i;	  /* STORE_P_INT */
+	const char *text; /* STORE_P_TEXT, STORE_P_BLOB's bytes; borrowed */
+	int64_t i;	  /* STORE_P_INT, STORE_P_BLOB's length */
 };
 
 /* Rows of a result; cell[r * ncols + c] is xmalloc'd text or NULL. */

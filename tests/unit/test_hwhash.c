@@ -206,6 +206,41 @@ test_hwhash_parse_b64_padding_optional(void **state)
 	free(h.ek_public);
 }
 
+/* The bytes of the text, padded or not, are what the encoder wrote. */
+static void
+test_hwhash_b64_bytes(void **state)
+{
+	struct wg_hwhash h;
+	unsigned char *raw = NULL, *got = NULL;
+	char *b64 = NULL, why[256] = "";
+	size_t rawlen, n;
+
+	memset(&h, 0, sizeof(h));
+	h.serial = "VM-00421";
+	h.ek_public = corpus_file_hex(RSA_EK, &h.ek_public_len);
+	assert_int_equal(hwhash_encode(&h, &raw, &rawlen), WG_OK);
+	assert_int_equal(hwhash_encode_b64(&h, &b64), WG_OK);
+	assert_int_equal(hwhash_b64_bytes(b64, strlen(b64), &got, &n, why,
+	    sizeof(why)), WG_OK);
+	assert_int_equal(n, rawlen);
+	assert_memory_equal(got, raw, n);
+	free(got);
+	assert_int_equal(hwhash_b64_bytes(b64, strlen(b64) - 2, &got, &n, why,
+	    sizeof(why)), WG_OK);
+	assert_int_equal(n, rawlen);
+	assert_memory_equal(got, raw, n);
+	free(got);
+	assert_int_equal(hwhash_b64_bytes("V0dI SA==", 9, &got, &n, why,
+	    sizeof(why)), WG_E_DDS_INVALID_HASH);
+	assert_string_equal(why, "base64: character 0x20 at offset 4 is not "
+	    "in the base64 alphabet");
+	assert_null(got);
+	assert_int_equal(n, 0);
+	free(raw);
+	free(b64);
+	free(h.ek_public);
+}
+
 /* Every prefix of a valid hash is refused with a message, never read. */
 static void
 test_hwhash_parse_rejects_every_truncation(void **state)
@@ -462,6 +497,7 @@ main(void)
 		cmocka_unit_test(test_hwhash_encode_deterministic),
 		cmocka_unit_test(test_hwhash_parse_minimal),
 		cmocka_unit_test(test_hwhash_parse_b64_padding_optional),
+		cmocka_unit_test(test_hwhash_b64_bytes),
 		cmocka_unit_test(test_hwhash_parse_rejects_every_truncation),
 		cmocka_unit_test(test_hwhash_parse_survives_every_byte_flip),
 		cmocka_unit_test(test_hwhash_parse_skips_ignorable_records),

@@ -275,6 +275,51 @@ test_store_open_newer_schema(void **state)
 	assert_null(st);
 }
 
+/* A statement id of the tests' own (the store's end below it). */
+#define Q_TEST (STORE_STMT_MAX - 1)
+
+/*
+ * 004_hash_bytes turns the base64 text hashes of earlier versions into
+ * their bytes: the database is put back as 003 left it (the hash as
+ * text, version 4 unrecorded) and opened again.
+ */
+static void
+test_store_migration_004_hash_bytes(void **state)
+{
+	struct fx *f = *state;
+	static const unsigned char blob[5] = {'W', 'G', 'H', 'H', 1};
+	struct wg_import_row row = {.row_number = 1, .serial = "SER-1",
+	    .hardware_hash = blob, .hardware_hash_len = sizeof(blob)};
+	struct store_res res = {0};
+	struct wg_tenant t;
+	struct wg_import im;
+	struct store *again;
+
+	OK(store_tenant_create(f->c, "m4", &t));
+	OK(store_import_create(f->c, t.id, "csv", "test", &im));
+	memset(row.ek_sha256, 'c', 64);
+	OK(store_import_batch(f->c, t.id, im.id, &row, 1));
+	OK(row.err);
+	OK(store_conn_script(f->c, is_pg(f) ?
+	    "ALTER TABLE device_identities ALTER COLUMN hardware_hash TYPE "
+	    "TEXT USING encode(hardware_hash, 'base64'); "
+	    "DELETE FROM schema_migrations WHERE version = 4" :
+	    "UPDATE device_identities SET hardware_hash = 'V0dISAE='; "
+	    "DELETE FROM schema_migrations WHERE version = 4"));
+	OK(store_open(f->url, &again));
+	assert_int_equal(store_schema_version(again), store_known_version());
+	store_close(again);
+	OK(store_conn_run(f->c, Q_TEST, is_pg(f) ?
+	    "SELECT encode(hardware_hash, 'hex'), pg_typeof(hardware_hash) "
+	    "FROM device_identities" : "SELECT lower(hex(hardware_hash)), "
+	    "typeof(hardware_hash) FROM device_identities", NULL, 0, &res));
+	assert_int_equal(res.nrows, 1);
+	assert_string_equal(res.cell[0], "5747484801");
+	assert_string_equal(res.cell[1], is_pg(f) ? "bytea" : "blob");
+	store_res_free(&res);
+	assert_applied_once(f->c);
+}
+
 #define OPENERS 6
 
 struct opener {
@@ -849,7 +894,8 @@ bulk_batch(struct fx *f, const char *tenant_id, const char *import_id)
 	for (i = 0; i < 2; i++) {
 		b.rows[i].row_number = i + 1;
 		b.rows[i].serial = i ? "SER-2" : "SER-1";
-		b.rows[i].hardware_hash = "V0dISA==";
+		b.rows[i].hardware_hash = (const unsigned char *)"WGHH";
+		b.rows[i].hardware_hash_len = 4;
 		memset(b.rows[i].ek_sha256, i ? 'b' : 'a', 64);
 	}
 	assert_int_equal(pthread_create(&th, NULL, bulk_run, &b), 0);
@@ -957,6 +1003,7 @@ test_store_conn_get_reconnects(void **state)
 	T(test_store_commit_nested, be), \
 	T(test_store_conn_get_threads, be), \
 	T(test_store_import_bulk_checks_parents, be), \
+	T(test_store_migration_004_hash_bytes, be), \
 	T(test_store_conn_get_reconnects, be)
 #define T(fn, be) \
 	cmocka_unit_test_prestate_setup_teardown(fn, setup, teardown, \
