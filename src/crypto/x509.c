@@ -109,6 +109,29 @@ x509_ca_self_signed(EVP_PKEY *key, const char *cn, int days)
 	return cert;
 }
 
+X509 *
+x509_issue_ca(EVP_PKEY *parent_key, X509 *parent_cert, EVP_PKEY *pub,
+    const char *cn, int days)
+{
+	X509 *cert = cert_new(pub, cn, days);
+
+	if (cert == NULL ||
+	    !X509_set_issuer_name(cert, X509_get_subject_name(parent_cert)) ||
+	    !add_ext(cert, parent_cert, NID_basic_constraints,
+	    "critical,CA:TRUE,pathlen:0") ||
+	    !add_ext(cert, parent_cert, NID_key_usage,
+	    "critical,keyCertSign,cRLSign") ||
+	    !add_ext(cert, parent_cert, NID_subject_key_identifier, "hash") ||
+	    !add_ext(cert, parent_cert, NID_authority_key_identifier,
+	    "keyid:always") ||
+	    X509_sign(cert, parent_key, EVP_sha256()) == 0) {
+		log_openssl("issuing CA certificate creation");
+		X509_free(cert);
+		return NULL;
+	}
+	return cert;
+}
+
 /* "DNS:a,IP:1.2.3.4,…" for the subjectAltName extension. */
 static char *
 san_value(const char *const *names, size_t n)

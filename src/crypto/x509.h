@@ -25,6 +25,15 @@ EVP_PKEY *x509_key_new_p256(void);
 X509 *x509_ca_self_signed(EVP_PKEY *key, const char *cn, int days);
 
 /*
+ * An issuing CA certificate for pub under parent_cert/parent_key: subject
+ * CN=cn, basicConstraints CA:TRUE pathlen:0 (critical), keyUsage
+ * keyCertSign|cRLSign (critical), SKI, AKI.  The caller frees it; NULL on
+ * failure (logged).
+ */
+X509 *x509_issue_ca(EVP_PKEY *parent_key, X509 *parent_cert, EVP_PKEY *pub,
+    const char *cn, int days);
+
+/*
  * A TLS server certificate for pub issued by ca_cert/ca_key: subject
  * CN=names[0], subjectAltName with every name (IPv4/IPv6 literals as IP
  * addresses, others as DNS names), EKU serverAuth, keyUsage

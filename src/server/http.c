@@ -281,12 +281,12 @@ route_find(struct server *srv, struct req_ctx *ctx, const char *method,
 
 static enum MHD_Result
 send_body(struct req_ctx *ctx, struct MHD_Connection *conn, int status,
-    char *body, const char *ctype)
+    char *body, size_t len, const char *ctype)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(body ? strlen(body) : 0, body,
+	r = MHD_create_response_from_buffer(len, body,
 	    body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (r == NULL) {
 		free(body);
@@ -334,7 +334,7 @@ send_error(struct req_ctx *ctx, struct MHD_Connection *conn, enum wg_err err)
 		    http_method_name(ctx->req.method), ctx->req.path, code,
 		    info->name, ctx->req.why);
 	return send_body(ctx, conn, wg_err_http_status(err), s,
-	    "application/json");
+	    s ? strlen(s) : 0, "application/json");
 }
 
 static enum MHD_Result
@@ -345,17 +345,18 @@ send_resp(struct req_ctx *ctx, struct MHD_Connection *conn,
 
 	if (resp->json != NULL) {
 		s = json_dumps(resp->json, JSON_COMPACT);
-		return send_body(ctx, conn, resp->status, s,
+		return send_body(ctx, conn, resp->status, s, s ? strlen(s) : 0,
 		    "application/json");
 	}
 	if (resp->text != NULL) {
 		s = resp->text;
 		resp->text = NULL;
-		return send_body(ctx, conn, resp->status, s,
-		    resp->content_type ? resp->content_type : "text/plain");
+		return send_body(ctx, conn, resp->status, s, resp->text_len ?
+		    resp->text_len : strlen(s), resp->content_type ?
+		    resp->content_type : "text/plain");
 	}
 	return send_body(ctx, conn, resp->status ? resp->status : 204, NULL,
-	    NULL);
+	    0, NULL);
 }
 
 /* Checks what can be checked from the headers alone. */

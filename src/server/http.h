@@ -72,6 +72,7 @@ struct http_resp {
 	int status;
 	json_t *json; /* owned; serialized by the HTTP layer */
 	char *text;   /* owned; alternative to json */
+	size_t text_len; /* bytes of text if it is binary; 0: a string */
 	const char *content_type;
 	char location[256];
 };

@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "server/http.h"
 #include "store/store.h"
@@ -78,6 +80,16 @@ int server_run(const struct server_config *cfg);
  */
 enum wg_err state_tls_load(const char *state_dir, const char *const *names,
     size_t nnames, char **cert_pem, char **key_pem)
+    __attribute__((warn_unused_result));
+
+/*
+ * A CA of the server's, DIR/NAME.key (0600) and DIR/NAME.crt, created on
+ * first start with subject CN=cn: self-signed when parent_key is NULL,
+ * else issued by parent_cert/parent_key; reused after.  The caller frees
+ * *key and *cert.  WG_E_TLS_SETUP (logged) if they are unusable.
+ */
+enum wg_err state_ca(const char *dir, const char *name, const char *cn,
+    EVP_PKEY *parent_key, X509 *parent_cert, EVP_PKEY **key, X509 **cert)
     __attribute__((warn_unused_result));
 
 /*

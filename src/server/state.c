@@ -110,23 +110,27 @@ cert_covers(X509 *cert, const char *const *names, size_t n)
 	return 1;
 }
 
-/* Loads the CA, creating it on first start. */
-static enum wg_err
-ca_load(const char *tls, EVP_PKEY **key, X509 **cert)
+enum wg_err
+state_ca(const char *dir, const char *name, const char *cn,
+    EVP_PKEY *parent_key, X509 *parent_cert, EVP_PKEY **key, X509 **cert)
 {
-	char *kp = xasprintf("%s/ca.key", tls), *cp = xasprintf("%s/ca.crt",
-	    tls);
+	char *kp = xasprintf("%s/%s.key", dir, name);
+	char *cp = xasprintf("%s/%s.crt", dir, name);
 	enum wg_err rc = WG_E_TLS_SETUP;
 
 	*key = NULL;
 	*cert = NULL;
+	if (ensure_dir(dir) != WG_OK)
+		goto done;
 	if (exists(kp) && exists(cp)) {
 		*key = x509_key_read(kp);
 		*cert = x509_cert_read(cp);
 	} else {
-		wg_info("first start: creating a private CA in %s", tls);
+		wg_info("first start: creating the %s in %s", cn, dir);
 		if ((*key = x509_key_new_p256()) != NULL &&
-		    (*cert = x509_ca_self_signed(*key, "whiteglove server CA",
+		    (*cert = parent_key == NULL ?
+		    x509_ca_self_signed(*key, cn, CA_DAYS) :
+		    x509_issue_ca(parent_key, parent_cert, *key, cn,
 		    CA_DAYS)) != NULL &&
 		    (x509_key_write(kp, *key) != WG_OK ||
 		    x509_cert_write(cp, *cert) != WG_OK)) {
@@ -138,8 +142,9 @@ ca_load(const char *tls, EVP_PKEY **key, X509 **cert)
 	    X509_check_private_key(*cert, *key) == 1)
 		rc = WG_OK;
 	else
-		wg_error("the CA in %s is unusable (key and certificate "
-		    "missing, damaged or not a pair)", tls);
+		wg_error("the %s in %s is unusable (%s.key and %s.crt "
+		    "missing, damaged or not a pair)", cn, dir, name, name);
+done:
 	if (rc != WG_OK) {
 		EVP_PKEY_free(*key);
 		X509_free(*cert);
@@ -206,7 +211,8 @@ state_tls_load(const char *state_dir, const char *const *names,
 	*key_pem = NULL;
 	if ((rc = ensure_dir(state_dir)) != WG_OK ||
 	    (rc = ensure_dir(tls)) != WG_OK ||
-	    (rc = ca_load(tls, &ca_key, &ca)) != WG_OK ||
+	    (rc = state_ca(tls, "ca", "whiteglove server CA", NULL, NULL,
+	    &ca_key, &ca)) != WG_OK ||
 	    (rc = server_cert(tls, ca_key, ca, names, nnames)) != WG_OK)
 		goto done;
 	path = xasprintf("%s/server.crt", tls);

@@ -363,4 +363,75 @@ enum wg_err store_directory_list(struct store_conn *c, const char *tenant_id,
     const char *after, size_t limit, struct wg_directory_device **out,
     size_t *n) __attribute__((warn_unused_result));
 
+/* ---- attestation (step 2: EK certificates, revocations, AIKs) ---- */
+
+#define WG_EK_ID_LEN 43		  /* base64url of a SHA-256, unpadded */
+#define WG_EK_PUBLIC_B64_MAX 1400 /* a TPM2B_PUBLIC in base64 */
+#define WG_CERT_B64_MAX 11000	  /* a DER certificate in base64 */
+#define WG_TPM_ATTR_MAX 64	  /* tpmManufacturer, tpmModel, tpmVersion */
+#define WG_REASON_MAX 256
+
+/* An EK certificate of the ekcert service. */
+struct wg_ekcert {
+	char ek_id[WG_EK_ID_LEN + 1];
+	char ek_alg[4];		   /* rsa | ecc */
+	char ek_sha256[65];	   /* of the TPMT_PUBLIC, hex */
+	char ek_public[WG_EK_PUBLIC_B64_MAX + 1]; /* TPM2B_PUBLIC */
+	char certificate[WG_CERT_B64_MAX + 1];	  /* DER */
+	char cert_serial[65];	   /* hex */
+	char manufacturer[WG_TPM_ATTR_MAX + 1];
+	char model[WG_TPM_ATTR_MAX + 1];
+	char version[WG_TPM_ATTR_MAX + 1];
+	int64_t created_ms;
+	int64_t revoked_ms;	   /* 0: not revoked */
+	char reason[WG_REASON_MAX + 1];
+};
+
+/* An AIK certificate the attestation CA issued. */
+struct wg_aik_cert {
+	char cert_serial[65];
+	char aik_name[69];	   /* the AIK's TPM name, hex */
+	char ek_id[WG_EK_ID_LEN + 1];
+	char assurance[16];	   /* ek-certificate | ek-on-list */
+	char serial_number[WG_SERIAL_MAX + 1]; /* the device's, as sent */
+	char certificate[WG_CERT_B64_MAX + 1];
+	int64_t created_ms, not_after_ms;
+};
+
+/*
+ * Records an EK certificate (created_ms set here).  WG_E_CONFLICT if the
+ * EK has one already.
+ */
+enum wg_err store_ekcert_put(struct store_conn *c, struct wg_ekcert *e)
+    __attribute__((warn_unused_result));
+/* The EK certificate of ek_id, revocation included; WG_E_NOT_FOUND. */
+enum wg_err store_ekcert_get(struct store_conn *c, const char *ek_id,
+    struct wg_ekcert *out) __attribute__((warn_unused_result));
+/*
+ * EK certificates by ek_id after `after` ("" from the start), at most
+ * limit, with their revocations; the caller frees *out.
+ */
+enum wg_err store_ekcert_list(struct store_conn *c, const char *after,
+    size_t limit, struct wg_ekcert **out, size_t *n)
+    __attribute__((warn_unused_result));
+/*
+ * Revokes the EK ek_id (whether or not the ekcert service certified it);
+ * revoking it again keeps the first reason and time.
+ */
+enum wg_err store_ek_revoke(struct store_conn *c, const char *ek_id,
+    const char *reason) __attribute__((warn_unused_result));
+/* *revoked_ms: when ek_id was revoked (reason into reason), or 0. */
+enum wg_err store_ek_revoked(struct store_conn *c, const char *ek_id,
+    int64_t *revoked_ms, char reason[WG_REASON_MAX + 1])
+    __attribute__((warn_unused_result));
+/*
+ * Whether an imported hardware hash of any tenant carries the EK whose
+ * TPMT_PUBLIC has SHA-256 ek_sha256 (hex): *found 1 or 0.
+ */
+enum wg_err store_ek_on_list(struct store_conn *c, const char *ek_sha256,
+    int *found) __attribute__((warn_unused_result));
+/* Records an issued AIK certificate (created_ms set by the caller). */
+enum wg_err store_aik_cert_put(struct store_conn *c,
+    const struct wg_aik_cert *a) __attribute__((warn_unused_result));
+
 #endif

@@ -446,21 +446,6 @@ struct batch {
 	size_t nek, nserial;
 };
 
-/*
- * The lookup key of an EK digest (hex): its first 32 bits as a signed
- * integer, as 003_import_keys computes it for older rows.
- */
-static int64_t
-ek_key(const char *hex)
-{
-	uint32_t v = 0;
-	int i, d;
-
-	for (i = 0; i < 8 && (d = wg_hex_value(hex[i])) >= 0; i++)
-		v = v << 4 | (uint32_t)d;
-	return (int64_t)(int32_t)v;
-}
-
 /* Looks up every candidate row's EK (all tenants) and serial (tenant). */
 static enum wg_err
 batch_lookup(struct store_conn *c, struct batch *b)
@@ -472,7 +457,7 @@ batch_lookup(struct store_conn *c, struct batch *b)
 
 	for (i = 0; i < WG_IMPORT_BATCH_MAX; i++)
 		p[i] = i < b->n && b->rows[i].err == WG_OK ?
-		    P_INT(ek_key(b->rows[i].ek_sha256)) : P_NULL;
+		    P_INT(store_ek_key(b->rows[i].ek_sha256)) : P_NULL;
 	rc = dq_list(c, Q_EK_LOOKUP, p, WG_IMPORT_BATCH_MAX, known_row,
 	    sizeof(struct known), &list, &b->nek);
 	b->by_ek = list;
@@ -665,7 +650,7 @@ dev_params(const struct batch *b, size_t i, struct store_param *p)
 	p[9] = P_OPT(r->upn);
 	p[10] = P_BLOB(r->hardware_hash, r->hardware_hash_len);
 	p[11] = P_TEXT(r->ek_sha256);
-	p[12] = P_INT(ek_key(r->ek_sha256));
+	p[12] = P_INT(store_ek_key(r->ek_sha256));
 	p[13] = P_TEXT(r->ztd_id);
 	p[14] = P_TEXT(b->dir_id[i]);
 	p[15] = P_INT(b->now);

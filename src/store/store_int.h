@@ -17,10 +17,14 @@
 #include "store/store.h"
 
 /* Statements a connection caches (ids index store_conn.prep). */
-#define STORE_STMT_MAX 64
-/* Statement ids: store.c from 0, store_import.c and store_device.c here. */
+#define STORE_STMT_MAX 80
+/*
+ * Statement ids: store.c from 0, store_import.c, store_device.c and
+ * store_attest.c from here.
+ */
 #define STORE_Q_IMPORT_BASE 32
 #define STORE_Q_DEVICE_BASE 56
+#define STORE_Q_ATTEST_BASE 64
 /* Parameters one statement takes at the most. */
 #define STORE_PARAM_MAX 4096
 
@@ -168,6 +172,12 @@ enum wg_err store_conn_script(struct store_conn *c, const char *sql)
 typedef int (*store_row_fn)(const struct store_res *res, size_t r, void *out);
 const char *store_res_text(const struct store_res *res, size_t r, size_t c);
 int64_t store_res_int(const struct store_res *res, size_t r, size_t c);
+/*
+ * The lookup key of an EK digest (hex): its first 32 bits as a signed
+ * integer, as 003_import_keys computes it for older rows
+ * (device_identities.ek_key).
+ */
+int64_t store_ek_key(const char *hex);
 /* Copies column c of row r into dst[size]; -1 (logged) if it is longer. */
 int store_res_copy(const struct store_res *res, size_t r, size_t c,
     char *dst, size_t size);

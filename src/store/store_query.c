@@ -3,10 +3,12 @@
  * file shares.  Results arrive as text cells (NULL for SQL NULL) from
  * either driver, so decoding is written once here.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "store/store_int.h"
 
@@ -22,6 +24,17 @@ int64_t
 store_res_int(const struct store_res *res, size_t r, size_t c)
 {
 	return strtoll(store_res_text(res, r, c), NULL, 10);
+}
+
+int64_t
+store_ek_key(const char *hex)
+{
+	uint32_t v = 0;
+	int i, d;
+
+	for (i = 0; i < 8 && (d = wg_hex_value(hex[i])) >= 0; i++)
+		v = v << 4 | (uint32_t)d;
+	return (int64_t)(int32_t)v;
 }
 
 int
