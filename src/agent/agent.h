@@ -13,6 +13,7 @@
 #define AGENT_EXIT_USAGE WG_EXIT_USAGE
 
 int cmd_hash(int argc, char **argv);
+int cmd_attest(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

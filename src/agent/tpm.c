@@ -17,6 +17,7 @@
 #include <tss2/tss2_tctildr.h>
 
 #include "agent/tpm.h"
+#include "agent/tpm_int.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
@@ -42,11 +43,6 @@
 	    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_ADMINWITHPOLICY | \
 	    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT)
 
-struct tpm_ctx {
-	TSS2_TCTI_CONTEXT *tcti;
-	ESYS_CONTEXT *esys;
-};
-
 /* The handles and NV indices of one EK algorithm. */
 struct ek_slots {
 	TPMI_ALG_PUBLIC type;
@@ -70,8 +66,7 @@ static const unsigned char ek_policy_a[32] = {
 	0x0B, 0x64, 0xF2, 0xA1, 0xDA, 0x1B, 0x33, 0x14, 0x69, 0xAA,
 };
 
-/* Logs msg once with the catalog code and name; returns err. */
-static enum wg_err __attribute__((format(printf, 2, 3)))
+enum wg_err
 tpm_fail(enum wg_err err, const char *fmt, ...)
 {
 	char msg[1024], code[16];
@@ -85,6 +80,19 @@ tpm_fail(enum wg_err err, const char *fmt, ...)
 	return err;
 }
 
+TSS2_RC
+tpm_rc_code(TSS2_RC rc)
+{
+	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+	TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
+
+	if (layer != TSS2_TPM_RC_LAYER && layer != TSS2_RESMGR_TPM_RC_LAYER)
+		return 0;
+	if (base & TPM2_RC_FMT1)
+		base &= TPM2_RC_FMT1 | 0x3F; /* drop handle/param numbers */
+	return base;
+}
+
 /*
  * The catalog code for a TSS2_RC: the TCTI layer (or a lost connection
  * anywhere) means the TPM cannot be reached; the TPM's own authorization
@@ -93,31 +101,55 @@ tpm_fail(enum wg_err err, const char *fmt, ...)
 static enum wg_err
 tpm_rc_err(TSS2_RC rc)
 {
-	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+	TSS2_RC code = tpm_rc_code(rc);
 	TSS2_RC base = rc & ~TSS2_RC_LAYER_MASK;
 
-	if (layer == TSS2_TCTI_RC_LAYER)
-		return WG_E_TPM_UNAVAILABLE;
-	if (layer != TSS2_TPM_RC_LAYER && layer != TSS2_RESMGR_TPM_RC_LAYER) {
-		if (base == TSS2_BASE_RC_NO_CONNECTION ||
+	if (code == 0) {
+		if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TCTI_RC_LAYER ||
+		    base == TSS2_BASE_RC_NO_CONNECTION ||
 		    base == TSS2_BASE_RC_IO_ERROR)
 			return WG_E_TPM_UNAVAILABLE;
 		return WG_E_TPM_ERROR;
 	}
-	if (base & TPM2_RC_FMT1)
-		base &= TPM2_RC_FMT1 | 0x3F; /* drop handle/param numbers */
-	if (base == TPM2_RC_AUTH_FAIL || base == TPM2_RC_BAD_AUTH ||
-	    base == TPM2_RC_LOCKOUT)
+	if (code == TPM2_RC_AUTH_FAIL || code == TPM2_RC_BAD_AUTH ||
+	    code == TPM2_RC_LOCKOUT)
 		return WG_E_TPM_AUTH;
 	return WG_E_TPM_ERROR;
 }
 
-/* Translates and logs a failed TSS call `what`; returns the catalog code. */
-static enum wg_err
+enum wg_err
+tpm_rc_as(enum wg_err err, TSS2_RC rc, const char *what)
+{
+	return tpm_fail(err, "TPM %s failed: %s (TSS2_RC 0x%08x)", what,
+	    Tss2_RC_Decode(rc), (unsigned)rc);
+}
+
+enum wg_err
 tpm_rc(TSS2_RC rc, const char *what)
 {
-	return tpm_fail(tpm_rc_err(rc), "TPM %s failed: %s (TSS2_RC 0x%08x)",
-	    what, Tss2_RC_Decode(rc), (unsigned)rc);
+	return tpm_rc_as(tpm_rc_err(rc), rc, what);
+}
+
+enum wg_err
+tpm_flush(struct tpm_ctx *ctx, ESYS_TR *tr, const char *what,
+    enum wg_err err)
+{
+	char msg[64];
+	TSS2_RC rc;
+
+	if (*tr == ESYS_TR_NONE)
+		return err;
+	if ((rc = Esys_FlushContext(ctx->esys, *tr)) != TSS2_RC_SUCCESS) {
+		/* ESAPI keeps the handle's metadata when the TPM refuses. */
+		Esys_TR_Close(ctx->esys, tr);
+		snprintf(msg, sizeof(msg), "FlushContext(%s)", what);
+		if (err == WG_OK)
+			err = tpm_rc(rc, msg);
+		else
+			(void)tpm_rc(rc, msg);
+	}
+	*tr = ESYS_TR_NONE;
+	return err;
 }
 
 const char *
@@ -316,39 +348,39 @@ ek_looks_valid(enum tpm_ek_alg alg, const TPMT_PUBLIC *p)
 }
 
 /*
- * The persistent EK of alg, if its handle holds one: *pub is the ESAPI
- * allocation (Esys_Free), NULL when there is none or the handle holds a
- * key that is not an EK (then it is ignored, with a warning).
+ * The persistent EK of alg, if its handle holds one: ek->tr (an ESAPI
+ * handle the caller closes) and ek->pub; both left empty when there is
+ * none or the handle holds a key that is not an EK (then it is ignored,
+ * with a warning).
  */
 static enum wg_err
-ek_persistent_read(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
-    TPM2B_PUBLIC **pub)
+ek_persistent_open(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
+    struct tpm_ek *ek)
 {
 	TPM2_HANDLE h = ek_slots[alg].persistent;
-	ESYS_TR tr = ESYS_TR_NONE;
 	enum wg_err err;
 	int present;
 	TSS2_RC rc;
 
-	*pub = NULL;
 	if ((err = handle_present(ctx, h, &present)) != WG_OK || !present)
 		return err;
 	if ((rc = Esys_TR_FromTPMPublic(ctx->esys, h, ESYS_TR_NONE,
-	    ESYS_TR_NONE, ESYS_TR_NONE, &tr)) != TSS2_RC_SUCCESS)
-		return tpm_rc(rc, "ReadPublic(persistent EK)");
-	rc = Esys_ReadPublic(ctx->esys, tr, ESYS_TR_NONE, ESYS_TR_NONE,
-	    ESYS_TR_NONE, pub, NULL, NULL);
-	Esys_TR_Close(ctx->esys, &tr);
-	if (rc != TSS2_RC_SUCCESS)
-		return tpm_rc(rc, "ReadPublic(persistent EK)");
-	if (!ek_looks_valid(alg, &(*pub)->publicArea)) {
+	    ESYS_TR_NONE, ESYS_TR_NONE, &ek->tr)) != TSS2_RC_SUCCESS ||
+	    (rc = Esys_ReadPublic(ctx->esys, ek->tr, ESYS_TR_NONE,
+	    ESYS_TR_NONE, ESYS_TR_NONE, &ek->pub, NULL, NULL)) !=
+	    TSS2_RC_SUCCESS)
+		err = tpm_rc(rc, "ReadPublic(persistent EK)");
+	else if (!ek_looks_valid(alg, &ek->pub->publicArea))
 		wg_warn("TPM: the key at 0x%08x is not an %s endorsement key "
 		    "(EK attributes and policy); creating the EK instead",
 		    (unsigned)h, tpm_ek_alg_name(alg));
-		Esys_Free(*pub);
-		*pub = NULL;
-	}
-	return WG_OK;
+	else
+		return WG_OK;
+	Esys_Free(ek->pub);
+	ek->pub = NULL;
+	if (ek->tr != ESYS_TR_NONE)
+		Esys_TR_Close(ctx->esys, &ek->tr);
+	return err;
 }
 
 /* Reads size bytes of NV index tr (handle index) into buf, in chunks. */
@@ -380,13 +412,8 @@ nv_read_chunks(struct tpm_ctx *ctx, ESYS_TR auth, ESYS_TR tr,
 	return WG_OK;
 }
 
-/*
- * Reads the whole of NV index `index` if it exists and was written: *buf
- * (xmalloc'd, caller frees; NULL if absent) and *len.  An index larger
- * than max, or one that only platform authorization may read, fails.
- */
-static enum wg_err
-nv_read_all(struct tpm_ctx *ctx, TPM2_HANDLE index, size_t max,
+enum wg_err
+tpm_nv_read_all(struct tpm_ctx *ctx, TPM2_HANDLE index, size_t max,
     unsigned char **buf, size_t *len)
 {
 	TPM2B_NV_PUBLIC *pub = NULL;
@@ -481,7 +508,7 @@ ek_template_nv(struct tpm_ctx *ctx, enum tpm_ek_alg alg, TPM2B_PUBLIC *t,
 
 	*found = 0;
 	memset(t, 0, sizeof(*t));
-	if ((err = nv_read_all(ctx, ek_slots[alg].template_nv,
+	if ((err = tpm_nv_read_all(ctx, ek_slots[alg].template_nv,
 	    NV_TEMPLATE_MAX, &tmpl, &tlen)) != WG_OK || tmpl == NULL)
 		goto done;
 	if ((rc = Tss2_MU_TPMT_PUBLIC_Unmarshal(tmpl, tlen, &off,
@@ -498,7 +525,7 @@ ek_template_nv(struct tpm_ctx *ctx, enum tpm_ek_alg alg, TPM2B_PUBLIC *t,
 		    tpm_ek_alg_name(alg));
 		goto done;
 	}
-	if ((err = nv_read_all(ctx, ek_slots[alg].nonce_nv,
+	if ((err = tpm_nv_read_all(ctx, ek_slots[alg].nonce_nv,
 	    ek_slots[alg].nonce_max, &nonce, &nlen)) != WG_OK)
 		goto done;
 	if (nonce != NULL &&
@@ -512,27 +539,59 @@ done:
 	return err;
 }
 
-/* Creates the EK from template t and flushes it; *pub as ek_persistent. */
+/* Creates the EK from template t; it stays loaded (ek->created). */
 static enum wg_err
-ek_create(struct tpm_ctx *ctx, const TPM2B_PUBLIC *t, TPM2B_PUBLIC **pub)
+ek_create(struct tpm_ctx *ctx, const TPM2B_PUBLIC *t, struct tpm_ek *ek)
 {
 	static const TPM2B_SENSITIVE_CREATE sensitive = { 0 };
 	static const TPM2B_DATA outside = { 0 };
 	static const TPML_PCR_SELECTION pcrs = { 0 };
-	ESYS_TR ek = ESYS_TR_NONE;
-	enum wg_err err = WG_OK;
 	TSS2_RC rc;
 
-	*pub = NULL;
 	if ((rc = Esys_CreatePrimary(ctx->esys, ESYS_TR_RH_ENDORSEMENT,
 	    ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, t,
-	    &outside, &pcrs, &ek, pub, NULL, NULL, NULL)) != TSS2_RC_SUCCESS)
+	    &outside, &pcrs, &ek->tr, &ek->pub, NULL, NULL, NULL)) !=
+	    TSS2_RC_SUCCESS) {
+		ek->tr = ESYS_TR_NONE;
 		return tpm_rc(rc, "CreatePrimary(EK)");
-	if ((rc = Esys_FlushContext(ctx->esys, ek)) != TSS2_RC_SUCCESS) {
-		err = tpm_rc(rc, "FlushContext(EK)");
-		Esys_Free(*pub);
-		*pub = NULL;
 	}
+	ek->created = 1;
+	return WG_OK;
+}
+
+enum wg_err
+tpm_ek_open(struct tpm_ctx *ctx, enum tpm_ek_alg alg, struct tpm_ek *ek)
+{
+	TPM2B_PUBLIC tmpl;
+	enum wg_err err;
+	int found;
+
+	memset(ek, 0, sizeof(*ek));
+	ek->tr = ESYS_TR_NONE;
+	ek->src = "persistent";
+	if ((unsigned)alg >= TPM_EK_ALG_MAX)
+		return tpm_fail(WG_E_INTERNAL, "unknown EK algorithm %d", alg);
+	if ((err = ek_persistent_open(ctx, alg, ek)) != WG_OK ||
+	    ek->tr != ESYS_TR_NONE)
+		return err;
+	if ((err = ek_template_nv(ctx, alg, &tmpl, &found)) != WG_OK)
+		return err;
+	ek->src = found ? "the template in NV" : "the default template";
+	if (!found)
+		ek_template_default(alg, &tmpl);
+	return ek_create(ctx, &tmpl, ek);
+}
+
+enum wg_err
+tpm_ek_close(struct tpm_ctx *ctx, struct tpm_ek *ek, enum wg_err err)
+{
+	if (ek->created)
+		err = tpm_flush(ctx, &ek->tr, "EK", err);
+	else if (ek->tr != ESYS_TR_NONE)
+		Esys_TR_Close(ctx->esys, &ek->tr);
+	ek->created = 0;
+	Esys_Free(ek->pub);
+	ek->pub = NULL;
 	return err;
 }
 
@@ -540,41 +599,27 @@ enum wg_err
 tpm_ek_public(struct tpm_ctx *ctx, enum tpm_ek_alg alg, unsigned char **out,
     size_t *outlen)
 {
-	TPM2B_PUBLIC *pub = NULL, tmpl;
-	const char *src = "persistent";
 	unsigned char buf[sizeof(TPM2B_PUBLIC)];
+	struct tpm_ek ek;
 	size_t off = 0;
 	enum wg_err err;
-	int found;
 	TSS2_RC rc;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((unsigned)alg >= TPM_EK_ALG_MAX)
-		return tpm_fail(WG_E_INTERNAL, "unknown EK algorithm %d", alg);
-	if ((err = ek_persistent_read(ctx, alg, &pub)) != WG_OK)
-		goto done;
-	if (pub == NULL) {
-		if ((err = ek_template_nv(ctx, alg, &tmpl, &found)) != WG_OK)
-			goto done;
-		src = found ? "the template in NV" : "the default template";
-		if (!found)
-			ek_template_default(alg, &tmpl);
-		if ((err = ek_create(ctx, &tmpl, &pub)) != WG_OK)
-			goto done;
-	}
-	if ((rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off)) !=
-	    TSS2_RC_SUCCESS) {
+	if ((err = tpm_ek_open(ctx, alg, &ek)) != WG_OK)
+		return err;
+	if ((rc = Tss2_MU_TPM2B_PUBLIC_Marshal(ek.pub, buf, sizeof(buf),
+	    &off)) != TSS2_RC_SUCCESS)
 		err = tpm_rc(rc, "marshalling the EK public");
-		goto done;
+	else
+		wg_debug("TPM: %s EK from %s (%zu bytes)",
+		    tpm_ek_alg_name(alg), ek.src, off);
+	if ((err = tpm_ek_close(ctx, &ek, err)) == WG_OK) {
+		*out = xmalloc(off);
+		memcpy(*out, buf, off);
+		*outlen = off;
 	}
-	*out = xmalloc(off);
-	memcpy(*out, buf, off);
-	*outlen = off;
-	wg_debug("TPM: %s EK from %s (%zu bytes)", tpm_ek_alg_name(alg), src,
-	    off);
-done:
-	Esys_Free(pub);
 	return err;
 }
 

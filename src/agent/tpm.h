@@ -91,4 +91,72 @@ int tpm_ek_alg_parse(const char *s, enum tpm_ek_alg *out);
 /* "rsa" or "ecc". */
 const char *tpm_ek_alg_name(enum tpm_ek_alg alg);
 
+/* ---- attestation: EK certificate, AIK, credential activation ---- */
+
+/* Bytes of an EK certificate read from NV at most. */
+#define TPM_EK_CERT_MAX 4096
+
+/*
+ * The EK certificate the manufacturer stored in NV (TCG EK Credential
+ * Profile 2.0, 2.2.1.5: 0x01C00002 for the RSA EK, 0x01C0000A for the ECC
+ * EK), DER as stored: the zero padding some TPMs add after it is cut off
+ * at the length of its outer SEQUENCE.  *out is xmalloc'd (the caller
+ * frees it), *outlen the DER's length.  WG_E_EK_CERT_MISSING if the index
+ * is not defined or was never written (a firmware TPM: logged as info
+ * only, since the caller goes on to the manufacturer's service);
+ * WG_E_EK_CERT_INVALID if the index does not hold one DER SEQUENCE
+ * followed by nothing but zeros; WG_E_TPM_* on failure (an index larger
+ * than TPM_EK_CERT_MAX too).  On failure *out is NULL.
+ */
+enum wg_err tpm_ek_cert(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
+    unsigned char **out, size_t *outlen) __attribute__((warn_unused_result));
+
+/* An attestation identity key as the agent keeps it (state dir files). */
+struct tpm_aik {
+	unsigned char pub[1024];  /* TPM2B_PUBLIC, marshalled */
+	size_t pub_len;
+	unsigned char priv[1024]; /* TPM2B_PRIVATE, marshalled (sealed to
+				     the TPM: useless elsewhere) */
+	size_t priv_len;
+};
+
+/*
+ * Creates an AIK: an RSA-2048 restricted signing key (RSASSA, SHA-256;
+ * fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth, restricted,
+ * sign; SHA-256 name; empty auth) under the storage root key: the ECC
+ * P-256 SRK of the TCG TPM v2.0 Provisioning Guidance (7.5.1), created in
+ * the owner hierarchy and flushed after; a persistent SRK at 0x81000001
+ * is not used (tpm_attest.c says why).  The AIK's name, which a
+ * credential is made for, is 0x000B || SHA-256(pub without its 2-byte
+ * size).  On failure *out is zeroed and the result is WG_E_TPM_*
+ * (WG_E_TPM_AUTH if the owner hierarchy has a password).
+ */
+enum wg_err tpm_aik_create(struct tpm_ctx *ctx, struct tpm_aik *out)
+    __attribute__((warn_unused_result));
+
+/*
+ * TPM2_ActivateCredential (TPM 2.0 Part 3, 12.5): opens the credential
+ * (blob: TPM2B_ID_OBJECT, secret: TPM2B_ENCRYPTED_SECRET, each marshalled
+ * and exactly blob_len / secret_len bytes) made for this TPM's EK of
+ * algorithm alg (as tpm_ek_public() finds or creates it) and for aik,
+ * which is loaded under the SRK again.  The EK is authorized with a
+ * policy session doing PolicySecret(TPM_RH_ENDORSEMENT) (the policy of
+ * templates L-1 and L-2), salted with the EK and encrypting the response
+ * so the credential does not cross the bus in clear; an EK made from an
+ * NV template with userWithAuth takes its empty password instead.
+ *
+ * *out (at most 64 bytes, *outlen) is the credential; the caller wipes
+ * it.  WG_E_TPM_ACTIVATION if the credential is malformed, if the TPM
+ * refuses it (made for another EK or AIK name: TPM_RC_INTEGRITY,
+ * TPM_RC_VALUE, TPM_RC_SIZE, TPM_RC_ECC_POINT and the like; the TPM's
+ * text is in the log) or if aik does not load on this TPM (made by
+ * another one, or before the TPM was cleared); WG_E_TPM_* on other
+ * failures, *outlen 0 then.  Every object and session it loads or starts
+ * is flushed on every path.
+ */
+enum wg_err tpm_activate_credential(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
+    const struct tpm_aik *aik, const unsigned char *blob, size_t blob_len,
+    const unsigned char *secret, size_t secret_len, unsigned char out[64],
+    size_t *outlen) __attribute__((warn_unused_result));
+
 #endif

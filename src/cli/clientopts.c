@@ -2,6 +2,7 @@
  * Client options, server calls and output shared by the client
  * subcommands, so that each reports errors and prints tables alike.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -596,4 +597,40 @@ clientopts_post(struct wg_httpc *c, const struct clientopts *co,
 	}
 	*out = ans;
 	return ret;
+}
+
+unsigned char *
+clientopts_slurp(const char *cmd, FILE *f, const char *name, size_t max,
+    size_t *len)
+{
+	unsigned char *buf = xmalloc(max + 1);
+	size_t n = fread(buf, 1, max + 1, f);
+
+	if (ferror(f) || n > max) {
+		fprintf(stderr, "whiteglove %s: %s: %s\n", cmd, name,
+		    ferror(f) ? strerror(errno) : "too large");
+		free(buf);
+		return NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+unsigned char *
+clientopts_read_file(const char *cmd, const char *path, size_t max,
+    size_t *len)
+{
+	unsigned char *buf;
+	FILE *f;
+
+	if (strcmp(path, "-") == 0)
+		return clientopts_slurp(cmd, stdin, "standard input", max, len);
+	if ((f = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "whiteglove %s: %s: %s\n", cmd, path,
+		    strerror(errno));
+		return NULL;
+	}
+	buf = clientopts_slurp(cmd, f, path, max, len);
+	fclose(f);
+	return buf;
 }

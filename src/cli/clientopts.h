@@ -245,4 +245,15 @@ int clientopts_post(struct wg_httpc *c, const struct clientopts *co,
     const char *path, const char *const *query, json_t *body, json_t **out)
     __attribute__((warn_unused_result));
 
+/*
+ * Reads f whole, at most max bytes, into a new buffer (the caller frees
+ * it; one spare byte at the end); NULL after printing
+ * "whiteglove CMD: NAME: why" when it cannot or it is larger.
+ */
+unsigned char *clientopts_slurp(const char *cmd, FILE *f, const char *name,
+    size_t max, size_t *len);
+/* clientopts_slurp of the file at path ("-": standard input). */
+unsigned char *clientopts_read_file(const char *cmd, const char *path,
+    size_t max, size_t *len);
+
 #endif

@@ -37,23 +37,6 @@ usage(FILE *f)
 	    "  -h, --help     print this help\n");
 }
 
-/* Reads f whole (at most INPUT_MAX bytes) into a new buffer. */
-static unsigned char *
-slurp(FILE *f, const char *name, size_t *len)
-{
-	unsigned char *buf = xmalloc(INPUT_MAX + 1);
-	size_t n = fread(buf, 1, INPUT_MAX + 1, f);
-
-	if (ferror(f) || n > INPUT_MAX) {
-		fprintf(stderr, "whiteglove hash: %s: %s\n", name, ferror(f) ?
-		    strerror(errno) : "too large to be a hardware hash");
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
 /* The argument's bytes: stdin, a file, or the argument itself. */
 static unsigned char *
 read_input(const char *arg, size_t *len)
@@ -63,7 +46,8 @@ read_input(const char *arg, size_t *len)
 	FILE *f;
 
 	if (strcmp(arg, "-") == 0)
-		return slurp(stdin, "standard input", len);
+		return clientopts_slurp("hash", stdin, "standard input",
+		    INPUT_MAX, len);
 	if (stat(arg, &st) != 0 || S_ISDIR(st.st_mode)) {
 		*len = strlen(arg);
 		buf = xmalloc(*len + 1);
@@ -75,7 +59,7 @@ read_input(const char *arg, size_t *len)
 		    strerror(errno));
 		return NULL;
 	}
-	buf = slurp(f, arg, len);
+	buf = clientopts_slurp("hash", f, arg, INPUT_MAX, len);
 	fclose(f);
 	return buf;
 }

@@ -24,6 +24,8 @@ static const struct option serve_opts[] = {
 	{ "conn-timeout", required_argument, NULL, 'O' },
 	{ "conn-memory", required_argument, NULL, 'M' },
 	{ "drain-timeout", required_argument, NULL, 'D' },
+	{ "ek-trust-dir", required_argument, NULL, 'E' },
+	{ "aik-days", required_argument, NULL, 'A' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -58,6 +60,10 @@ serve_usage(FILE *f)
 	    "  --conn-memory BYTES  memory per connection (default 65536)\n"
 	    "  --drain-timeout S    longest wait for requests at shutdown\n"
 	    "                       (default 30)\n"
+	    "  --ek-trust-dir DIR   TPM manufacturer root and intermediate\n"
+	    "                       certificates the attestation CA trusts for\n"
+	    "                       EK certificates (default STATE/ek-trust)\n"
+	    "  --aik-days N         lifetime of AIK certificates (default 365)\n"
 	    "  -h, --help           this help\n");
 }
 

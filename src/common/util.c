@@ -1,14 +1,17 @@
 #include <ctype.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "log.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -196,15 +199,23 @@ wg_hex_decode(const char *hex, unsigned char *out, size_t n)
 }
 
 char *
-wg_b64url(const void *in, size_t n)
+wg_b64(const void *in, size_t n)
 {
-	size_t cap = 4 * ((n + 2) / 3) + 1;
-	char *out = xmalloc(cap);
-	size_t len, i;
+	char *out;
 
 	if (n > 0x3fffffff)
 		abort();
-	len = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	out = xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	return out;
+}
+
+char *
+wg_b64url(const void *in, size_t n)
+{
+	char *out = wg_b64(in, n);
+	size_t len = strlen(out), i;
+
 	while (len > 0 && out[len - 1] == '=')
 		len--;
 	out[len] = '\0';
@@ -281,20 +292,42 @@ wg_b64_decode(const char *in, size_t len, enum wg_b64_alphabet abc,
 	return WG_B64_OK;
 }
 
-int
-wg_b64url_decode(const char *in, unsigned char **out, size_t *outlen)
+/* in[0..len) decoded whole into a new *out, or -1 (and *out NULL). */
+static int
+b64_decode_alloc(const char *in, size_t len, enum wg_b64_alphabet abc,
+    unsigned char **out, size_t *outlen)
 {
-	size_t n = strlen(in), bad;
+	size_t bad;
 
-	*out = xmalloc(n * 3 / 4 + 1);
-	if (wg_b64_decode(in, n, WG_B64_URL, *out, outlen, &bad) !=
-	    WG_B64_OK) {
+	*out = xmalloc(len * 3 / 4 + 1);
+	if (wg_b64_decode(in, len, abc, *out, outlen, &bad) != WG_B64_OK) {
 		free(*out);
 		*out = NULL;
 		*outlen = 0;
 		return -1;
 	}
 	return 0;
+}
+
+int
+wg_b64url_decode(const char *in, unsigned char **out, size_t *outlen)
+{
+	return b64_decode_alloc(in, strlen(in), WG_B64_URL, out, outlen);
+}
+
+int
+wg_b64_decode_text(const char *in, unsigned char **out, size_t *outlen)
+{
+	size_t len = strlen(in), pad = 0;
+
+	while (pad < len && pad < 3 && in[len - 1 - pad] == '=')
+		pad++;
+	if (pad > 0 && (pad > 2 || len % 4 != 0)) {
+		*out = NULL;
+		*outlen = 0;
+		return -1;
+	}
+	return b64_decode_alloc(in, len - pad, WG_B64_STD, out, outlen);
 }
 
 static EVP_MD *sha256_md;
@@ -406,4 +439,48 @@ wg_escape_log(const char *in, size_t inlen, char *out, size_t outlen)
 		}
 	}
 	out[o] = '\0';
+}
+
+void
+wg_say(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+uint64_t
+wg_get_be(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void
+wg_put_be(unsigned char *p, uint64_t v, size_t n)
+{
+	while (n-- > 0) {
+		p[n] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+void
+wg_log_openssl(const char *what)
+{
+	char buf[256] = "";
+	unsigned long e = ERR_get_error();
+
+	if (e != 0)
+		ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	wg_error("%s failed: %s", what, buf[0] ? buf : "unknown error");
 }

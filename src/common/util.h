@@ -57,6 +57,16 @@ int wg_hex_value(int c);
  */
 int wg_hex_decode(const char *hex, unsigned char *out, size_t n);
 
+/* Standard base64 with padding of n bytes; the caller frees the result. */
+char *wg_b64(const void *in, size_t n) __attribute__((returns_nonnull));
+
+/*
+ * Decodes standard base64 text, padded or not (no white space); *out is
+ * xmalloc'd (the caller frees it).  -1 (and *out NULL) on anything that is
+ * not canonical base64.
+ */
+int wg_b64_decode_text(const char *in, unsigned char **out, size_t *outlen);
+
 /* base64url without padding of n bytes; the caller frees the result. */
 char *wg_b64url(const void *in, size_t n) __attribute__((returns_nonnull));
 
@@ -86,6 +96,24 @@ enum wg_b64_err {
 enum wg_b64_err wg_b64_decode(const char *in, size_t len,
     enum wg_b64_alphabet abc, unsigned char *out, size_t *outlen,
     size_t *bad);
+
+/*
+ * Writes a reason into why (always terminated); a NULL why or a zero
+ * whylen is allowed and writes nothing.
+ */
+void wg_say(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* n (<= 8) bytes big-endian at p, the TPM's and the TLV's byte order. */
+uint64_t wg_get_be(const unsigned char *p, size_t n);
+/* v as n bytes big-endian at p. */
+void wg_put_be(unsigned char *p, uint64_t v, size_t n);
+
+/*
+ * Logs OpenSSL's error queue as one line, "WHAT failed: <its first
+ * error>", and clears it: the one place OpenSSL errors become words.
+ */
+void wg_log_openssl(const char *what);
 
 /* SHA-256 of n bytes. */
 void wg_sha256(const void *in, size_t n, unsigned char out[32]);

@@ -95,40 +95,6 @@ rec_def(unsigned tag)
 	return NULL;
 }
 
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
-static uint64_t
-get_be(const unsigned char *p, size_t n)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void
-put_be(unsigned char *p, uint64_t v, size_t n)
-{
-	while (n-- > 0) {
-		p[n] = (unsigned char)v;
-		v >>= 8;
-	}
-}
 
 /* ---- the rules both directions share ---- */
 
@@ -184,7 +150,7 @@ ek_check(const unsigned char *buf, size_t len, struct tpm_public *ek,
 		return -1;
 	if ((ek->attributes & want) != want ||
 	    (ek->attributes & TPMA_SIGN) != 0) {
-		say(why, whylen, "TPMT_PUBLIC.objectAttributes: 0x%08x is not "
+		wg_say(why, whylen, "TPMT_PUBLIC.objectAttributes: 0x%08x is not "
 		    "an EK's (fixedTPM, restricted and decrypt set, sign "
 		    "clear; EK Credential Profile 2.2.1)", ek->attributes);
 		return -1;
@@ -270,7 +236,7 @@ take_value(struct ps *s, const unsigned char *v, size_t n)
 	case K_TEXT:
 		return take_text(s, v, n);
 	case K_TIME:
-		h->created_ms = (int64_t)get_be(v, 8);
+		h->created_ms = (int64_t)wg_get_be(v, 8);
 		if (h->created_ms <= 0 || h->created_ms > CREATED_MAX)
 			return rec_fail(s, "%lld ms is outside 1 ms after the "
 			    "epoch .. the year 9999", (long long)h->created_ms);
@@ -282,17 +248,17 @@ take_value(struct ps *s, const unsigned char *v, size_t n)
 		memcpy(h->macs[h->nmacs++], v, 6);
 		return 0;
 	case K_U32:
-		if ((h->tpm_manufacturer = (uint32_t)get_be(v, 4)) == 0)
+		if ((h->tpm_manufacturer = (uint32_t)wg_get_be(v, 4)) == 0)
 			return rec_fail(s, "0 is not a manufacturer ID (leave "
 			    "the record out)");
 		return 0;
 	case K_U64:
-		if ((h->tpm_firmware = get_be(v, 8)) == 0)
+		if ((h->tpm_firmware = wg_get_be(v, 8)) == 0)
 			return rec_fail(s, "version 0 (leave the record out)");
 		return 0;
 	case K_SPEC:
-		h->tpm_spec_level = (uint32_t)get_be(v, 4);
-		if ((h->tpm_spec_revision = (uint32_t)get_be(v + 4, 4)) == 0)
+		h->tpm_spec_level = (uint32_t)wg_get_be(v, 4);
+		if ((h->tpm_spec_revision = (uint32_t)wg_get_be(v + 4, 4)) == 0)
 			return rec_fail(s, "revision 0 is not a revision");
 		return 0;
 	case K_EK:
@@ -355,7 +321,7 @@ parse_records(struct ps *s)
 			return rec_fail(s, "truncated record header (%zu of 3 "
 			    "bytes)%s", s->len - s->off, s->counts[TAG_EK_SHA256] ? ": "
 			    "trailing bytes after the EK SHA-256 record" : "");
-		n = (size_t)get_be(s->buf + s->off + 1, 2);
+		n = (size_t)wg_get_be(s->buf + s->off + 1, 2);
 		if (n > s->len - s->off - REC_HEADER_LEN)
 			return rec_fail(s, "length %zu runs past the end of "
 			    "the hash (%zu bytes left): truncated", n,
@@ -381,18 +347,18 @@ parse_all(struct ps *s)
 	size_t i;
 
 	if (s->len > HWHASH_MAX_BYTES) {
-		say(s->why, s->whylen, "%zu bytes, over the %d-byte limit of a "
+		wg_say(s->why, s->whylen, "%zu bytes, over the %d-byte limit of a "
 		    "hardware hash", s->len, HWHASH_MAX_BYTES);
 		return -1;
 	}
 	if (s->len < HEADER_LEN || memcmp(s->buf, MAGIC, 4) != 0) {
-		say(s->why, s->whylen, "not a whiteglove hardware hash: it "
+		wg_say(s->why, s->whylen, "not a whiteglove hardware hash: it "
 		    "does not start with \"WGHH\" and a version byte (%zu "
 		    "bytes)", s->len);
 		return -1;
 	}
 	if (s->buf[4] != HWHASH_VERSION) {
-		say(s->why, s->whylen, "header at offset 4: version %u is not "
+		wg_say(s->why, s->whylen, "header at offset 4: version %u is not "
 		    "supported (this whiteglove reads version %d)", s->buf[4],
 		    HWHASH_VERSION);
 		return -1;
@@ -401,7 +367,7 @@ parse_all(struct ps *s)
 		return -1;
 	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		if (s->counts[required[i]] == 0) {
-			say(s->why, s->whylen, "record 0x%02x (%s) is missing "
+			wg_say(s->why, s->whylen, "record 0x%02x (%s) is missing "
 			    "(required)", required[i],
 			    rec_def(required[i])->name);
 			return -1;
@@ -418,7 +384,7 @@ hwhash_parse(const unsigned char *buf, size_t len, struct wg_hwhash **out,
 	enum wg_err rc = WG_E_DDS_INVALID_HASH;
 
 	*out = NULL;
-	say(why, whylen, "%s", "");
+	wg_say(why, whylen, "%s", "");
 	memset(&s, 0, sizeof(s));
 	s.buf = buf;
 	s.len = len;
@@ -465,13 +431,13 @@ b64_bad_char(const char *in, size_t i, char *why, size_t whylen)
 	unsigned char c = (unsigned char)in[i];
 
 	if (c == '=')
-		say(why, whylen, "base64: '=' inside the text at offset %zu "
+		wg_say(why, whylen, "base64: '=' inside the text at offset %zu "
 		    "(padding may only end it)", i);
 	else if (c > 0x20 && c < 0x7f)
-		say(why, whylen, "base64: character 0x%02x ('%c') at offset "
+		wg_say(why, whylen, "base64: character 0x%02x ('%c') at offset "
 		    "%zu is not in the base64 alphabet", c, c, i);
 	else
-		say(why, whylen, "base64: character 0x%02x at offset %zu is "
+		wg_say(why, whylen, "base64: character 0x%02x at offset %zu is "
 		    "not in the base64 alphabet", c, i);
 }
 
@@ -497,17 +463,17 @@ b64_decode(const char *in, size_t len, unsigned char *out, size_t *outlen,
 		return -1;
 	}
 	if (pad > 2 || (pad > 0 && (len % 4 != 0 || data % 4 < 2))) {
-		say(why, whylen, "base64: the '=' padding at offset %zu is "
+		wg_say(why, whylen, "base64: the '=' padding at offset %zu is "
 		    "wrong (1 or 2 '=' completing a group of 4)", data);
 		return -1;
 	}
 	if (err == WG_B64_BAD_LEN) {
-		say(why, whylen, "base64: %zu characters cannot be base64 "
+		wg_say(why, whylen, "base64: %zu characters cannot be base64 "
 		    "(one character too many or missing)", data);
 		return -1;
 	}
 	if (err == WG_B64_BAD_BITS) {
-		say(why, whylen, "base64: the last character has unused bits "
+		wg_say(why, whylen, "base64: the last character has unused bits "
 		    "set (not canonical base64)");
 		return -1;
 	}
@@ -520,11 +486,11 @@ blob_of_b64(const char *b64, size_t len, unsigned char *buf, size_t *n,
     char *why, size_t whylen)
 {
 	if (len == 0) {
-		say(why, whylen, "the hardware hash is empty");
+		wg_say(why, whylen, "the hardware hash is empty");
 		return -1;
 	}
 	if (len > HWHASH_MAX_B64) {
-		say(why, whylen, "base64: %zu characters, over the "
+		wg_say(why, whylen, "base64: %zu characters, over the "
 		    "%d-character limit", len, HWHASH_MAX_B64);
 		return -1;
 	}
@@ -579,13 +545,13 @@ put_rec(struct wr *w, unsigned tag, const void *v, size_t n)
 
 	if (n < d->min || n > d->max || w->cap < w->n ||
 	    REC_HEADER_LEN + n > w->cap - w->n) {
-		say(w->why, w->whylen, "%s: length %zu is outside %u..%u or "
+		wg_say(w->why, w->whylen, "%s: length %zu is outside %u..%u or "
 		    "the hash is over %zu bytes", d->name, n, d->min, d->max,
 		    w->cap);
 		return -1;
 	}
 	w->p[w->n] = (unsigned char)tag;
-	put_be(w->p + w->n + 1, n, 2);
+	wg_put_be(w->p + w->n + 1, n, 2);
 	memcpy(w->p + w->n + REC_HEADER_LEN, v, n);
 	w->n += REC_HEADER_LEN + n;
 	return 0;
@@ -602,7 +568,7 @@ put_text(struct wr *w, unsigned tag, const char *s)
 		return 0;
 	n = strnlen(s, (size_t)d->max + 1);
 	if ((rule = text_rule(s, n, d->max)) != NULL) {
-		say(w->why, w->whylen, "%s: %s", d->name, rule);
+		wg_say(w->why, w->whylen, "%s: %s", d->name, rule);
 		return -1;
 	}
 	return put_rec(w, tag, s, n);
@@ -613,7 +579,7 @@ put_num(struct wr *w, unsigned tag, uint64_t v, size_t n)
 {
 	unsigned char b[8];
 
-	put_be(b, v, n);
+	wg_put_be(b, v, n);
 	return put_rec(w, tag, b, n);
 }
 
@@ -624,7 +590,7 @@ put_identity(struct wr *w, const struct wg_hwhash *h)
 	size_t i;
 
 	if (h->serial == NULL) {
-		say(w->why, w->whylen, "serial: missing (required)");
+		wg_say(w->why, w->whylen, "serial: missing (required)");
 		return -1;
 	}
 	for (i = 0; i < NDEFS && rec_defs[i].tag < TAG_CREATED; i++)
@@ -632,7 +598,7 @@ put_identity(struct wr *w, const struct wg_hwhash *h)
 		    char *)h + rec_defs[i].text)) != 0)
 			return -1;
 	if (h->created_ms < 0 || h->created_ms > CREATED_MAX) {
-		say(w->why, w->whylen, "creation time: %lld ms is out of "
+		wg_say(w->why, w->whylen, "creation time: %lld ms is out of "
 		    "range", (long long)h->created_ms);
 		return -1;
 	}
@@ -648,14 +614,14 @@ put_devices(struct wr *w, const struct wg_hwhash *h)
 	size_t i;
 
 	if (h->ndisks > HWHASH_MAX_DISKS || h->nmacs > HWHASH_MAX_MACS) {
-		say(w->why, w->whylen, "%zu disks and %zu MACs: over the "
+		wg_say(w->why, w->whylen, "%zu disks and %zu MACs: over the "
 		    "limits (%d, %d)", h->ndisks, h->nmacs, HWHASH_MAX_DISKS,
 		    HWHASH_MAX_MACS);
 		return -1;
 	}
 	for (i = 0; i < h->ndisks; i++) {
 		if (h->disk_serials[i] == NULL) {
-			say(w->why, w->whylen, "disk serial %zu: NULL", i);
+			wg_say(w->why, w->whylen, "disk serial %zu: NULL", i);
 			return -1;
 		}
 		if (put_text(w, TAG_DISK_SERIAL, h->disk_serials[i]) != 0)
@@ -663,7 +629,7 @@ put_devices(struct wr *w, const struct wg_hwhash *h)
 	}
 	for (i = 0; i < h->nmacs; i++) {
 		if ((rule = mac_rule(h->macs, i, h->macs[i])) != NULL) {
-			say(w->why, w->whylen, "MAC %zu: %s", i, rule);
+			wg_say(w->why, w->whylen, "MAC %zu: %s", i, rule);
 			return -1;
 		}
 		if (put_rec(w, TAG_MAC, h->macs[i], 6) != 0)
@@ -687,7 +653,7 @@ put_tpm(struct wr *w, const struct wg_hwhash *h)
 	    h->tpm_firmware, 8) != 0))
 		return -1;
 	if (h->tpm_spec_revision == 0 && h->tpm_spec_level != 0) {
-		say(w->why, w->whylen, "TPM spec: level without a revision");
+		wg_say(w->why, w->whylen, "TPM spec: level without a revision");
 		return -1;
 	}
 	if (h->tpm_spec_revision != 0 && put_num(w, TAG_TPM_SPEC,
@@ -696,7 +662,7 @@ put_tpm(struct wr *w, const struct wg_hwhash *h)
 	if (h->ek_public == NULL || h->ek_public_len > HWHASH_MAX_EK_PUBLIC ||
 	    ek_check(h->ek_public, h->ek_public_len, &ek, why,
 	    sizeof(why)) != 0) {
-		say(w->why, w->whylen, "EK public: %s", h->ek_public == NULL ?
+		wg_say(w->why, w->whylen, "EK public: %s", h->ek_public == NULL ?
 		    "missing (required)" : why);
 		return -1;
 	}
@@ -713,9 +679,9 @@ hwhash_encode_buf(const struct wg_hwhash *h, unsigned char *buf,
 	struct wr w = { .p = buf, .cap = cap, .why = why, .whylen = whylen };
 
 	*outlen = 0;
-	say(why, whylen, "%s", "");
+	wg_say(why, whylen, "%s", "");
 	if (cap < HEADER_LEN) {
-		say(why, whylen, "no room for the header");
+		wg_say(why, whylen, "no room for the header");
 		return WG_E_DDS_INVALID_HASH;
 	}
 	memcpy(buf, MAGIC, 4);

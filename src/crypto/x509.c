@@ -17,31 +17,18 @@
 #include "common/xmalloc.h"
 #include "crypto/x509.h"
 
-/* Logs the OpenSSL error queue once, as one line, and clears it. */
-static void
-log_openssl(const char *what)
-{
-	char buf[256] = "";
-	unsigned long e = ERR_get_error();
-
-	if (e != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	wg_error("%s failed: %s", what, buf[0] ? buf : "unknown error");
-}
-
 EVP_PKEY *
 x509_key_new_p256(void)
 {
 	EVP_PKEY *k = EVP_EC_gen("P-256");
 
 	if (k == NULL)
-		log_openssl("EC P-256 key generation");
+		wg_log_openssl("EC P-256 key generation");
 	return k;
 }
 
-static int
-add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+int
+x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 {
 	X509V3_CTX ctx;
 	X509_EXTENSION *ext;
@@ -56,9 +43,8 @@ add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	return ok;
 }
 
-/* A certificate skeleton: v3, random 127-bit serial, validity, key. */
-static X509 *
-cert_new(EVP_PKEY *pub, const char *cn, int days)
+X509 *
+x509_cert_new(EVP_PKEY *pub, const char *cn, X509 *issuer, int days)
 {
 	X509 *cert = X509_new();
 	unsigned char serial[16];
@@ -74,8 +60,10 @@ cert_new(EVP_PKEY *pub, const char *cn, int days)
 		goto done;
 	name = X509_get_subject_name(cert);
 	if (!X509_set_version(cert, X509_VERSION_3) ||
-	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0) ||
+	    (cn != NULL && !X509_NAME_add_entry_by_txt(name, "CN",
+	    MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0)) ||
+	    !X509_set_issuer_name(cert, issuer != NULL ?
+	    X509_get_subject_name(issuer) : name) ||
 	    X509_gmtime_adj(X509_getm_notBefore(cert), -3600) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(cert), days, 0, NULL) == NULL ||
 	    !X509_set_pubkey(cert, pub))
@@ -93,16 +81,15 @@ done:
 X509 *
 x509_ca_self_signed(EVP_PKEY *key, const char *cn, int days)
 {
-	X509 *cert = cert_new(key, cn, days);
+	X509 *cert = x509_cert_new(key, cn, NULL, days);
 
 	if (cert == NULL ||
-	    !X509_set_issuer_name(cert, X509_get_subject_name(cert)) ||
-	    !add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE") ||
-	    !add_ext(cert, cert, NID_key_usage,
+	    !x509_add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE") ||
+	    !x509_add_ext(cert, cert, NID_key_usage,
 	    "critical,keyCertSign,cRLSign") ||
-	    !add_ext(cert, cert, NID_subject_key_identifier, "hash") ||
+	    !x509_add_ext(cert, cert, NID_subject_key_identifier, "hash") ||
 	    X509_sign(cert, key, EVP_sha256()) == 0) {
-		log_openssl("CA certificate creation");
+		wg_log_openssl("CA certificate creation");
 		X509_free(cert);
 		return NULL;
 	}
@@ -113,19 +100,18 @@ X509 *
 x509_issue_ca(EVP_PKEY *parent_key, X509 *parent_cert, EVP_PKEY *pub,
     const char *cn, int days)
 {
-	X509 *cert = cert_new(pub, cn, days);
+	X509 *cert = x509_cert_new(pub, cn, parent_cert, days);
 
 	if (cert == NULL ||
-	    !X509_set_issuer_name(cert, X509_get_subject_name(parent_cert)) ||
-	    !add_ext(cert, parent_cert, NID_basic_constraints,
+	    !x509_add_ext(cert, parent_cert, NID_basic_constraints,
 	    "critical,CA:TRUE,pathlen:0") ||
-	    !add_ext(cert, parent_cert, NID_key_usage,
+	    !x509_add_ext(cert, parent_cert, NID_key_usage,
 	    "critical,keyCertSign,cRLSign") ||
-	    !add_ext(cert, parent_cert, NID_subject_key_identifier, "hash") ||
-	    !add_ext(cert, parent_cert, NID_authority_key_identifier,
+	    !x509_add_ext(cert, parent_cert, NID_subject_key_identifier, "hash") ||
+	    !x509_add_ext(cert, parent_cert, NID_authority_key_identifier,
 	    "keyid:always") ||
 	    X509_sign(cert, parent_key, EVP_sha256()) == 0) {
-		log_openssl("issuing CA certificate creation");
+		wg_log_openssl("issuing CA certificate creation");
 		X509_free(cert);
 		return NULL;
 	}
@@ -164,25 +150,39 @@ x509_issue_server(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
 
 	if (nnames == 0)
 		return NULL;
-	cert = cert_new(pub, names[0], days);
+	cert = x509_cert_new(pub, names[0], ca_cert, days);
 	san = san_value(names, nnames);
 	if (cert == NULL ||
-	    !X509_set_issuer_name(cert, X509_get_subject_name(ca_cert)) ||
-	    !add_ext(cert, ca_cert, NID_basic_constraints, "critical,CA:FALSE") ||
-	    !add_ext(cert, ca_cert, NID_key_usage,
+	    !x509_add_ext(cert, ca_cert, NID_basic_constraints, "critical,CA:FALSE") ||
+	    !x509_add_ext(cert, ca_cert, NID_key_usage,
 	    "critical,digitalSignature") ||
-	    !add_ext(cert, ca_cert, NID_ext_key_usage, "serverAuth") ||
-	    !add_ext(cert, ca_cert, NID_subject_alt_name, san) ||
-	    !add_ext(cert, ca_cert, NID_subject_key_identifier, "hash") ||
-	    !add_ext(cert, ca_cert, NID_authority_key_identifier,
+	    !x509_add_ext(cert, ca_cert, NID_ext_key_usage, "serverAuth") ||
+	    !x509_add_ext(cert, ca_cert, NID_subject_alt_name, san) ||
+	    !x509_add_ext(cert, ca_cert, NID_subject_key_identifier, "hash") ||
+	    !x509_add_ext(cert, ca_cert, NID_authority_key_identifier,
 	    "keyid:always") ||
 	    X509_sign(cert, ca_key, EVP_sha256()) == 0) {
-		log_openssl("server certificate issuance");
+		wg_log_openssl("server certificate issuance");
 		X509_free(cert);
 		cert = NULL;
 	}
 	free(san);
 	return cert;
+}
+
+void
+x509_serial_hex(X509 *cert, char *out, size_t outlen)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+	char *hex = bn ? BN_bn2hex(bn) : NULL;
+	size_t i;
+
+	snprintf(out, outlen, "%s", hex ? hex : "");
+	for (i = 0; out[i] != '\0'; i++)
+		if (out[i] >= 'A' && out[i] <= 'F')
+			out[i] = (char)(out[i] - 'A' + 'a');
+	OPENSSL_free(hex);
+	BN_free(bn);
 }
 
 /* Writes via a temp file and rename so a crash never leaves half a file. */
@@ -204,7 +204,7 @@ pem_write(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert)
 	ok = key ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) :
 	    PEM_write_X509(f, cert);
 	if (!ok) {
-		log_openssl("PEM encoding");
+		wg_log_openssl("PEM encoding");
 		fclose(f);
 		rc = WG_E_CRYPTO;
 		goto done;
@@ -251,7 +251,7 @@ pem_read(const char *path, void *(*read)(FILE *))
 	obj = read(f);
 	fclose(f);
 	if (obj == NULL)
-		log_openssl(path);
+		wg_log_openssl(path);
 	return obj;
 }
 

@@ -17,6 +17,21 @@
 EVP_PKEY *x509_key_new_p256(void);
 
 /*
+ * A certificate skeleton for pub: v3, a random positive 127-bit serial
+ * (RFC 5280 4.1.2.2), valid from an hour ago (clock skew) for `days`,
+ * subject CN=cn (NULL: an empty subject), issuer issuer's subject (NULL:
+ * its own).  The caller adds extensions and signs it, and frees it; NULL
+ * on failure.
+ */
+X509 *x509_cert_new(EVP_PKEY *pub, const char *cn, X509 *issuer, int days);
+
+/*
+ * Adds extension nid written in OpenSSL's configuration syntax (value),
+ * with issuer for the authority key identifier; 1 on success, else 0.
+ */
+int x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
+
+/*
  * A self-signed CA certificate for key, subject CN=cn, valid `days` from
  * now (backdated one hour for clock skew), basicConstraints CA:TRUE
  * (critical), keyUsage keyCertSign|cRLSign (critical), SKI.  The caller
@@ -54,6 +69,9 @@ X509 *x509_cert_read(const char *path);
 
 /* 1 if cert was signed by issuer's key and is within its validity now. */
 int x509_cert_verify_issued(X509 *cert, X509 *issuer);
+
+/* The serial number in lower-case hex, cut at outlen - 1 ("" if none). */
+void x509_serial_hex(X509 *cert, char *out, size_t outlen);
 
 /* SHA-256 fingerprint of the DER certificate as lower-case hex (65 B). */
 void x509_cert_sha256_hex(X509 *cert, char out[65]);

@@ -265,7 +265,10 @@ key_revoke(struct http_req *req, struct http_resp *resp)
 }
 
 
-/* GET /admin/v1/auditEvents[?after=SEQ&limit=N&tenantId=] */
+/*
+ * GET /admin/v1/auditEvents[?after=SEQ&limit=N&tenantId=]: a tenant's
+ * records; the operator without tenantId, those of no tenant.
+ */
 static enum wg_err
 audit_list(struct http_req *req, struct http_resp *resp)
 {
@@ -277,8 +280,13 @@ audit_list(struct http_req *req, struct http_resp *resp)
 	json_t *arr, *ev;
 	size_t i, n = 0;
 
-	if ((rc = http_scope_tenant(req, tenant)) != WG_OK ||
-	    (rc = admin_query_int(req, "after", 0, INT64_MAX, 0, &after)) !=
+	/* the operator naming no tenant reads the records of none */
+	if (req->caller.role != WG_KEY_ADMIN &&
+	    http_query(req, "tenantId") == NULL)
+		tenant[0] = '\0';
+	else if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
+		return rc;
+	if ((rc = admin_query_int(req, "after", 0, INT64_MAX, 0, &after)) !=
 	    WG_OK ||
 	    (rc = admin_query_int(req, "limit", 1, AUDIT_PAGE_MAX, 100,
 	    &limit)) != WG_OK || (rc = http_db(req, &c)) != WG_OK ||

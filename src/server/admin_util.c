@@ -41,7 +41,12 @@ verb_of(int event_id)
 {
 	switch (event_id) {
 	case ADMIN_EVT_KEY_REVOKED:
+	case ADMIN_EVT_EK_REVOKED:
 		return "revoked";
+	case ADMIN_EVT_EKCERT_REGISTERED:
+		return "registered";
+	case ADMIN_EVT_AIK_ISSUED:
+		return "certified";
 	case ADMIN_EVT_DEVICE_DELETED:
 		return "deleted";
 	case ADMIN_EVT_IMPORT_ENDED:
@@ -62,7 +67,8 @@ admin_audit(struct http_req *req, struct store_conn *c, const char *tenant_id,
 	ev = wg_event_new("admin", event_id, WG_LEVEL_INFO, WG_PHASE_ADMIN,
 	    WG_OK, "%s \"%s\" %s", what, name, verb_of(event_id));
 	wg_event_add(ev, key, "%s", value);
-	wg_event_add(ev, "byKeyId", "%s", req->caller.key_id);
+	if (req->caller.key_id[0] != '\0') /* a route with a key */
+		wg_event_add(ev, "byKeyId", "%s", req->caller.key_id);
 	rc = store_audit_append(c, tenant_id, NULL, req->request_id, ev);
 	wg_event_free(ev);
 	return rc;

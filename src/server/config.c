@@ -29,6 +29,7 @@ server_config_defaults(struct server_config *cfg)
 	cfg->conn_timeout_s = 30;
 	cfg->drain_timeout_s = 30;
 	cfg->conn_memory = 64 * 1024;
+	cfg->aik_days = 365;
 }
 
 static int
@@ -64,6 +65,8 @@ text_field(struct server_config *cfg, const char *key)
 		return &cfg->db;
 	if (strcmp(key, "tls-names") == 0)
 		return &cfg->tls_names;
+	if (strcmp(key, "ek-trust-dir") == 0)
+		return &cfg->ek_trust_dir;
 	return NULL;
 }
 
@@ -119,6 +122,10 @@ server_config_set(struct server_config *cfg, const char *key,
 		if (parse_uint(value, 16384, 16 * 1024 * 1024, &u) != 0)
 			goto bad;
 		cfg->conn_memory = (size_t)u;
+	} else if (strcmp(key, "aik-days") == 0) {
+		if (parse_uint(value, 1, 3650, &u) != 0)
+			goto bad;
+		cfg->aik_days = (unsigned)u;
 	} else {
 		snprintf(why, whylen, "unknown setting '%.64s'", key);
 		return WG_E_CONFIG;
@@ -199,5 +206,6 @@ server_config_free(struct server_config *cfg)
 	free(cfg->log_format);
 	free(cfg->log_level);
 	free(cfg->tls_names);
+	free(cfg->ek_trust_dir);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -40,6 +40,8 @@ static const struct http_routes *const route_tables[] = {
 	&admin_routes,
 	&registry_routes,
 	&devices_routes,
+	&ekcert_routes,
+	&aik_routes,
 };
 
 /* Per-request state, from the first callback to the completion notice. */

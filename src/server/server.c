@@ -171,7 +171,8 @@ server_run(const struct server_config *cfg)
 		wg_error("cannot open the database; see the lines above");
 		goto done;
 	}
-	if (state_operator_key(cfg->state_dir, srv.store) != WG_OK ||
+	if (state_attest_load(cfg, srv.services, &srv.cas) != WG_OK ||
+	    state_operator_key(cfg->state_dir, srv.store) != WG_OK ||
 	    state_instance_id(cfg->state_dir, srv.instance_id) != WG_OK ||
 	    interrupt_imports(&srv) != WG_OK)
 		goto done;
@@ -202,6 +203,7 @@ server_run(const struct server_config *cfg)
 		wg_info("drained; stopped");
 	rc = 0;
 done:
+	state_attest_free(&srv.cas);
 	store_close(srv.store);
 	if (key_pem != NULL)
 		xfree_secret(key_pem, strlen(key_pem));

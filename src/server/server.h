@@ -23,12 +23,29 @@ struct server_config {
 	char *log_format; /* text | json */
 	char *log_level;
 	char *tls_names;  /* extra certificate names, comma list */
+	char *ek_trust_dir; /* TPM manufacturer roots (NULL: STATE/ek-trust) */
+	unsigned aik_days;  /* lifetime of the AIK certificates issued */
 	int tls;	  /* 1: HTTPS (default) */
 	unsigned threads;
 	unsigned conn_limit;
 	unsigned conn_timeout_s;
 	unsigned drain_timeout_s;
 	size_t conn_memory;
+};
+
+/*
+ * The attestation CAs (step 2), loaded at start for the services that
+ * use them: the ekcert service's root and issuing CA (the TPM
+ * manufacturer's role), the attestation CA that issues AIK certificates,
+ * and the TPM manufacturer roots it trusts.
+ */
+struct attest_cas {
+	EVP_PKEY *ekcert_key;
+	X509 *ekcert_cert, *ekcert_root;
+	EVP_PKEY *aik_key;
+	X509 *aik_cert, *aik_root;
+	X509_STORE *ek_roots;
+	size_t ek_nroots;
 };
 
 struct server {
@@ -40,6 +57,7 @@ struct server {
 	atomic_uint inflight;
 	atomic_int draining;
 	char instance_id[37]; /* STATE/instance.id: owner of its imports */
+	struct attest_cas cas;
 };
 
 /* Route tables, one per service file; the router walks all of them. */
@@ -51,6 +69,8 @@ extern const struct http_routes health_routes;
 extern const struct http_routes admin_routes;
 extern const struct http_routes registry_routes;
 extern const struct http_routes devices_routes;
+extern const struct http_routes ekcert_routes;
+extern const struct http_routes aik_routes;
 
 /* Sets defaults in cfg (every field owned by cfg). */
 void server_config_defaults(struct server_config *cfg);
@@ -91,6 +111,18 @@ enum wg_err state_tls_load(const char *state_dir, const char *const *names,
 enum wg_err state_ca(const char *dir, const char *name, const char *cn,
     EVP_PKEY *parent_key, X509 *parent_cert, EVP_PKEY **key, X509 **cert)
     __attribute__((warn_unused_result));
+
+/*
+ * Loads (creating on first start) the CAs of the enabled services:
+ * STATE/ekcert/root and issuing for ekcert; STATE/aik/root and issuing
+ * and the manufacturer roots of --ek-trust-dir for aik.  The ekcert root and
+ * issuing certificates are copied into STATE/ek-trust when the CA is
+ * made, so a server that hosts both trusts its own EK certificates.
+ */
+enum wg_err state_attest_load(const struct server_config *cfg,
+    unsigned services, struct attest_cas *out)
+    __attribute__((warn_unused_result));
+void state_attest_free(struct attest_cas *cas);
 
 /*
  * Makes sure the operator key exists: generates STATE/operator.key

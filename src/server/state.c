@@ -4,6 +4,11 @@
  *   STATE/tls/ca.key, ca.crt          private CA (key 0600), made once
  *   STATE/tls/server.key, server.crt  TLS certificate for the listen names
  *   STATE/operator.key                the operator's API key (0600)
+ *   STATE/ekcert/root.*, issuing.*    the ekcert service's CA (TPM
+ *                                     manufacturer role), made once
+ *   STATE/aik/root.*, issuing.*       the attestation CA, made once
+ *   STATE/ek-trust/                   TPM manufacturer roots the
+ *                                     attestation CA trusts (default)
  *   STATE/whiteglove.db               the SQLite database (default --db)
  *
  * Everything is generated on first start and reused after; the server
@@ -24,6 +29,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "crypto/tpmcert.h"
 #include "crypto/x509.h"
 #include "server/auth.h"
 #include "server/server.h"
@@ -347,4 +353,95 @@ done:
 	free(text);
 	free(path);
 	return rc;
+}
+
+/* A root and an issuing CA under it in dir, created on first start. */
+static enum wg_err
+ca_pair(const char *dir, const char *what, EVP_PKEY **key, X509 **cert,
+    X509 **root)
+{
+	char root_cn[128], cn[128];
+	EVP_PKEY *root_key = NULL;
+	enum wg_err rc;
+
+	snprintf(root_cn, sizeof(root_cn), "whiteglove %s root CA", what);
+	snprintf(cn, sizeof(cn), "whiteglove %s issuing CA", what);
+	if ((rc = state_ca(dir, "root", root_cn, NULL, NULL, &root_key,
+	    root)) == WG_OK)
+		rc = state_ca(dir, "issuing", cn, root_key, *root, key, cert);
+	EVP_PKEY_free(root_key);
+	return rc;
+}
+
+/* The ekcert CA; on its first start its chain joins the default trust. */
+static enum wg_err
+ekcert_load(const struct server_config *cfg, const char *trust,
+    struct attest_cas *out)
+{
+	char *dir = xasprintf("%s/ekcert", cfg->state_dir);
+	char *root = xasprintf("%s/root.crt", dir), *a = NULL, *b = NULL;
+	int fresh = !exists(root);
+	enum wg_err rc;
+
+	rc = ca_pair(dir, "TPM manufacturer", &out->ekcert_key,
+	    &out->ekcert_cert, &out->ekcert_root);
+	if (rc == WG_OK && fresh && cfg->ek_trust_dir == NULL) {
+		a = xasprintf("%s/whiteglove-ekcert-root.crt", trust);
+		b = xasprintf("%s/whiteglove-ekcert-issuing.crt", trust);
+		if ((rc = ensure_dir(trust)) == WG_OK &&
+		    (rc = x509_cert_write(a, out->ekcert_root)) == WG_OK)
+			rc = x509_cert_write(b, out->ekcert_cert);
+	}
+	free(a);
+	free(b);
+	free(root);
+	free(dir);
+	return rc;
+}
+
+enum wg_err
+state_attest_load(const struct server_config *cfg, unsigned services,
+    struct attest_cas *out)
+{
+	char *trust = cfg->ek_trust_dir ? xstrdup(cfg->ek_trust_dir) :
+	    xasprintf("%s/ek-trust", cfg->state_dir);
+	char *dir = xasprintf("%s/aik", cfg->state_dir);
+	enum wg_err rc = WG_OK;
+
+	memset(out, 0, sizeof(*out));
+	if ((services & (1u << WG_SVC_EKCERT)) != 0)
+		rc = ekcert_load(cfg, trust, out);
+	if (rc == WG_OK && (services & (1u << WG_SVC_AIK)) != 0) {
+		if ((rc = ca_pair(dir, "attestation", &out->aik_key,
+		    &out->aik_cert, &out->aik_root)) == WG_OK &&
+		    cfg->ek_trust_dir == NULL)
+			rc = ensure_dir(trust);
+		if (rc == WG_OK && (out->ek_roots =
+		    tpmcert_store_load_dir(trust, &out->ek_nroots)) == NULL) {
+			wg_error("the TPM manufacturer roots in %s cannot be "
+			    "read; see the line above", trust);
+			rc = WG_E_CONFIG;
+		} else if (rc == WG_OK && out->ek_nroots == 0) {
+			wg_warn("no TPM manufacturer roots in %s: only EKs of "
+			    "imported hardware hashes will be attested", trust);
+		}
+	}
+	if (rc != WG_OK)
+		state_attest_free(out);
+	free(trust);
+	free(dir);
+	return rc;
+}
+
+void
+state_attest_free(struct attest_cas *cas)
+{
+	EVP_PKEY_free(cas->ekcert_key);
+	X509_free(cas->ekcert_cert);
+	X509_free(cas->ekcert_root);
+	EVP_PKEY_free(cas->aik_key);
+	X509_free(cas->aik_cert);
+	X509_free(cas->aik_root);
+	X509_STORE_free(cas->ek_roots);
+	memset(cas, 0, sizeof(*cas));
 }

@@ -101,6 +101,27 @@ sq_base64_blob(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_blob64(ctx, out, n, free);
 }
 
+/*
+ * Runs a connection's setup script.  Servers opening a new database at
+ * once race to make it WAL: a connection that read the header (the page
+ * size) and then wants the write lock is answered SQLITE_BUSY at once,
+ * not after the busy timeout (SQLite's deadlock avoidance), so the script
+ * is tried again, for as long as the busy timeout.
+ */
+static enum wg_err
+sq_setup(struct store_conn *c, const char *sql)
+{
+	int rc, waited;
+
+	for (waited = 0;; waited += 10) {
+		rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= SQ_BUSY_TIMEOUT_MS)
+			break;
+		usleep(10 * 1000);
+	}
+	return rc == SQLITE_OK ? WG_OK : sq_err(c, rc, "setup");
+}
+
 static pthread_once_t sq_config_once = PTHREAD_ONCE_INIT;
 
 /*
@@ -160,7 +181,7 @@ sq_connect(struct store_conn *c, const char *path)
 	 * about 1.5 KiB, and larger pages mean fewer B-tree splits per row
 	 * (an existing database keeps the page size it was created with).
 	 */
-	err = sq_script(c, "PRAGMA page_size = 8192; "
+	err = sq_setup(c, "PRAGMA page_size = 8192; "
 	    "PRAGMA journal_mode = WAL; "
 	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
 	    "PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY; "

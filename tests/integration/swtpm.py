@@ -43,10 +43,17 @@ def _port_pair():
 class Swtpm:
     """swtpm on loopback with a fresh state directory, removed at stop()."""
 
-    def __init__(self):
+    def __init__(self, ek_cert=False):
+        """ek_cert: set the TPM up as a discrete TPM leaves the factory,
+        with swtpm_setup: an RSA EK and its certificate in NV, signed by a
+        local CA of its own (swtpm_localca, in ca_dir: its certificates
+        are the "manufacturer" roots to trust)."""
         self.proc = None
         self.port = None
         self.state = None
+        self.ek_cert = ek_cert
+        self.ca_dir = None
+        self.tpm_state = None
 
     @property
     def tcti(self):
@@ -66,11 +73,13 @@ class Swtpm:
 
     def start(self, tries=5):
         self.state = os.path.abspath(tempfile.mkdtemp(prefix="wg-swtpm-"))
+        if self.ek_cert:
+            self._manufacture()
         for _ in range(tries):
             self.port = _port_pair()
             self.proc = subprocess.Popen(
                 ["swtpm", "socket", "--tpm2",
-                 "--tpmstate", "dir=%s" % self.state,
+                 "--tpmstate", "dir=%s" % (self.tpm_state or self.state),
                  "--server", "type=tcp,port=%d" % self.port,
                  "--ctrl", "type=tcp,port=%d" % (self.port + 1),
                  "--flags", "not-need-init,startup-clear"],
@@ -80,6 +89,29 @@ class Swtpm:
             self._kill()  # lost a race for the ports: try others
         self.stop()
         raise RuntimeError("swtpm did not start")
+
+    def _manufacture(self):
+        """swtpm_setup with a private swtpm_localca (never the system's)."""
+        base = os.path.join(self.state, "setup")
+        self.ca_dir = os.path.join(base, "ca")
+        tpm_state = os.path.join(base, "tpm")
+        os.makedirs(self.ca_dir)
+        os.makedirs(tpm_state)
+        _put(base, "localca.options", "--platform-manufacturer whiteglove\n"
+             "--platform-version 2.1\n--platform-model test\n")
+        _put(base, "localca.conf", "statedir = %s\nsigningkey = %s/signkey"
+             ".pem\nissuercert = %s/issuercert.pem\ncertserial = %s/"
+             "certserial\n" % ((self.ca_dir,) * 4))
+        _put(base, "setup.conf", "create_certs_tool = swtpm_localca\n"
+             "create_certs_tool_config = %s/localca.conf\n"
+             "create_certs_tool_options = %s/localca.options\n"
+             "active_pcr_banks = sha256\n" % (base, base))
+        subprocess.run(["swtpm_setup", "--tpm2", "--tpmstate", tpm_state,
+                        "--create-ek-cert", "--config",
+                        base + "/setup.conf", "--logfile",
+                        base + "/setup.log"],
+                       check=True, capture_output=True, timeout=120)
+        self.tpm_state = tpm_state
 
     def _wait_accepting(self, timeout=10):
         deadline = time.monotonic() + timeout

@@ -117,6 +117,31 @@ test_wg_b64url_decode_strict(void **state)
 	assert_int_equal(wg_b64url_decode("AB", &out, &n), -1); /* stray bits */
 }
 
+/* Standard base64 with padding, and back, padded or not. */
+static void
+test_wg_b64_round_trip_padding(void **state)
+{
+	unsigned char *out;
+	char *text;
+	size_t n;
+
+	(void)state;
+	text = wg_b64("\xfb\xff", 2);
+	assert_string_equal(text, "+/8=");
+	assert_int_equal(wg_b64_decode_text(text, &out, &n), 0);
+	assert_int_equal(n, 2);
+	assert_memory_equal(out, "\xfb\xff", 2);
+	free(out);
+	free(text);
+	assert_int_equal(wg_b64_decode_text("+/8", &out, &n), 0);
+	assert_int_equal(n, 2);
+	free(out);
+	assert_int_equal(wg_b64_decode_text("+/8==", &out, &n), -1);
+	assert_null(out);
+	assert_int_equal(wg_b64_decode_text("+/==", &out, &n), -1);
+	assert_int_equal(wg_b64_decode_text("_-8=", &out, &n), -1);
+}
+
 /* Both alphabets through the shared decoder, whole groups and the rest. */
 static void
 test_wg_b64_decode_alphabets_and_errors(void **state)
@@ -265,6 +290,7 @@ main(void)
 		cmocka_unit_test(test_wg_escape_log_escapes),
 		cmocka_unit_test(test_wg_escape_log_truncates),
 		cmocka_unit_test(test_wg_random_fills),
+		cmocka_unit_test(test_wg_b64_round_trip_padding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

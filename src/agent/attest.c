@@ -1,0 +1,699 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+
+#include "agent/attest.h"
+#include "agent/eventlog.h"
+#include "common/event.h"
+#include "common/httpc.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "crypto/aesgcm.h"
+#include "crypto/tpmcert.h"
+#include "crypto/tpmpub.h"
+
+#define BACKOFF_MAX_MS 60000
+#define ANSWER_MAX (256 * 1024)
+
+struct attest {
+	const struct attest_opts *o;
+	struct attest_result *res;
+	struct tpm_ctx *tpm;
+	unsigned char *ek_raw, *ek_cert;
+	size_t ek_raw_len, ek_cert_len;
+	struct tpm_public ek, aik_pub;
+	struct tpm_aik aik;
+	struct wg_httpc *ca;
+	json_t *answer;		/* the enrollment's */
+	unsigned try_no;
+	char *why;
+	size_t whylen;
+};
+
+/* Records why in a->why and returns err. */
+static enum wg_err __attribute__((format(printf, 3, 4)))
+fail(struct attest *a, enum wg_err err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->why, a->whylen, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* One event of the tpm channel. */
+static void __attribute__((format(printf, 5, 6)))
+event(struct attest *a, int id, enum wg_level level, enum wg_err err,
+    const char *fmt, ...)
+{
+	struct wg_event *ev;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ev = wg_event_new("tpm", id, level, WG_PHASE_SECURING_HARDWARE, err,
+	    "%s", msg);
+	if (a->try_no > 0)
+		wg_event_add(ev, "try", "%u/%u", a->try_no, a->o->tries);
+	eventlog_write(a->o->state_dir, ev);
+	wg_event_free(ev);
+}
+
+/* Appends one line to STATE/CertReq_enrollaik_Output.txt. */
+static void __attribute__((format(printf, 2, 3)))
+trail(struct attest *a, const char *fmt, ...)
+{
+	char *path = xasprintf("%s/%s", a->o->state_dir, ATTEST_TRAIL_FILE);
+	char now[32], line[2048];
+	va_list ap;
+	int fd, n;
+
+	wg_time_rfc3339(wg_now_ms(), now);
+	n = snprintf(line, sizeof(line), "%s ", now);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	strncat(line, "\n", sizeof(line) - strlen(line) - 1);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) < 0 || write(fd, line, strlen(line)) < 0)
+		wg_warn("%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(path);
+}
+
+/* Writes len bytes to STATE/name (mode 0600) whole, via a rename. */
+static enum wg_err
+state_write(struct attest *a, const char *name, const void *buf, size_t len)
+{
+	char *path = xasprintf("%s/%s", a->o->state_dir, name);
+	char *tmp = xasprintf("%s.tmp", path);
+	enum wg_err rc = WG_OK;
+	int fd;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0 ||
+	    close(fd) != 0 || rename(tmp, path) != 0) {
+		rc = fail(a, WG_E_IO, "cannot write %s: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+/* Reads STATE/name (at most max bytes) into buf; -1 if absent or bad. */
+static int
+state_read(struct attest *a, const char *name, unsigned char *buf,
+    size_t max, size_t *len)
+{
+	char *path = xasprintf("%s/%s", a->o->state_dir, name);
+	ssize_t n = -1;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, max);
+		close(fd);
+	}
+	free(path);
+	if (n <= 0 || (size_t)n >= max)
+		return -1;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* Forgets the stored AIK (both halves). */
+static void
+state_remove_aik(struct attest *a)
+{
+	static const char *const names[] = {"aik.pub", "aik.priv"};
+	char *path;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		path = xasprintf("%s/%s", a->o->state_dir, names[i]);
+		if (unlink(path) != 0 && errno != ENOENT)
+			wg_warn("%s: %s", path, strerror(errno));
+		free(path);
+	}
+}
+
+/* ---- the TPM side ---- */
+
+static enum wg_err
+ek_load(struct attest *a)
+{
+	char why[256];
+	enum wg_err rc;
+
+	if ((rc = tpm_open(a->o->tcti, &a->tpm)) != WG_OK ||
+	    (rc = tpm_ek_public(a->tpm, a->o->ek_alg, &a->ek_raw,
+	    &a->ek_raw_len)) != WG_OK)
+		return fail(a, rc, "the TPM's EK could not be read");
+	if (tpm_public_parse(a->ek_raw, a->ek_raw_len, &a->ek, why,
+	    sizeof(why)) != WG_OK)
+		return fail(a, WG_E_TPM_ERROR, "the TPM's EK: %s", why);
+	return WG_OK;
+}
+
+/* The AIK of an earlier run, else a new one kept in the state dir. */
+static enum wg_err
+aik_load(struct attest *a)
+{
+	char why[256];
+	enum wg_err rc;
+
+	if (state_read(a, "aik.pub", a->aik.pub, sizeof(a->aik.pub),
+	    &a->aik.pub_len) != 0 || state_read(a, "aik.priv", a->aik.priv,
+	    sizeof(a->aik.priv), &a->aik.priv_len) != 0) {
+		if ((rc = tpm_aik_create(a->tpm, &a->aik)) != WG_OK)
+			return fail(a, rc, "the TPM could not create an AIK");
+		if ((rc = state_write(a, "aik.priv", a->aik.priv,
+		    a->aik.priv_len)) != WG_OK ||
+		    (rc = state_write(a, "aik.pub", a->aik.pub,
+		    a->aik.pub_len)) != WG_OK)
+			return rc;
+	}
+	if (tpm_public_parse(a->aik.pub, a->aik.pub_len, &a->aik_pub, why,
+	    sizeof(why)) != WG_OK)
+		return fail(a, WG_E_TPM_ERROR, "the AIK in %s/aik.pub: %s "
+		    "(delete aik.pub and aik.priv to make a new one)",
+		    a->o->state_dir, why);
+	return WG_OK;
+}
+
+/* ---- the EK certificate ---- */
+
+/* A pinned-roots check of a certificate fetched from the network. */
+static int
+ek_cert_pinned(struct attest *a, const unsigned char *der, size_t len)
+{
+	struct tpmcert_tpm tpm;
+	X509_STORE *roots;
+	char why[256] = "";
+	size_t n = 0;
+	int ok;
+
+	if (a->o->ek_roots == NULL ||
+	    (roots = tpmcert_store_load_dir(a->o->ek_roots, &n)) == NULL) {
+		event(a, ATTEST_EVT_EK_CERT_MISSING, WG_LEVEL_WARNING,
+		    WG_E_EK_CERT_UNTRUSTED, "no pinned manufacturer roots "
+		    "(--ek-roots) to check the fetched EK certificate with");
+		return 0;
+	}
+	ok = tpmcert_verify_ek(der, len, &a->ek, roots, NULL, &tpm, why,
+	    sizeof(why)) == WG_OK;
+	X509_STORE_free(roots);
+	if (!ok)
+		event(a, ATTEST_EVT_EK_CERT_MISSING, WG_LEVEL_ERROR,
+		    WG_E_EK_CERT_UNTRUSTED, "the EK certificate from %s fails "
+		    "the pinned manufacturer roots: %s", a->o->ekcert_url, why);
+	return ok;
+}
+
+/* base64url with or without its '=' pad (Intel's service sends it). */
+static int
+b64url_padded_decode(const char *s, unsigned char **out, size_t *len)
+{
+	char *t = xstrdup(s);
+	size_t n = strlen(t);
+	int rc;
+
+	while (n > 0 && t[n - 1] == '=')
+		t[--n] = '\0';
+	rc = wg_b64url_decode(t, out, len);
+	free(t);
+	return rc;
+}
+
+/* GET <ekcert_url>/<id>=: Intel's {"pubhash", "certificate"}. */
+static void
+ek_cert_fetch(struct attest *a)
+{
+	struct wg_httpc_opts ho = {.base_url = a->o->ekcert_url,
+	    .ca_file = a->o->ca_file, .timeout_ms = a->o->timeout_ms};
+	struct wg_httpc_resp resp = {0};
+	struct wg_httpc *c = NULL;
+	const char *cert;
+	char id[44], *path, why[256] = "";
+	json_t *o = NULL;
+	unsigned char *der = NULL;
+	enum wg_err rc;
+	size_t n = 0;
+
+	tpm_public_ek_lookup_id(&a->ek, id);
+	path = xasprintf("/%s%%3D", id);
+	if ((rc = wg_httpc_new(&ho, &c, why, sizeof(why))) == WG_OK &&
+	    (rc = wg_httpc_json(c, "GET", path, NULL, NULL, &resp)) == WG_OK)
+		trail(a, "GET %s%s -> HTTP %ld", a->o->ekcert_url, path,
+		    resp.status);
+	else
+		trail(a, "GET %s%s -> %s: %s", a->o->ekcert_url, path,
+		    wg_err_name(rc), why[0] ? why : resp.detail);
+	if (rc == WG_OK && resp.status == 200 &&
+	    wg_httpc_resp_json(&resp, &o, why, sizeof(why)) == WG_OK &&
+	    (cert = json_string_value(json_object_get(o, "certificate"))) &&
+	    b64url_padded_decode(cert, &der, &n) == 0 &&
+	    ek_cert_pinned(a, der, n)) {
+		a->ek_cert = der;
+		a->ek_cert_len = n;
+		der = NULL;
+		snprintf(a->res->ek_cert_source,
+		    sizeof(a->res->ek_cert_source), "ekcert");
+	} else if (rc != WG_OK || resp.status != 200) {
+		event(a, ATTEST_EVT_EK_CERT_MISSING, WG_LEVEL_WARNING,
+		    rc != WG_OK ? rc : WG_E_EK_CERT_MISSING, "the EK "
+		    "certificate service %s gave no certificate (%s); the "
+		    "attestation CA must know the EK from an imported hash",
+		    a->o->ekcert_url, rc != WG_OK ? (why[0] ? why :
+		    resp.detail) : "HTTP error");
+	}
+	free(der);
+	free(path);
+	json_decref(o);
+	wg_httpc_resp_free(&resp);
+	wg_httpc_free(c);
+}
+
+/* The EK certificate: NV (a discrete TPM), else the manufacturer's. */
+static enum wg_err
+ek_cert_get(struct attest *a)
+{
+	enum wg_err rc;
+
+	snprintf(a->res->ek_cert_source, sizeof(a->res->ek_cert_source),
+	    "none");
+	rc = tpm_ek_cert(a->tpm, a->o->ek_alg, &a->ek_cert, &a->ek_cert_len);
+	if (rc == WG_OK) {
+		snprintf(a->res->ek_cert_source,
+		    sizeof(a->res->ek_cert_source), "nv");
+	} else if (rc != WG_E_EK_CERT_MISSING && rc != WG_E_EK_CERT_INVALID) {
+		return fail(a, rc, "the EK certificate in NV could not be "
+		    "read");
+	} else {
+		if (rc == WG_E_EK_CERT_INVALID)
+			event(a, ATTEST_EVT_EK_CERT_MISSING, WG_LEVEL_WARNING,
+			    rc, "the EK certificate in NV is not one DER "
+			    "certificate; it is not used");
+		if (a->o->ekcert_url != NULL)
+			ek_cert_fetch(a);
+	}
+	event(a, ATTEST_EVT_EK_CERT, WG_LEVEL_INFO, WG_OK, "EK certificate: "
+	    "%s", strcmp(a->res->ek_cert_source, "nv") == 0 ? "read from the "
+	    "TPM's NV" : strcmp(a->res->ek_cert_source, "ekcert") == 0 ?
+	    "fetched from the manufacturer's service" : "none");
+	return WG_OK;
+}
+
+/* ---- the attestation CA ---- */
+
+/*
+ * Whether a failed try is worth another: the network, the server's own
+ * trouble, a 404 (a proxy, a service starting) and 408/429 are; another
+ * refusal (400, 403) will not change.
+ */
+static int
+retryable(enum wg_err rc, long status)
+{
+	return rc != WG_OK || status >= 500 || status == 404 ||
+	    status == 408 || status == 429;
+}
+
+/* The device-side code of a failed exchange (0x80190190 for a 400...). */
+static enum wg_err
+try_error(enum wg_err rc, const struct wg_httpc_resp *resp,
+    struct wg_httpc_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (rc == WG_E_NET_TIMEOUT)
+		return WG_E_TIMEOUT;
+	if (rc != WG_OK)
+		return rc;
+	wg_httpc_resp_error(resp, e);
+	if (resp->status == 400)
+		return WG_E_HTTP_BAD_REQUEST;
+	if (resp->status == 404)
+		return WG_E_HTTP_NOT_FOUND;
+	return e->err;
+}
+
+/*
+ * One call to the CA: on a 2xx answer WG_OK and *resp; else the try's
+ * code, written to the trail, the event log and a->why.
+ */
+static enum wg_err
+ca_call(struct attest *a, const char *method, const char *path,
+    const char *const *query, const json_t *body, int event_id,
+    struct wg_httpc_resp *resp, int *retry)
+{
+	struct wg_httpc_error e;
+	char url[512];
+	enum wg_err rc, err;
+
+	snprintf(url, sizeof(url), "%s%s%s%s", a->o->aik_url, path,
+	    query ? "?operation=" : "", query ? query[1] : "");
+	rc = wg_httpc_json(a->ca, method, path, query, body, resp);
+	*retry = retryable(rc, resp->status);
+	if (rc == WG_OK && resp->status >= 200 && resp->status < 300) {
+		trail(a, "try %u/%u %s %s -> HTTP %ld", a->try_no,
+		    a->o->tries, method, url, resp->status);
+		return WG_OK;
+	}
+	err = try_error(rc, resp, &e);
+	if (rc != WG_OK)
+		fail(a, err, "%s %s: %s", method, url, resp->detail);
+	else
+		fail(a, err, "%s %s: HTTP %ld %s %s: %s", method, url,
+		    resp->status, e.code, e.name, e.message);
+	trail(a, "try %u/%u %s", a->try_no, a->o->tries, a->why);
+	event(a, event_id, WG_LEVEL_ERROR, err, "%s", a->why);
+	return err;
+}
+
+/* The certificates of a GetCACert answer (one DER, or certs-only PKCS#7). */
+static enum wg_err
+ca_chain_parse(struct attest *a, const struct wg_httpc_resp *resp)
+{
+	const unsigned char *p = (const unsigned char *)resp->body;
+	PKCS7 *p7 = NULL;
+	X509 *one = NULL;
+	int ok;
+
+	if (resp->body == NULL || resp->body_len == 0 ||
+	    resp->body_len > ANSWER_MAX)
+		return fail(a, WG_E_NET_PROTOCOL, "GetCACert: empty answer");
+	if (strncmp(resp->content_type, "application/x-x509-ca-cert", 26) ==
+	    0 && strncmp(resp->content_type, "application/x-x509-ca-ra-cert",
+	    29) != 0)
+		ok = (one = d2i_X509(NULL, &p, (long)resp->body_len)) != NULL;
+	else
+		ok = (p7 = d2i_PKCS7(NULL, &p, (long)resp->body_len)) != NULL &&
+		    PKCS7_type_is_signed(p7) && p7->d.sign->cert != NULL &&
+		    sk_X509_num(p7->d.sign->cert) > 0;
+	ok = ok && p == (const unsigned char *)resp->body + resp->body_len;
+	X509_free(one);
+	PKCS7_free(p7);
+	if (!ok)
+		return fail(a, WG_E_NET_PROTOCOL, "GetCACert: the answer (%s) "
+		    "is not a certificate or a certs-only PKCS#7",
+		    resp->content_type);
+	return WG_OK;
+}
+
+/* One try: GetCACaps, GetCACert, enroll.  *retry: worth another try. */
+static enum wg_err
+ca_try(struct attest *a, int *retry)
+{
+	static const char *const caps[] = {"operation", "GetCACaps", NULL};
+	static const char *const cert[] = {"operation", "GetCACert", NULL};
+	struct wg_httpc_resp resp = {0};
+	char *ek = NULL, *aik = NULL, *ekc = NULL, why[256];
+	json_t *body = NULL;
+	enum wg_err rc;
+
+	if ((rc = ca_call(a, "GET", "/aik/scep", caps, NULL,
+	    ATTEST_EVT_GETCACAPS_FAILED, &resp, retry)) != WG_OK ||
+	    (rc = ca_call(a, "GET", "/aik/scep", cert, NULL,
+	    ATTEST_EVT_TRY_FAILED, &resp, retry)) != WG_OK)
+		goto done;
+	if ((rc = ca_chain_parse(a, &resp)) != WG_OK) {
+		*retry = 1;
+		goto done;
+	}
+	ek = wg_b64(a->ek_raw, a->ek_raw_len);
+	aik = wg_b64(a->aik.pub, a->aik.pub_len);
+	ekc = a->ek_cert ? wg_b64(a->ek_cert, a->ek_cert_len) : NULL;
+	body = json_pack("{s:s, s:s, s:s, s:s?}", "ekPublic", ek,
+	    "aikPublic", aik, "serialNumber", a->o->serial, "ekCertificate",
+	    ekc);
+	if ((rc = ca_call(a, "POST", "/aik/enroll", NULL, body,
+	    ATTEST_EVT_TRY_FAILED, &resp, retry)) != WG_OK)
+		goto done;
+	if (wg_httpc_resp_json(&resp, &a->answer, why, sizeof(why)) != WG_OK) {
+		*retry = 1;
+		rc = fail(a, WG_E_NET_PROTOCOL, "POST /aik/enroll: %s", why);
+	}
+done:
+	json_decref(body);
+	free(ek);
+	free(aik);
+	free(ekc);
+	wg_httpc_resp_free(&resp);
+	return rc;
+}
+
+/* Sleeps the back-off before try n (2, 3, ...): doubled, +-25% jitter. */
+static void
+backoff(const struct attest_opts *o, unsigned n)
+{
+	long ms = o->backoff_ms;
+	unsigned i, r = 0;
+	struct timespec ts;
+
+	for (i = 2; i < n && ms < BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
+	if (wg_random(&r, sizeof(r)) == WG_OK && ms >= 4)
+		ms += (long)(r % (unsigned)(ms / 2)) - ms / 4;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* The CA exchange with its tries. */
+static enum wg_err
+ca_exchange(struct attest *a)
+{
+	struct wg_httpc_opts ho = {.base_url = a->o->aik_url,
+	    .ca_file = a->o->ca_file, .timeout_ms = a->o->timeout_ms,
+	    .max_body = ANSWER_MAX};
+	enum wg_err rc = WG_OK;
+	char why[256] = "";
+	int retry = 1;
+
+	if (wg_httpc_new(&ho, &a->ca, why, sizeof(why)) != WG_OK)
+		return fail(a, WG_E_CONFIG, "--server: %s", why);
+	for (a->try_no = 1; a->try_no <= a->o->tries && retry; a->try_no++) {
+		if (a->try_no > 1)
+			backoff(a->o, a->try_no);
+		if ((rc = ca_try(a, &retry)) == WG_OK)
+			break;
+	}
+	a->res->tries = a->try_no > a->o->tries ? a->o->tries : a->try_no;
+	a->try_no = 0;
+	if (rc != WG_OK && retry) {
+		snprintf(why, sizeof(why), "%s", a->why);
+		return fail(a, WG_E_TPM_ATTESTATION_RETRIES_EXHAUSTED,
+		    "%u tries failed; the last: %s", a->o->tries, why);
+	}
+	return rc;
+}
+
+/* ---- activation and the AIK certificate ---- */
+
+/* A base64 field of the enrollment answer. */
+static int
+answer_field(struct attest *a, const char *name, unsigned char **out,
+    size_t *len)
+{
+	const char *s = json_string_value(json_object_get(a->answer, name));
+
+	*out = NULL;
+	return s != NULL && wg_b64_decode_text(s, out, len) == 0 ? 0 : -1;
+}
+
+/* caChain as certificates, and as PEM text for STATE/aik-ca.pem. */
+static STACK_OF(X509) *
+answer_chain(struct attest *a, BIO *pem)
+{
+	json_t *arr = json_object_get(a->answer, "caChain"), *v;
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	const unsigned char *p;
+	unsigned char *der;
+	size_t i, n;
+	X509 *x;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
+	    json_array_size(arr) > 4)
+		goto bad;
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) ||
+		    wg_b64_decode_text(json_string_value(v), &der, &n) != 0)
+			goto bad;
+		p = der;
+		x = d2i_X509(NULL, &p, (long)n);
+		free(der);
+		if (x == NULL || !sk_X509_push(chain, x)) {
+			X509_free(x);
+			goto bad;
+		}
+		PEM_write_bio_X509(pem, x);
+	}
+	return chain;
+bad:
+	sk_X509_pop_free(chain, X509_free);
+	return NULL;
+}
+
+/* Opens the credential in the TPM and the AIK certificate with it. */
+static enum wg_err
+activate(struct attest *a, unsigned char **der, size_t *len)
+{
+	unsigned char *blob = NULL, *secret = NULL, *sealed = NULL, key[64];
+	size_t blob_len, secret_len, sealed_len, key_len = 0;
+	enum wg_err rc;
+
+	*der = NULL;
+	if (answer_field(a, "credentialBlob", &blob, &blob_len) != 0 ||
+	    answer_field(a, "encryptedSecret", &secret, &secret_len) != 0 ||
+	    answer_field(a, "encryptedCertificate", &sealed,
+	    &sealed_len) != 0) {
+		rc = fail(a, WG_E_NET_PROTOCOL, "POST /aik/enroll: the answer "
+		    "lacks credentialBlob, encryptedSecret or "
+		    "encryptedCertificate (base64)");
+		goto done;
+	}
+	if ((rc = tpm_activate_credential(a->tpm, a->o->ek_alg, &a->aik, blob,
+	    blob_len, secret, secret_len, key, &key_len)) != WG_OK) {
+		/* an AIK from before a TPM clear: the next run makes one */
+		if (rc == WG_E_TPM_ACTIVATION)
+			state_remove_aik(a);
+		fail(a, rc, "the TPM did not open the attestation CA's "
+		    "credential%s", rc == WG_E_TPM_ACTIVATION ? " (the stored "
+		    "AIK is discarded; the next run makes a new one)" : "");
+		goto done;
+	}
+	if (key_len != 32 || aesgcm_open(key, sealed, sealed_len, der,
+	    len) != WG_OK)
+		rc = fail(a, WG_E_AIK_CERT_INVALID, "the AIK certificate does "
+		    "not decrypt with the activated secret");
+done:
+	OPENSSL_cleanse(key, sizeof(key));
+	free(blob);
+	free(secret);
+	free(sealed);
+	return rc;
+}
+
+/* Checks the AIK certificate against the pinned CA root; stores both. */
+static enum wg_err
+aik_cert_store(struct attest *a, const unsigned char *der, size_t len)
+{
+	X509_STORE *roots = X509_STORE_new();
+	BIO *pem = BIO_new(BIO_s_mem()), *leaf = BIO_new(BIO_s_mem());
+	STACK_OF(X509) *chain = NULL;
+	enum tpmcert_assurance how;
+	const unsigned char *p = der;
+	char why[256] = "", *text;
+	X509 *cert = NULL;
+	enum wg_err rc;
+	long n;
+
+	if (roots == NULL || pem == NULL || leaf == NULL ||
+	    X509_STORE_load_file(roots, a->o->aik_root) != 1) {
+		rc = fail(a, WG_E_CONFIG, "--aik-root %s: not a readable PEM "
+		    "certificate", a->o->aik_root);
+		goto done;
+	}
+	if ((chain = answer_chain(a, pem)) == NULL) {
+		rc = fail(a, WG_E_NET_PROTOCOL, "POST /aik/enroll: caChain is "
+		    "not a list of base64 DER certificates");
+		goto done;
+	}
+	if ((rc = tpmcert_verify_aik(der, len, &a->aik_pub, roots, chain,
+	    &how, why, sizeof(why))) != WG_OK) {
+		fail(a, rc, "the AIK certificate: %s", why);
+		goto done;
+	}
+	a->res->assurance_cert = how == TPMCERT_EK_CERT;
+	if ((cert = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    !PEM_write_bio_X509(leaf, cert)) {
+		rc = fail(a, WG_E_CRYPTO, "the AIK certificate cannot be "
+		    "written as PEM");
+		goto done;
+	}
+	n = BIO_get_mem_data(leaf, &text);
+	if ((rc = state_write(a, "aik.crt", text, (size_t)n)) != WG_OK)
+		goto done;
+	n = BIO_get_mem_data(pem, &text);
+	rc = state_write(a, "aik-ca.pem", text, (size_t)n);
+done:
+	X509_free(cert);
+	sk_X509_pop_free(chain, X509_free);
+	BIO_free(pem);
+	BIO_free(leaf);
+	X509_STORE_free(roots);
+	return rc;
+}
+
+static enum wg_err
+attest_steps(struct attest *a)
+{
+	unsigned char *der = NULL;
+	enum wg_err rc;
+	size_t len = 0;
+
+	if ((rc = ek_load(a)) == WG_OK && (rc = ek_cert_get(a)) == WG_OK &&
+	    (rc = aik_load(a)) == WG_OK && (rc = ca_exchange(a)) == WG_OK &&
+	    (rc = activate(a, &der, &len)) == WG_OK)
+		rc = aik_cert_store(a, der, len);
+	free(der);
+	return rc;
+}
+
+enum wg_err
+attest_run(const struct attest_opts *o, struct attest_result *res,
+    char *why, size_t whylen)
+{
+	struct attest a = {.o = o, .res = res, .why = why, .whylen = whylen};
+	enum wg_err rc;
+
+	memset(res, 0, sizeof(*res));
+	why[0] = '\0';
+	if (mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
+		return fail(&a, WG_E_IO, "cannot make %s: %s", o->state_dir,
+		    strerror(errno));
+	trail(&a, "attestation started: CA %s, EK %s", o->aik_url,
+	    tpm_ek_alg_name(o->ek_alg));
+	event(&a, ATTEST_EVT_STARTED, WG_LEVEL_INFO, WG_OK, "TPM attestation "
+	    "started (attestation CA %s)", o->aik_url);
+	rc = attest_steps(&a);
+	if (rc == WG_OK)
+		event(&a, ATTEST_EVT_DONE, WG_LEVEL_INFO, WG_OK, "AIK "
+		    "certificate installed (%s, %u %s)", res->assurance_cert ?
+		    "EK certificate verified" : "EK on the imported list",
+		    res->tries, res->tries == 1 ? "try" : "tries");
+	else
+		event(&a, ATTEST_EVT_FAILED, WG_LEVEL_ERROR, rc, "TPM "
+		    "attestation failed: %s", why);
+	trail(&a, "attestation %s%s", rc == WG_OK ? "succeeded" : "failed: ",
+	    rc == WG_OK ? "" : wg_err_name(rc));
+	json_decref(a.answer);
+	wg_httpc_free(a.ca);
+	free(a.ek_raw);
+	free(a.ek_cert);
+	OPENSSL_cleanse(&a.aik, sizeof(a.aik));
+	tpm_close(a.tpm);
+	return rc;
+}

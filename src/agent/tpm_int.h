@@ -1,0 +1,79 @@
+/*
+ * What tpm.c shares with tpm_attest.c, the two files that call tpm2-tss:
+ * the context, the one translation of a TSS2_RC into a catalog code, NV
+ * reads, flushing, and the EK as a loaded object.  Private to src/agent.
+ */
+#ifndef WG_AGENT_TPM_INT_H
+#define WG_AGENT_TPM_INT_H
+
+#include <stddef.h>
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_tctildr.h>
+
+#include "agent/tpm.h"
+
+struct tpm_ctx {
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *esys;
+};
+
+/* The EK while it is in use (tpm_ek_open .. tpm_ek_close). */
+struct tpm_ek {
+	ESYS_TR tr;	   /* ESYS_TR_NONE when not open */
+	int created;	   /* 1: a transient primary (flushed), 0: persistent */
+	TPM2B_PUBLIC *pub; /* ESAPI allocation */
+	const char *src;   /* where it came from, for the debug log */
+};
+
+/* Logs msg once with the catalog code and name; returns err. */
+enum wg_err tpm_fail(enum wg_err err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * The TPM's own response code in rc, with the handle, parameter or
+ * session number of a format-one code dropped (TPM 2.0 Part 2, 6.6.3);
+ * 0 if rc was not made by the TPM (TCTI, ESAPI, MU layers).
+ */
+TSS2_RC tpm_rc_code(TSS2_RC rc);
+
+/*
+ * Logs the failed TSS call `what` with the TSS's text for rc and returns
+ * err: the one place a TSS2_RC becomes a catalog code.  tpm_rc() picks
+ * err from rc (tpm_rc_err); tpm_rc_as() is for a caller that knows
+ * better what a TPM refusal means (a credential not made for this TPM).
+ */
+enum wg_err tpm_rc(TSS2_RC rc, const char *what);
+enum wg_err tpm_rc_as(enum wg_err err, TSS2_RC rc, const char *what);
+
+/*
+ * Flushes the transient object or session *tr (what names it in the
+ * log) and sets *tr to ESYS_TR_NONE; ESYS_TR_NONE is a no-op.  Returns
+ * err, or the flush's own code if err is WG_OK and the flush failed, so
+ * that a cleanup label reads err = tpm_flush(ctx, &x, "X", err).
+ */
+enum wg_err tpm_flush(struct tpm_ctx *ctx, ESYS_TR *tr, const char *what,
+    enum wg_err err) __attribute__((warn_unused_result));
+
+/*
+ * Reads the whole of NV index `index` if it exists and was written: *buf
+ * (xmalloc'd, caller frees; NULL if absent or never written) and *len.
+ * An index larger than max, or one that only platform authorization may
+ * read, fails with WG_E_TPM_ERROR.
+ */
+enum wg_err tpm_nv_read_all(struct tpm_ctx *ctx, TPM2_HANDLE index,
+    size_t max, unsigned char **buf, size_t *len)
+    __attribute__((warn_unused_result));
+
+/*
+ * Opens the EK of alg as tpm_ek_public() describes (persistent, else
+ * created from the NV or the default template) and keeps it loaded.  On
+ * failure nothing stays open.  tpm_ek_close() releases it (flushes a
+ * created EK) and returns err or the flush's failure, like tpm_flush().
+ */
+enum wg_err tpm_ek_open(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
+    struct tpm_ek *ek) __attribute__((warn_unused_result));
+enum wg_err tpm_ek_close(struct tpm_ctx *ctx, struct tpm_ek *ek,
+    enum wg_err err) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * AES-256-GCM in the one layout whiteglove sends sealed data in:
+ * 12-byte random IV || ciphertext || 16-byte tag (NIST SP 800-38D), no
+ * additional data.  The attestation CA seals the AIK certificate under
+ * the secret only the device's TPM can activate.
+ */
+#ifndef WG_AESGCM_H
+#define WG_AESGCM_H
+
+#include <stddef.h>
+
+#include "common/errors.h"
+
+#define AESGCM_IV_LEN 12
+#define AESGCM_TAG_LEN 16
+#define AESGCM_OVERHEAD (AESGCM_IV_LEN + AESGCM_TAG_LEN)
+
+/*
+ * Seals n bytes of pt under key (32 bytes) with a fresh random IV; *out
+ * (n + AESGCM_OVERHEAD bytes) is xmalloc'd, the caller frees it.
+ * WG_E_CRYPTO if OpenSSL fails (logged).
+ */
+enum wg_err aesgcm_seal(const unsigned char key[32], const unsigned char *pt,
+    size_t n, unsigned char **out, size_t *outlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * Opens what aesgcm_seal() made: *out (xmalloc'd, the caller frees it)
+ * holds the plaintext.  WG_E_CRYPTO if the input is too short or does not
+ * authenticate under key (*out NULL).
+ */
+enum wg_err aesgcm_open(const unsigned char key[32], const unsigned char *in,
+    size_t n, unsigned char **out, size_t *outlen)
+    __attribute__((warn_unused_result));
+
+#endif
