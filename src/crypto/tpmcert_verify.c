@@ -94,13 +94,25 @@ cert_parse(const char *what, const unsigned char *der, size_t len,
 static int
 cert_key_is(X509 *cert, const struct tpm_public *key)
 {
-	EVP_PKEY *want = tpm_public_to_pkey(key);
-	EVP_PKEY *got = X509_get0_pubkey(cert);
-	int eq = want != NULL && got != NULL && EVP_PKEY_eq(got, want) == 1;
+	unsigned char want[TPM_PUBLIC_KEY_BITS_MAX];
+	const unsigned char *got;
+	const ASN1_OBJECT *alg;
+	X509_ALGOR *algor;
+	const void *param;
+	size_t n = tpm_public_key_bits(key, want);
+	int len, ptype;
 
-	EVP_PKEY_free(want);
-	ERR_clear_error();
-	return eq;
+	/* the encoded key as it is: no key object to build (RFC 3279) */
+	if (!X509_PUBKEY_get0_param(NULL, &got, &len, &algor,
+	    X509_get_X509_PUBKEY(cert)) || algor == NULL)
+		return 0;
+	X509_ALGOR_get0(&alg, &ptype, &param, algor);
+	if (key->type == TPM_ALG_RSA ? OBJ_obj2nid(alg) != NID_rsaEncryption :
+	    (OBJ_obj2nid(alg) != NID_X9_62_id_ecPublicKey ||
+	    ptype != V_ASN1_OBJECT ||
+	    OBJ_obj2nid(param) != NID_X9_62_prime256v1))
+		return 0;
+	return (size_t)len == n && CRYPTO_memcmp(got, want, n) == 0;
 }
 
 /*

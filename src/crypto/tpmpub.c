@@ -433,6 +433,26 @@ log_pkey_failure(void)
 	wg_error("TPM public key to OpenSSL key failed: %s", buf);
 }
 
+size_t
+tpm_public_key_bits(const struct tpm_public *p, unsigned char *out)
+{
+	static const unsigned char rsa_head[] = {0x30, 0x82, 0x01, 0x0a, 0x02,
+	    0x82, 0x01, 0x01, 0x00};
+	static const unsigned char rsa_e[] = {0x02, 0x03, 0x01, 0x00, 0x01};
+
+	if (p->type == TPM_ALG_RSA) {
+		/* SEQUENCE { INTEGER 0x00 || n (top bit set), INTEGER e } */
+		memcpy(out, rsa_head, sizeof(rsa_head));
+		memcpy(out + sizeof(rsa_head), p->rsa_modulus, 256);
+		memcpy(out + sizeof(rsa_head) + 256, rsa_e, sizeof(rsa_e));
+		return TPM_PUBLIC_KEY_BITS_RSA;
+	}
+	out[0] = 0x04;
+	memcpy(out + 1, p->ecc_x, 32);
+	memcpy(out + 33, p->ecc_y, 32);
+	return 65;
+}
+
 EVP_PKEY *
 tpm_public_to_pkey(const struct tpm_public *p)
 {

@@ -122,6 +122,17 @@ const char *tpm_alg_name(uint16_t alg, char buf[8]);
 void tpm_public_attributes_str(uint32_t attributes, char *out,
     size_t outlen);
 
+/*
+ * The subjectPublicKey of p as X.509 carries it (RFC 3279 2.3): the DER
+ * RSAPublicKey {modulus, 65537} (270 bytes) or the uncompressed point
+ * 04 || x || y (65 bytes), into out[TPM_PUBLIC_KEY_BITS_MAX]; returns its
+ * length.  For certificates made and checked without OpenSSL's key
+ * encoders, which cost more than the signatures (OpenSSL 3.0).
+ */
+#define TPM_PUBLIC_KEY_BITS_RSA 270
+#define TPM_PUBLIC_KEY_BITS_MAX TPM_PUBLIC_KEY_BITS_RSA
+size_t tpm_public_key_bits(const struct tpm_public *p, unsigned char *out);
+
 /* An OpenSSL public key for p; NULL on failure (logged). Caller frees. */
 EVP_PKEY *tpm_public_to_pkey(const struct tpm_public *p);
 

@@ -66,7 +66,7 @@ x509_cert_new(EVP_PKEY *pub, const char *cn, X509 *issuer, int days)
 	    X509_get_subject_name(issuer) : name) ||
 	    X509_gmtime_adj(X509_getm_notBefore(cert), -3600) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(cert), days, 0, NULL) == NULL ||
-	    !X509_set_pubkey(cert, pub))
+	    (pub != NULL && !X509_set_pubkey(cert, pub)))
 		goto done;
 	ok = 1;
 done:

@@ -17,7 +17,7 @@
 EVP_PKEY *x509_key_new_p256(void);
 
 /*
- * A certificate skeleton for pub: v3, a random positive 127-bit serial
+ * A certificate skeleton for pub (NULL: the caller sets the key): v3, a random positive 127-bit serial
  * (RFC 5280 4.1.2.2), valid from an hour ago (clock skew) for `days`,
  * subject CN=cn (NULL: an empty subject), issuer issuer's subject (NULL:
  * its own).  The caller adds extensions and signs it, and frees it; NULL

@@ -285,10 +285,9 @@ enroll_answer(struct http_req *req, const struct enroll *e,
 	const struct attest_cas *cas = &req->srv->cas;
 	unsigned char secret[32], name[34], *sealed = NULL;
 	struct makecred mc;
-	char why[256] = "", *blob, *sec, *enc, *chain[2];
-	X509 *certs[2] = {cas->aik_cert, cas->aik_root};
+	char why[256] = "", *blob, *sec, *enc;
 	enum wg_err rc;
-	size_t n, i;
+	size_t n;
 
 	*out = NULL;
 	tpm_public_name(&e->aik, name);
@@ -301,24 +300,15 @@ enroll_answer(struct http_req *req, const struct enroll *e,
 		    why[0] ? ": " : "", why);
 	}
 	OPENSSL_cleanse(secret, sizeof(secret));
-	for (i = 0; i < 2; i++) {
-		unsigned char *d = NULL;
-		int dn = i2d_X509(certs[i], &d);
-
-		chain[i] = wg_b64(d, dn > 0 ? (size_t)dn : 0);
-		OPENSSL_free(d);
-	}
 	blob = wg_b64(mc.blob, mc.blob_len);
 	sec = wg_b64(mc.secret, mc.secret_len);
 	enc = wg_b64(sealed, n);
 	*out = json_pack("{s:s, s:s, s:s, s:[s, s]}", "credentialBlob", blob,
 	    "encryptedSecret", sec, "encryptedCertificate", enc, "caChain",
-	    chain[0], chain[1]);
+	    cas->aik_chain_b64[0], cas->aik_chain_b64[1]);
 	free(blob);
 	free(sec);
 	free(enc);
-	free(chain[0]);
-	free(chain[1]);
 	free(sealed);
 	return WG_OK;
 }

@@ -46,6 +46,7 @@ struct attest_cas {
 	X509 *aik_cert, *aik_root;
 	X509_STORE *ek_roots;
 	size_t ek_nroots;
+	char *aik_chain_b64[2]; /* issuing, root: base64 DER, as sent */
 };
 
 struct server {

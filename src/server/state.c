@@ -355,6 +355,18 @@ done:
 	return rc;
 }
 
+/* The base64 of cert's DER. */
+static char *
+cert_b64(X509 *cert)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509(cert, &der);
+	char *s = wg_b64(der, n > 0 ? (size_t)n : 0);
+
+	OPENSSL_free(der);
+	return s;
+}
+
 /* A root and an issuing CA under it in dir, created on first start. */
 static enum wg_err
 ca_pair(const char *dir, const char *what, EVP_PKEY **key, X509 **cert,
@@ -413,8 +425,11 @@ state_attest_load(const struct server_config *cfg, unsigned services,
 		rc = ekcert_load(cfg, trust, out);
 	if (rc == WG_OK && (services & (1u << WG_SVC_AIK)) != 0) {
 		if ((rc = ca_pair(dir, "attestation", &out->aik_key,
-		    &out->aik_cert, &out->aik_root)) == WG_OK &&
-		    cfg->ek_trust_dir == NULL)
+		    &out->aik_cert, &out->aik_root)) == WG_OK) {
+			out->aik_chain_b64[0] = cert_b64(out->aik_cert);
+			out->aik_chain_b64[1] = cert_b64(out->aik_root);
+		}
+		if (rc == WG_OK && cfg->ek_trust_dir == NULL)
 			rc = ensure_dir(trust);
 		if (rc == WG_OK && (out->ek_roots =
 		    tpmcert_store_load_dir(trust, &out->ek_nroots)) == NULL) {
@@ -443,5 +458,7 @@ state_attest_free(struct attest_cas *cas)
 	X509_free(cas->aik_cert);
 	X509_free(cas->aik_root);
 	X509_STORE_free(cas->ek_roots);
+	free(cas->aik_chain_b64[0]);
+	free(cas->aik_chain_b64[1]);
 	memset(cas, 0, sizeof(*cas));
 }
