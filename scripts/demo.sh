@@ -78,6 +78,29 @@ say "Tenant admin: whiteglove import device.csv"
 WHITEGLOVE_TOKEN=$admin_key "$wg" import "$demo/device.csv"
 WHITEGLOVE_TOKEN=$admin_key "$wg" devices
 
+say "Factory: the TPM's EK gets its certificate (whiteglove ekca register)"
+# A firmware TPM has no EK certificate in NV: the manufacturer's service
+# issues one, which the device fetches (tpm2-tools reads the EK here).
+TPM2TOOLS_TCTI="swtpm:port=$tpm_port" tpm2_createek -G rsa \
+	-c "$demo/ek.ctx" -u "$demo/ek.pub" >/dev/null
+TPM2TOOLS_TCTI="swtpm:port=$tpm_port" tpm2_flushcontext -t
+"$wg" ekca register --ek-public "$demo/ek.pub" --manufacturer id:49424D00 \
+	--model swtpm --version id:20191023 | sed 's/^/  /'
+
+say "Device: Securing your hardware (whiteglove-agent attest)"
+"$agent" attest --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
+	--server "$WHITEGLOVE_URL" --ca "$WHITEGLOVE_CA" \
+	--aik-root "$state/aik/root.crt" \
+	--ekcert-url "$WHITEGLOVE_URL/ekcertservice" --ek-roots "$state/ek-trust" \
+	--state-dir "$demo/agent" --serial DEMO-0001 | sed 's/^/  /'
+echo "  the trail ($demo/agent/CertReq_enrollaik_Output.txt):"
+sed 's/^/    /' "$demo/agent/CertReq_enrollaik_Output.txt"
+echo "  the AIK certificate, checked by openssl against the CA chain:"
+openssl verify -CAfile "$state/aik/root.crt" \
+	-untrusted "$demo/agent/aik-ca.pem" "$demo/agent/aik.crt" | sed 's/^/    /'
+openssl x509 -in "$demo/agent/aik.crt" -noout -subject \
+	-ext extendedKeyUsage,certificatePolicies | sed 's/^/    /'
+
 say "The same file again: the device is already registered (806)"
 WHITEGLOVE_TOKEN=$admin_key "$wg" import "$demo/device.csv" || true
 
