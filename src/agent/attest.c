@@ -366,7 +366,7 @@ ca_call(struct attest *a, const char *method, const char *path,
     struct wg_httpc_resp *resp, int *retry)
 {
 	struct wg_httpc_error e;
-	char url[512];
+	char url[512], code[16];
 	enum wg_err rc, err;
 
 	snprintf(url, sizeof(url), "%s%s%s%s", a->o->aik_url, path,
@@ -384,7 +384,9 @@ ca_call(struct attest *a, const char *method, const char *path,
 	else
 		fail(a, err, "%s %s: HTTP %ld %s %s: %s", method, url,
 		    resp->status, e.code, e.name, e.message);
-	trail(a, "try %u/%u %s", a->try_no, a->o->tries, a->why);
+	wg_err_code_str(err, code, sizeof(code));
+	trail(a, "try %u/%u %s [%s %s]", a->try_no, a->o->tries, a->why, code,
+	    wg_err_name(err));
 	event(a, event_id, WG_LEVEL_ERROR, err, "%s", a->why);
 	return err;
 }
@@ -679,6 +681,14 @@ attest_run(const struct attest_opts *o, struct attest_result *res,
 	event(&a, ATTEST_EVT_STARTED, WG_LEVEL_INFO, WG_OK, "TPM attestation "
 	    "started (attestation CA %s)", o->aik_url);
 	rc = attest_steps(&a);
+	if (rc == WG_E_TPM_UNAVAILABLE) {
+		/* what the phase says when it has no usable TPM (Windows' too) */
+		char cause[512];
+
+		snprintf(cause, sizeof(cause), "%s", why);
+		rc = fail(&a, WG_E_TIMEOUT, "no usable TPM (%s): %s",
+		    wg_err_name(WG_E_TPM_UNAVAILABLE), cause);
+	}
 	if (rc == WG_OK)
 		event(&a, ATTEST_EVT_DONE, WG_LEVEL_INFO, WG_OK, "AIK "
 		    "certificate installed (%s, %u %s)", res->assurance_cert ?

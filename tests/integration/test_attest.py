@@ -204,6 +204,28 @@ class Attest(wgtest.ServerTest):
         caps = [e for e in self.events() if e["eventId"] == 86]
         self.assertEqual(len(caps), 10)
 
+    def test_ca_answering_404_is_tried_again_then_0x81039001(self):
+        with Swtpm() as tpm:
+            p = self.attest(tpm, server=self.server.url + "/nowhere",
+                            tries="2")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"0x81039001", p.stderr)
+        trail = self.trail()
+        self.assertIn("try 2/2 GET", trail)
+        self.assertIn("HTTP 404 0xA0570006 WG_E_ROUTE_NOT_FOUND", trail)
+        self.assertIn("[0x80190194 HTTP_E_STATUS_NOT_FOUND]", trail)
+        codes = [e["code"] for e in self.events() if e["eventId"] == 86]
+        self.assertEqual(codes, ["0x80190194", "0x80190194"])
+
+    def test_no_usable_tpm_is_0x800705b4(self):
+        class NoTpm:
+            tcti = "swtpm:host=127.0.0.1,port=%d" % wgtest.free_port()
+        p = self.attest(NoTpm())
+        self.assertEqual(p.returncode, 1)
+        self.assertIn(b"0x800705B4 ERROR_TIMEOUT", p.stderr)
+        self.assertIn(b"no usable TPM", p.stderr)
+        self.assertEqual(self.events()[-1]["code"], "0x800705B4")
+
     # ---- the services, with independent clients ----
 
     def test_tpm2_getekcertificate_fetches_from_the_service(self):
