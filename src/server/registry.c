@@ -37,16 +37,22 @@ state_json(uint32_t code, const char *ztd_id)
 	    (int)code, "deviceErrorName", info ? info->name : "");
 }
 
-/* The import record as the API shows it, with its error counts. */
-static json_t *
-registry_import_json(struct store_conn *c, const struct wg_import *im)
+/*
+ * The import record as the API shows it, with its error counts (null when
+ * they could not be read: the caller says whether that fails the answer).
+ */
+static enum wg_err
+import_json(struct store_conn *c, const struct wg_import *im, json_t **out)
 {
 	struct wg_code_count *counts = NULL;
 	const struct wg_err_info *info;
-	json_t *o, *arr = json_array();
+	json_t *arr = NULL;
+	enum wg_err rc;
 	size_t i, n = 0;
 
-	if (store_import_error_counts(c, im->id, &counts, &n) == WG_OK) {
+	if ((rc = store_import_error_counts(c, im->id, &counts, &n)) ==
+	    WG_OK) {
+		arr = json_array();
 		for (i = 0; i < n; i++) {
 			info = wg_err_by_code(counts[i].code);
 			json_array_append_new(arr, json_pack("{s:i, s:s, s:I}",
@@ -56,7 +62,7 @@ registry_import_json(struct store_conn *c, const struct wg_import *im)
 		}
 	}
 	free(counts);
-	o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:s?, "
+	*out = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:s?, "
 	    "s:o}", "id", im->id, "status", im->status,
 	    "source", im->source, "totalCount", (json_int_t)im->total,
 	    "importedCount", (json_int_t)im->imported, "failedCount",
@@ -64,8 +70,23 @@ registry_import_json(struct store_conn *c, const struct wg_import *im)
 	    admin_json_time(im->created_ms), "completedAt",
 	    admin_json_time(im->completed_ms), "interrupted", im->interrupted,
 	    "message", im->message[0] ? im->message : NULL, "errorCounts",
-	    arr);
-	return o;
+	    arr ? arr : json_null());
+	return rc;
+}
+
+/* The import record for an answer; a failed read fails the request. */
+static enum wg_err
+import_answer(struct http_resp *resp, int status, struct store_conn *c,
+    const struct wg_import *im)
+{
+	json_t *o;
+	enum wg_err rc = import_json(c, im, &o);
+
+	if (rc == WG_OK)
+		http_resp_json(resp, status, o);
+	else
+		json_decref(o);
+	return rc;
 }
 
 /* Audits the end of an import and answers with its record. */
@@ -82,7 +103,10 @@ registry_import_done(struct http_req *req, struct store_conn *c,
 	if (admin_audit(req, c, tenant, ADMIN_EVT_IMPORT_ENDED, "import",
 	    im->id, "result", counts) != WG_OK)
 		wg_warn("import %s: could not audit its end", im->id);
-	o = registry_import_json(c, im);
+	/* the import is over: its record goes out even without its counts */
+	if (import_json(c, im, &o) != WG_OK)
+		wg_warn("import %s: its error counts could not be read",
+		    im->id);
 	if (rows != NULL)
 		json_object_set_new(o, "value", rows);
 	http_resp_json(resp, 200, o);
@@ -118,7 +142,7 @@ import_create(struct http_req *req, struct http_resp *resp)
 	    (rc = store_import_create(c, tenant, source, req->srv->instance_id,
 	    &im)) != WG_OK)
 		goto done;
-	http_resp_json(resp, 201, registry_import_json(c, &im));
+	rc = import_answer(resp, 201, c, &im);
 done:
 	json_decref(root);
 	return rc;
@@ -132,7 +156,7 @@ import_list(struct http_req *req, struct http_resp *resp)
 	struct store_conn *c;
 	char tenant[37];
 	enum wg_err rc;
-	json_t *arr;
+	json_t *arr, *o;
 	size_t i, n = 0;
 
 	if ((rc = http_scope_tenant(req, tenant)) != WG_OK ||
@@ -141,11 +165,16 @@ import_list(struct http_req *req, struct http_resp *resp)
 	    WG_OK)
 		return rc;
 	arr = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, registry_import_json(c, &list[i]));
+	for (i = 0; i < n && rc == WG_OK; i++) {
+		rc = import_json(c, &list[i], &o);
+		json_array_append_new(arr, o);
+	}
 	free(list);
-	http_resp_json(resp, 200, json_pack("{s:o}", "value", arr));
-	return WG_OK;
+	if (rc == WG_OK)
+		http_resp_json(resp, 200, json_pack("{s:o}", "value", arr));
+	else
+		json_decref(arr);
+	return rc;
 }
 
 static enum wg_err
@@ -177,8 +206,7 @@ import_get(struct http_req *req, struct http_resp *resp)
 
 	if ((rc = import_load(req, tenant, &im, &c)) != WG_OK)
 		return rc;
-	http_resp_json(resp, 200, registry_import_json(c, &im));
-	return WG_OK;
+	return import_answer(resp, 200, c, &im);
 }
 
 static json_t *
