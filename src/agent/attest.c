@@ -1,3 +1,9 @@
+/*
+ * "Securing your hardware" on the device (attest.h): the EK and its
+ * certificate, the AIK, the attestation CA's exchange with its tries,
+ * the activation and the AIK certificate, with the trail file and the
+ * tpm channel's events.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -9,6 +15,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
@@ -108,14 +115,17 @@ state_write(struct attest *a, const char *name, const void *buf, size_t len)
 	int fd;
 
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0 ||
-	    close(fd) != 0 || rename(tmp, path) != 0) {
-		rc = fail(a, WG_E_IO, "cannot write %s: %s", path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
+	if (fd >= 0 && (write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0)) {
+		close(fd);
+		fd = -1;
+	} else if (fd >= 0 && close(fd) != 0) {
+		fd = -1;
+	} else if (fd >= 0 && rename(tmp, path) == 0) {
+		goto done;
 	}
+	rc = fail(a, WG_E_IO, "cannot write %s: %s", path, strerror(errno));
+	unlink(tmp);
+done:
 	free(tmp);
 	free(path);
 	return rc;
@@ -139,22 +149,6 @@ state_read(struct attest *a, const char *name, unsigned char *buf,
 		return -1;
 	*len = (size_t)n;
 	return 0;
-}
-
-/* Forgets the stored AIK (both halves). */
-static void
-state_remove_aik(struct attest *a)
-{
-	static const char *const names[] = {"aik.pub", "aik.priv"};
-	char *path;
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		path = xasprintf("%s/%s", a->o->state_dir, names[i]);
-		if (unlink(path) != 0 && errno != ENOENT)
-			wg_warn("%s: %s", path, strerror(errno));
-		free(path);
-	}
 }
 
 /* ---- the TPM side ---- */
@@ -250,7 +244,8 @@ static void
 ek_cert_fetch(struct attest *a)
 {
 	struct wg_httpc_opts ho = {.base_url = a->o->ekcert_url,
-	    .ca_file = a->o->ca_file, .timeout_ms = a->o->timeout_ms};
+	    .ca_file = a->o->ca_file, .timeout_ms = a->o->timeout_ms,
+	    .max_body = 4 * TPMCERT_DER_MAX};
 	struct wg_httpc_resp resp = {0};
 	struct wg_httpc *c = NULL;
 	const char *cert;
@@ -404,14 +399,14 @@ ca_chain_parse(struct attest *a, const struct wg_httpc_resp *resp)
 	    resp->body_len > ANSWER_MAX)
 		return fail(a, WG_E_NET_PROTOCOL, "GetCACert: empty answer");
 	if (strncmp(resp->content_type, "application/x-x509-ca-cert", 26) ==
-	    0 && strncmp(resp->content_type, "application/x-x509-ca-ra-cert",
-	    29) != 0)
+	    0)
 		ok = (one = d2i_X509(NULL, &p, (long)resp->body_len)) != NULL;
 	else
 		ok = (p7 = d2i_PKCS7(NULL, &p, (long)resp->body_len)) != NULL &&
 		    PKCS7_type_is_signed(p7) && p7->d.sign->cert != NULL &&
 		    sk_X509_num(p7->d.sign->cert) > 0;
 	ok = ok && p == (const unsigned char *)resp->body + resp->body_len;
+	ERR_clear_error();
 	X509_free(one);
 	PKCS7_free(p7);
 	if (!ok)
@@ -545,15 +540,18 @@ answer_chain(struct attest *a, BIO *pem)
 			goto bad;
 		p = der;
 		x = d2i_X509(NULL, &p, (long)n);
-		free(der);
-		if (x == NULL || !sk_X509_push(chain, x)) {
+		if (x == NULL || p != der + n || !sk_X509_push(chain, x)) {
+			free(der);
 			X509_free(x);
 			goto bad;
 		}
-		PEM_write_bio_X509(pem, x);
+		free(der);
+		if (!PEM_write_bio_X509(pem, x))
+			goto bad;
 	}
 	return chain;
 bad:
+	ERR_clear_error();
 	sk_X509_pop_free(chain, X509_free);
 	return NULL;
 }
@@ -578,12 +576,11 @@ activate(struct attest *a, unsigned char **der, size_t *len)
 	}
 	if ((rc = tpm_activate_credential(a->tpm, a->o->ek_alg, &a->aik, blob,
 	    blob_len, secret, secret_len, key, &key_len)) != WG_OK) {
-		/* an AIK from before a TPM clear: the next run makes one */
-		if (rc == WG_E_TPM_ACTIVATION)
-			state_remove_aik(a);
 		fail(a, rc, "the TPM did not open the attestation CA's "
-		    "credential%s", rc == WG_E_TPM_ACTIVATION ? " (the stored "
-		    "AIK is discarded; the next run makes a new one)" : "");
+		    "credential%s", rc == WG_E_TPM_ACTIVATION ? " (if the TPM "
+		    "was cleared since the AIK was made, delete aik.pub and "
+		    "aik.priv in the state directory: the next run makes a new "
+		    "one)" : "");
 		goto done;
 	}
 	if (key_len != 32 || aesgcm_open(key, sealed, sealed_len, der,

@@ -52,8 +52,9 @@ struct attest_result {
 /*
  * Runs the phase.  WG_OK with STATE/aik.crt (PEM) and STATE/aik-ca.pem
  * stored; else the catalog code a person reads (0x81039001 when every
- * try failed, 0x80190190/0x80190194 for a refusal of the CA,
- * WG_E_TPM_* and the attestation codes) and why says what happened.
+ * try failed, 0x80190190/0x80190194 for a refusal of the CA, 0x800705B4
+ * without a usable TPM, WG_E_TPM_ERROR/WG_E_TPM_AUTH/WG_E_TPM_ACTIVATION
+ * from the TPM, the attestation codes) and why says what happened.
  */
 enum wg_err attest_run(const struct attest_opts *o, struct attest_result *res,
     char *why, size_t whylen) __attribute__((warn_unused_result));

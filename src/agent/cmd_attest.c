@@ -95,6 +95,9 @@ attest_option(struct attest_opts *o, int ch, const char *arg)
 {
 	long v;
 
+	/* every value ends up in events and the trail: text only */
+	if (arg != NULL && !wg_str_printable(arg))
+		return usage_error("option values must be printable UTF-8");
 	switch (ch) {
 	case 'h':
 		usage(stdout);

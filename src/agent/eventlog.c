@@ -1,3 +1,6 @@
+/*
+ * The device's event channels (eventlog.h): append-only JSON lines.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -16,7 +16,6 @@
 #include "common/xmalloc.h"
 
 #define EK_PUBLIC_MAX 1024 /* a TPM2B_PUBLIC file */
-#define CERT_MAX 16384
 
 struct ekca_args {
 	const char *verb;

@@ -1,7 +1,11 @@
+/*
+ * AES-256-GCM in whiteglove's sealed layout (aesgcm.h), with OpenSSL.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "common/log.h"
@@ -34,14 +38,19 @@ enum wg_err
 aesgcm_seal(const unsigned char key[32], const unsigned char *pt, size_t n,
     unsigned char **out, size_t *outlen)
 {
-	unsigned char *buf = xmalloc(n + AESGCM_OVERHEAD);
+	unsigned char *buf;
 
 	*out = NULL;
 	*outlen = 0;
+	if (n > 0x7fffffff - AESGCM_OVERHEAD) {
+		wg_error("AES-256-GCM: %zu bytes are too many to seal", n);
+		return WG_E_CRYPTO;
+	}
+	buf = xmalloc(n + AESGCM_OVERHEAD);
 	if (wg_random(buf, AESGCM_IV_LEN) != WG_OK ||
 	    gcm_run(1, key, buf, pt, n, buf + AESGCM_IV_LEN,
 	    buf + AESGCM_IV_LEN + n) != 0) {
-		wg_error("AES-256-GCM sealing failed");
+		wg_log_openssl("AES-256-GCM sealing");
 		free(buf);
 		return WG_E_CRYPTO;
 	}
@@ -65,6 +74,7 @@ aesgcm_open(const unsigned char key[32], const unsigned char *in, size_t n,
 	buf = xmalloc(len + 1);
 	memcpy(tag, in + AESGCM_IV_LEN + len, AESGCM_TAG_LEN);
 	if (gcm_run(0, key, in, in + AESGCM_IV_LEN, len, buf, tag) != 0) {
+		ERR_clear_error(); /* a forgery or the wrong key: no log */
 		OPENSSL_cleanse(buf, len);
 		free(buf);
 		return WG_E_CRYPTO;

@@ -153,44 +153,6 @@ makecred_kdfe(const unsigned char *z, size_t z_len, const char *label,
 	return counter_kdf("KDFe", NULL, 0, parts, 5, bits, out);
 }
 
-/* The checks TPM2_MakeCredential makes of its key (Part 3 12.6), and the
- * EK templates' symmetric the key derivation below assumes. */
-static enum wg_err
-check_ek(const struct tpm_public *ek, char *why, size_t whylen)
-{
-	const uint32_t want = TPMA_RESTRICTED | TPMA_DECRYPT;
-	char attrs[192], b1[8], b2[8];
-
-	if ((ek->type != TPM_ALG_RSA || ek->rsa_modulus_len != RSA2048_LEN) &&
-	    (ek->type != TPM_ALG_ECC || ek->ecc_curve != TPM_ECC_NIST_P256)) {
-		wg_say(why, whylen, "EK type: %s is not RSA-2048 or ECC P-256",
-		    tpm_alg_name(ek->type, b1));
-		return WG_E_EK_CERT_INVALID;
-	}
-	if (ek->name_alg != TPM_ALG_SHA256) {
-		wg_say(why, whylen, "EK nameAlg: %s is not SHA-256 (the seed and "
-		    "the credential are sized by it)",
-		    tpm_alg_name(ek->name_alg, b1));
-		return WG_E_EK_CERT_INVALID;
-	}
-	if ((ek->attributes & (want | TPMA_SIGN)) != want) {
-		tpm_public_attributes_str(ek->attributes, attrs, sizeof(attrs));
-		wg_say(why, whylen, "EK objectAttributes: %s is not a storage key "
-		    "(restricted and decrypt, not sign; Part 3 12.6 "
-		    "TPM2_MakeCredential)", attrs[0] ? attrs : "none");
-		return WG_E_EK_CERT_INVALID;
-	}
-	if (ek->sym_alg != TPM_ALG_AES || ek->sym_bits != 128 ||
-	    ek->sym_mode != TPM_ALG_CFB) {
-		wg_say(why, whylen, "EK parameters.symmetric: %s-%u-%s is not "
-		    "AES-128-CFB (TCG EK templates L-1, L-2)",
-		    tpm_alg_name(ek->sym_alg, b1), ek->sym_bits,
-		    tpm_alg_name(ek->sym_mode, b2));
-		return WG_E_EK_CERT_INVALID;
-	}
-	return WG_OK;
-}
-
 /* The caller's own inputs: a SHA-256 name, a credential that fits. */
 static enum wg_err
 check_args(const unsigned char *name, size_t name_len,
@@ -435,7 +397,8 @@ make(const struct tpm_public *ek, const unsigned char *name,
 
 	memset(out, 0, sizeof(*out));
 	wg_say(why, whylen, "%s", "");
-	if ((rc = check_ek(ek, why, whylen)) != WG_OK ||
+	if ((rc = tpm_public_ek_check(ek, why, whylen) == 0 ? WG_OK :
+	    WG_E_EK_CERT_INVALID) != WG_OK ||
 	    (rc = check_args(name, name_len, cred, cred_len, why,
 	    whylen)) != WG_OK)
 		return rc;

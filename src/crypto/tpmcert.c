@@ -16,17 +16,17 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "crypto/tpmcert.h"
+#include "crypto/tpmcert_int.h"
 #include "crypto/x509.h"
 
-/* The TPM attributes of the EK certificate's SAN directoryName. */
-#define TPM_ATTRS 3
-static const char *const attr_oid[TPM_ATTRS] = {
+const char *const tpmcert_attr_oid[ATTR_MAX] = {
 	TPMCERT_OID_TPM_MANUFACTURER, TPMCERT_OID_TPM_MODEL,
 	TPMCERT_OID_TPM_VERSION
 };
-
-/* The AIK's certificatePolicies OID for each assurance. */
-static const char *const assurance_oid[TPMCERT_ASSURANCE_MAX] = {
+const char *const tpmcert_attr_name[ATTR_MAX] = {
+	"tpmManufacturer", "tpmModel", "tpmVersion"
+};
+const char *const tpmcert_assurance_oid[TPMCERT_ASSURANCE_MAX] = {
 	[TPMCERT_EK_ON_LIST] = TPMCERT_OID_POLICY_EK_ON_LIST,
 	[TPMCERT_EK_CERT] = TPMCERT_OID_POLICY_EK_CERT,
 };
@@ -48,7 +48,7 @@ attr_ok(const char *s)
 static int
 add_tpm_san(X509 *cert, const struct tpmcert_tpm *tpm)
 {
-	const char *value[TPM_ATTRS] = { tpm->manufacturer, tpm->model,
+	const char *value[ATTR_MAX] = { tpm->manufacturer, tpm->model,
 		tpm->version };
 	GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
 	GENERAL_NAME *gen = GENERAL_NAME_new();
@@ -58,8 +58,8 @@ add_tpm_san(X509 *cert, const struct tpmcert_tpm *tpm)
 
 	if (gens == NULL || gen == NULL || dn == NULL)
 		goto done;
-	for (i = 0; i < TPM_ATTRS; i++) {
-		obj = OBJ_txt2obj(attr_oid[i], 1);
+	for (i = 0; i < ATTR_MAX; i++) {
+		obj = OBJ_txt2obj(tpmcert_attr_oid[i], 1);
 		ok = obj != NULL && X509_NAME_add_entry_by_OBJ(dn, obj,
 		    V_ASN1_UTF8STRING, (const unsigned char *)value[i], -1,
 		    -1, 0);
@@ -226,7 +226,7 @@ tpmcert_issue_aik(EVP_PKEY *ca_key, X509 *ca_cert,
 	    "critical,digitalSignature") ||
 	    !x509_add_ext(cert, ca_cert, NID_ext_key_usage,
 	    TPMCERT_OID_KP_AIK) ||
-	    !add_policy(cert, assurance_oid[assurance]) ||
+	    !add_policy(cert, tpmcert_assurance_oid[assurance]) ||
 	    !add_ek_digest(cert, ek) ||
 	    !x509_add_ext(cert, ca_cert, NID_subject_key_identifier, "hash") ||
 	    !x509_add_ext(cert, ca_cert, NID_authority_key_identifier,

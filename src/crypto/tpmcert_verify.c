@@ -24,27 +24,11 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "crypto/tpmcert.h"
+#include "crypto/tpmcert_int.h"
 
 /* Bytes of one file of a trust directory, and files in it, at most. */
 #define STORE_FILE_MAX (1024 * 1024)
 #define STORE_FILES_MAX 4096
-
-/* The TPM attributes of the EK certificate's SAN directoryName. */
-enum tpm_attr { ATTR_MANUFACTURER, ATTR_MODEL, ATTR_VERSION, ATTR_MAX };
-
-static const char *const attr_oid[ATTR_MAX] = {
-	TPMCERT_OID_TPM_MANUFACTURER, TPMCERT_OID_TPM_MODEL,
-	TPMCERT_OID_TPM_VERSION
-};
-static const char *const attr_name[ATTR_MAX] = {
-	"tpmManufacturer", "tpmModel", "tpmVersion"
-};
-
-/* The AIK's certificatePolicies OID for each assurance. */
-static const char *const assurance_oid[TPMCERT_ASSURANCE_MAX] = {
-	[TPMCERT_EK_ON_LIST] = TPMCERT_OID_POLICY_EK_ON_LIST,
-	[TPMCERT_EK_CERT] = TPMCERT_OID_POLICY_EK_CERT,
-};
 
 /* 1 if obj is the OID in dotted form oid. */
 static int
@@ -178,20 +162,20 @@ read_tpm_dn(const X509_NAME *dn, char *const out[ATTR_MAX],
 	for (i = 0; i < X509_NAME_entry_count(dn); i++) {
 		e = X509_NAME_get_entry(dn, i);
 		for (a = 0; a < ATTR_MAX; a++)
-			if (oid_is(X509_NAME_ENTRY_get_object(e), attr_oid[a]))
+			if (oid_is(X509_NAME_ENTRY_get_object(e), tpmcert_attr_oid[a]))
 				break;
 		if (a == ATTR_MAX)
 			continue;
 		if (seen[a]++) {
 			wg_say(why, whylen, "EK certificate: subjectAltName "
-			    "names %s (%s) twice", attr_name[a], attr_oid[a]);
+			    "names %s (%s) twice", tpmcert_attr_name[a], tpmcert_attr_oid[a]);
 			return 0;
 		}
 		if (!attr_copy(X509_NAME_ENTRY_get_data(e), out[a])) {
 			wg_say(why, whylen, "EK certificate: subjectAltName %s "
 			    "(%s) is not a UTF8String or PrintableString of "
-			    "1 to %d printable characters", attr_name[a],
-			    attr_oid[a], TPMCERT_ATTR_MAX);
+			    "1 to %d printable characters", tpmcert_attr_name[a],
+			    tpmcert_attr_oid[a], TPMCERT_ATTR_MAX);
 			return 0;
 		}
 	}
@@ -230,8 +214,8 @@ read_tpm(X509 *cert, struct tpmcert_tpm *tpm, char *why, size_t whylen)
 	for (i = 0; i < ATTR_MAX; i++) {
 		if (!seen[i]) {
 			wg_say(why, whylen, "EK certificate: subjectAltName "
-			    "lacks %s (%s) in a directoryName", attr_name[i],
-			    attr_oid[i]);
+			    "lacks %s (%s) in a directoryName", tpmcert_attr_name[i],
+			    tpmcert_attr_oid[i]);
 			goto done;
 		}
 	}
@@ -375,7 +359,7 @@ read_assurance(X509 *cert, enum tpmcert_assurance *out, char *why,
 	for (i = 0; pols != NULL && i < sk_POLICYINFO_num(pols); i++) {
 		for (a = 0; a < TPMCERT_ASSURANCE_MAX; a++) {
 			if (oid_is(sk_POLICYINFO_value(pols, i)->policyid,
-			    assurance_oid[a])) {
+			    tpmcert_assurance_oid[a])) {
 				*out = (enum tpmcert_assurance)a;
 				n++;
 			}
@@ -385,8 +369,8 @@ read_assurance(X509 *cert, enum tpmcert_assurance *out, char *why,
 	if (n != 1) {
 		wg_say(why, whylen, "AIK certificate: certificatePolicies holds "
 		    "%d of %s and %s, not one (RFC 5280 4.2.1.4)", n,
-		    assurance_oid[TPMCERT_EK_ON_LIST],
-		    assurance_oid[TPMCERT_EK_CERT]);
+		    tpmcert_assurance_oid[TPMCERT_EK_ON_LIST],
+		    tpmcert_assurance_oid[TPMCERT_EK_CERT]);
 		*out = TPMCERT_ASSURANCE_MAX;
 		return 0;
 	}

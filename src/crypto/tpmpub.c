@@ -419,18 +419,29 @@ key_params(const struct tpm_public *p, OSSL_PARAM_BLD *bld, BIGNUM **n,
 	    1 + 2 * P256_BYTES);
 }
 
-/* The OpenSSL error queue's first entry (or "not an RSA-2048 or P-256
- * key" when it is empty) is logged once, then cleared. */
-static void
-log_pkey_failure(void)
+int
+tpm_public_ek_check(const struct tpm_public *ek, char *why, size_t whylen)
 {
-	char buf[256] = "not an RSA-2048 or P-256 key";
-	unsigned long e = ERR_get_error();
+	const uint32_t want = TPMA_RESTRICTED | TPMA_DECRYPT;
+	char attrs[192], b1[8], b2[8];
 
-	if (e != 0)
-		ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	wg_error("TPM public key to OpenSSL key failed: %s", buf);
+	/* the parser let through only RSA-2048, P-256 and SHA-256 names */
+	if ((ek->attributes & (want | TPMA_SIGN)) != want) {
+		tpm_public_attributes_str(ek->attributes, attrs, sizeof(attrs));
+		wg_say(why, whylen, "objectAttributes %s: not an endorsement "
+		    "key (restricted and decrypt, not sign; TCG EK Credential "
+		    "Profile 2.2.1, Part 3 12.6)", attrs[0] ? attrs : "none");
+		return -1;
+	}
+	if (ek->sym_alg != TPM_ALG_AES || ek->sym_bits != 128 ||
+	    ek->sym_mode != TPM_ALG_CFB) {
+		wg_say(why, whylen, "parameters.symmetric %s-%u-%s is not "
+		    "AES-128-CFB (TCG EK templates L-1, L-2)",
+		    tpm_alg_name(ek->sym_alg, b1), ek->sym_bits,
+		    tpm_alg_name(ek->sym_mode, b2));
+		return -1;
+	}
+	return 0;
 }
 
 size_t
@@ -469,7 +480,7 @@ tpm_public_to_pkey(const struct tpm_public *p)
 	    "RSA" : "EC", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
-		log_pkey_failure();
+		wg_log_openssl("TPM public key to OpenSSL key");
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
 	}

@@ -93,6 +93,14 @@ enum wg_err tpm_public_parse(const unsigned char *buf, size_t len,
     struct tpm_public *out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 
+/*
+ * Whether a parsed public area can be an endorsement key that
+ * TPM2_MakeCredential wraps to: restricted decrypt, not sign, with the
+ * AES-128-CFB symmetric of the TCG EK templates.  0, or -1 with why.
+ */
+int tpm_public_ek_check(const struct tpm_public *ek, char *why,
+    size_t whylen);
+
 /* The TPM name: nameAlg (2 bytes) || SHA-256(TPMT_PUBLIC): 34 bytes. */
 void tpm_public_name(const struct tpm_public *p, unsigned char name[34]);
 

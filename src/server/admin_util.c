@@ -4,6 +4,8 @@
 
 #include "common/event.h"
 #include "common/util.h"
+#include "common/json.h"
+#include "common/util.h"
 #include "server/admin_util.h"
 
 json_t *
@@ -72,4 +74,39 @@ admin_audit(struct http_req *req, struct store_conn *c, const char *tenant_id,
 	rc = store_audit_append(c, tenant_id, NULL, req->request_id, ev);
 	wg_event_free(ev);
 	return rc;
+}
+
+enum wg_err
+admin_b64_field(struct http_req *req, const json_t *root, const char *name,
+    int required, size_t max, unsigned char **out, size_t *len)
+{
+	const char *s;
+	enum wg_err rc;
+
+	*out = NULL;
+	*len = 0;
+	if ((rc = wg_json_string(root, name, required, (max + 2) / 3 * 4, &s,
+	    req->why, sizeof(req->why))) != WG_OK || s == NULL)
+		return rc;
+	if (wg_b64_decode_text(s, out, len) != 0)
+		return http_fail(req, WG_E_JSON_FIELD, "field \"%s\" is not "
+		    "base64", name);
+	return WG_OK;
+}
+
+enum wg_err
+admin_tpm_public(struct http_req *req, const json_t *root, const char *name,
+    int ek, unsigned char **raw, size_t *len, struct tpm_public *out)
+{
+	char why[256];
+	enum wg_err rc;
+
+	if ((rc = admin_b64_field(req, root, name, 1, 1024, raw, len)) !=
+	    WG_OK)
+		return rc;
+	if (tpm_public_parse(*raw, *len, out, why, sizeof(why)) != WG_OK ||
+	    (ek && tpm_public_ek_check(out, why, sizeof(why)) != 0))
+		return http_fail(req, WG_E_JSON_FIELD, "field \"%s\": %s",
+		    name, why);
+	return WG_OK;
 }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "crypto/tpmpub.h"
 #include "server/http.h"
 
 /* Audit event ids of the admin channel (docs/api.md lists them). */
@@ -41,5 +42,23 @@ enum wg_err admin_query_int(struct http_req *req, const char *name,
 enum wg_err admin_audit(struct http_req *req, struct store_conn *c,
     const char *tenant_id, int event_id, const char *what, const char *name,
     const char *key, const char *value) __attribute__((warn_unused_result));
+
+/*
+ * A base64 field of a request body, decoded into *out (xmalloc'd; NULL
+ * when an optional field is absent): at most max bytes once decoded.
+ * WG_E_JSON_FIELD naming the field otherwise.
+ */
+enum wg_err admin_b64_field(struct http_req *req, const json_t *root,
+    const char *name, int required, size_t max, unsigned char **out,
+    size_t *len) __attribute__((warn_unused_result));
+
+/*
+ * A TPM2B_PUBLIC field (base64) parsed strictly into *out (its bytes in
+ * *raw, xmalloc'd); with ek, it must also be an endorsement key
+ * (tpm_public_ek_check).  WG_E_JSON_FIELD naming the field and the rule.
+ */
+enum wg_err admin_tpm_public(struct http_req *req, const json_t *root,
+    const char *name, int ek, unsigned char **raw, size_t *len,
+    struct tpm_public *out) __attribute__((warn_unused_result));
 
 #endif

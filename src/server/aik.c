@@ -56,10 +56,8 @@ aik_scep(struct http_req *req, struct http_resp *resp)
 {
 	const struct attest_cas *cas = &req->srv->cas;
 	const char *op = http_query(req, "operation");
-	STACK_OF(X509) *chain;
-	unsigned char *p7 = NULL;
-	enum wg_err rc;
-	size_t n = 0;
+	unsigned char *p7;
+	size_t n;
 
 	if (op == NULL)
 		return http_fail(req, WG_E_JSON_FIELD, "query parameter "
@@ -74,51 +72,16 @@ aik_scep(struct http_req *req, struct http_resp *resp)
 	}
 	if (strcmp(op, "GetCACert") != 0)
 		return http_fail(req, WG_E_JSON_FIELD, "operation '%.32s' is "
-		    "not offered (GetCACaps, GetCACert)", op);
+		    "not offered (GetCACaps, GetCACert)", wg_str_printable(op) ?
+		    op : "(not printable)");
 	/* a CA with an intermediate answers with the chain (RFC 8894 4.2.1) */
-	if ((chain = sk_X509_new_null()) == NULL ||
-	    !sk_X509_push(chain, cas->aik_cert) ||
-	    !sk_X509_push(chain, cas->aik_root))
-		rc = WG_E_CRYPTO;
-	else
-		rc = tpmcert_p7_certs(chain, &p7, &n);
-	sk_X509_free(chain);
-	if (rc != WG_OK)
-		return http_fail(req, rc, "the CA chain could not be encoded");
+	p7 = xmalloc(cas->aik_p7_len);
+	memcpy(p7, cas->aik_p7, cas->aik_p7_len);
+	n = cas->aik_p7_len;
 	resp->status = 200;
 	resp->text = (char *)p7;
 	resp->text_len = n;
 	resp->content_type = "application/x-x509-ca-ra-cert";
-	return WG_OK;
-}
-
-/* A base64 field of the request into *out, at most max bytes decoded. */
-static enum wg_err
-b64_field(struct http_req *req, const json_t *root, const char *name,
-    int required, size_t max, unsigned char **out, size_t *len)
-{
-	const char *s;
-	enum wg_err rc;
-
-	*out = NULL;
-	*len = 0;
-	if ((rc = wg_json_string(root, name, required, max / 3 * 4 + 4, &s,
-	    req->why, sizeof(req->why))) != WG_OK || s == NULL)
-		return rc;
-	if (wg_b64_decode_text(s, out, len) != 0)
-		return http_fail(req, WG_E_JSON_FIELD, "%s: not base64", name);
-	return WG_OK;
-}
-
-/* Parses a TPM2B_PUBLIC field strictly. */
-static enum wg_err
-public_field(struct http_req *req, const char *name, const unsigned char *raw,
-    size_t len, struct tpm_public *out)
-{
-	char why[256];
-
-	if (tpm_public_parse(raw, len, out, why, sizeof(why)) != WG_OK)
-		return http_fail(req, WG_E_JSON_FIELD, "%s: %s", name, why);
 	return WG_OK;
 }
 
@@ -135,22 +98,7 @@ aik_check(struct http_req *req, const struct tpm_public *aik)
 		    "objectAttributes %s; an AIK must be restricted, sign, "
 		    "fixedTPM, fixedParent and sensitiveDataOrigin, and not "
 		    "decrypt", have);
-	if (aik->name_alg != TPM_ALG_SHA256)
-		return http_fail(req, WG_E_AIK_ATTRIBUTES, "aikPublic: the "
-		    "name algorithm must be SHA-256");
-	return WG_OK;
-}
-
-/* The EK must be an endorsement key: a restricted decryption key. */
-static enum wg_err
-ek_check(struct http_req *req, const struct tpm_public *ek)
-{
-	if ((ek->attributes & (TPMA_RESTRICTED | TPMA_DECRYPT)) !=
-	    (TPMA_RESTRICTED | TPMA_DECRYPT) || (ek->attributes & TPMA_SIGN))
-		return http_fail(req, WG_E_JSON_FIELD, "ekPublic: not an "
-		    "endorsement key (a restricted decryption key; TCG EK "
-		    "Credential Profile 2.2.1)");
-	return WG_OK;
+	return WG_OK; /* the parser took SHA-256 names only */
 }
 
 static enum wg_err
@@ -166,21 +114,17 @@ enroll_parse(struct http_req *req, struct enroll *e)
 	    req->why, sizeof(req->why))) != WG_OK ||
 	    (rc = wg_json_only(root, allowed, req->why, sizeof(req->why))) !=
 	    WG_OK ||
-	    (rc = b64_field(req, root, "ekPublic", 1, 1024, &e->ek_raw,
-	    &e->ek_raw_len)) != WG_OK ||
-	    (rc = b64_field(req, root, "aikPublic", 1, 1024, &e->aik_raw,
-	    &e->aik_raw_len)) != WG_OK ||
-	    (rc = b64_field(req, root, "ekCertificate", 0, TPMCERT_DER_MAX,
-	    &e->ek_cert, &e->ek_cert_len)) != WG_OK ||
+	    (rc = admin_tpm_public(req, root, "ekPublic", 1, &e->ek_raw,
+	    &e->ek_raw_len, &e->ek)) != WG_OK ||
+	    (rc = admin_tpm_public(req, root, "aikPublic", 0, &e->aik_raw,
+	    &e->aik_raw_len, &e->aik)) != WG_OK ||
+	    (rc = aik_check(req, &e->aik)) != WG_OK ||
+	    (rc = admin_b64_field(req, root, "ekCertificate", 0,
+	    TPMCERT_DER_MAX, &e->ek_cert, &e->ek_cert_len)) != WG_OK ||
 	    (rc = wg_json_string(root, "serialNumber", 1, WG_SERIAL_MAX,
 	    &serial, req->why, sizeof(req->why))) != WG_OK)
 		goto done;
 	snprintf(e->serial, sizeof(e->serial), "%s", serial);
-	if ((rc = public_field(req, "ekPublic", e->ek_raw, e->ek_raw_len,
-	    &e->ek)) != WG_OK || (rc = ek_check(req, &e->ek)) != WG_OK ||
-	    (rc = public_field(req, "aikPublic", e->aik_raw, e->aik_raw_len,
-	    &e->aik)) != WG_OK || (rc = aik_check(req, &e->aik)) != WG_OK)
-		goto done;
 	tpm_public_ek_lookup_id(&e->ek, e->ek_id);
 done:
 	json_decref(root);
@@ -319,9 +263,11 @@ aik_enroll(struct http_req *req, struct http_resp *resp)
 {
 	struct enroll e;
 	struct wg_aik_cert *rec = xcalloc(1, sizeof(*rec));
+	char reason[WG_REASON_MAX + 1];
 	unsigned char *der = NULL;
 	struct store_conn *c;
 	json_t *body = NULL;
+	int64_t revoked = 0;
 	enum wg_err rc;
 	size_t len = 0;
 
@@ -334,7 +280,12 @@ aik_enroll(struct http_req *req, struct http_resp *resp)
 		goto done;
 	if ((rc = store_begin(c)) != WG_OK)
 		goto done;
-	if ((rc = store_aik_cert_put(c, rec)) == WG_OK &&
+	/* a revocation committed while the certificate was made wins */
+	if ((rc = store_ek_revoked(c, e.ek_id, &revoked, reason)) == WG_OK &&
+	    revoked != 0)
+		rc = http_fail(req, WG_E_TPM_VULNERABLE, "this TPM's EK %s was "
+		    "revoked: %s", e.ek_id, reason);
+	if (rc == WG_OK && (rc = store_aik_cert_put(c, rec)) == WG_OK &&
 	    (rc = admin_audit(req, c, NULL, ADMIN_EVT_AIK_ISSUED, "AIK",
 	    rec->aik_name, "assurance", rec->assurance)) == WG_OK)
 		rc = store_commit(c);

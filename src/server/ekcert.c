@@ -105,30 +105,6 @@ done:
 	return rc;
 }
 
-/* The EK public of a request field, parsed strictly. */
-static enum wg_err
-ek_public_field(struct http_req *req, const json_t *root, const char *name,
-    unsigned char **raw, size_t *len, struct tpm_public *ek)
-{
-	const char *b64;
-	char why[256];
-	enum wg_err rc;
-
-	if ((rc = wg_json_string(root, name, 1, WG_EK_PUBLIC_B64_MAX, &b64,
-	    req->why, sizeof(req->why))) != WG_OK)
-		return rc;
-	if (wg_b64_decode_text(b64, raw, len) != 0)
-		return http_fail(req, WG_E_JSON_FIELD, "%s: not base64", name);
-	if (tpm_public_parse(*raw, *len, ek, why, sizeof(why)) != WG_OK)
-		return http_fail(req, WG_E_JSON_FIELD, "%s: %s", name, why);
-	if ((ek->attributes & (TPMA_RESTRICTED | TPMA_DECRYPT)) !=
-	    (TPMA_RESTRICTED | TPMA_DECRYPT) || (ek->attributes & TPMA_SIGN))
-		return http_fail(req, WG_E_JSON_FIELD, "%s: not an "
-		    "endorsement key (a restricted decryption key; TCG EK "
-		    "Credential Profile 2.2.1)", name);
-	return WG_OK;
-}
-
 /* The TPM attributes of a register request (TCG EK profile 3.2.9). */
 static enum wg_err
 tpm_attrs(struct http_req *req, const json_t *root, struct tpmcert_tpm *t)
@@ -203,6 +179,31 @@ ekcert_json(const struct wg_ekcert *e)
 }
 
 /*
+ * The certificate the EK has already (*found 1), or a refusal if it is
+ * revoked: checked before a new one is signed.
+ */
+static enum wg_err
+ekcert_existing(struct http_req *req, struct store_conn *c, const char *id,
+    struct wg_ekcert *e, int *found)
+{
+	char reason[WG_REASON_MAX + 1];
+	int64_t when = 0;
+	enum wg_err rc;
+
+	*found = 0;
+	if ((rc = store_ek_revoked(c, id, &when, reason)) != WG_OK)
+		return rc;
+	if (when != 0)
+		return http_fail(req, WG_E_CONFLICT, "this EK was revoked (%s); "
+		    "it gets no certificate", reason);
+	rc = store_ekcert_get(c, id, e);
+	if (rc == WG_E_NOT_FOUND)
+		return WG_OK;
+	*found = rc == WG_OK;
+	return rc;
+}
+
+/*
  * POST /ekcertservice/register {"ekPublic", "manufacturer", "model",
  * "version"} (operator): 201 with the new certificate, 200 with the one
  * the EK has already; a revoked EK is refused.
@@ -218,39 +219,37 @@ ekcert_register(struct http_req *req, struct http_resp *resp)
 	unsigned char *raw = NULL;
 	struct store_conn *c;
 	json_t *root = NULL;
+	char id[WG_EK_ID_LEN + 1];
 	enum wg_err rc;
 	size_t len = 0;
-	int status = 201;
+	int found = 0;
 
 	if ((rc = wg_json_load_object(req->body, req->body_len, &root,
 	    req->why, sizeof(req->why))) != WG_OK ||
 	    (rc = wg_json_only(root, allowed, req->why, sizeof(req->why))) !=
 	    WG_OK ||
-	    (rc = ek_public_field(req, root, "ekPublic", &raw, &len, &ek)) !=
+	    (rc = admin_tpm_public(req, root, "ekPublic", 1, &raw, &len, &ek)) !=
 	    WG_OK || (rc = tpm_attrs(req, root, &t)) != WG_OK ||
-	    (rc = http_db(req, &c)) != WG_OK ||
-	    (rc = ekcert_issue(req, &ek, raw, len, &t, e)) != WG_OK)
+	    (rc = http_db(req, &c)) != WG_OK)
 		goto done;
-	if ((rc = store_begin(c)) != WG_OK)
+	tpm_public_ek_lookup_id(&ek, id);
+	if ((rc = ekcert_existing(req, c, id, e, &found)) != WG_OK || found ||
+	    (rc = ekcert_issue(req, &ek, raw, len, &t, e)) != WG_OK ||
+	    (rc = store_begin(c)) != WG_OK)
 		goto done;
 	rc = store_ekcert_put(c, e);
-	if (rc == WG_E_CONFLICT) {
-		status = 200;
-		rc = store_ekcert_get(c, e->ek_id, e);
-	}
-	if (rc == WG_OK && e->revoked_ms != 0)
-		rc = http_fail(req, WG_E_CONFLICT, "this EK was revoked (%s); "
-		    "it gets no certificate", e->reason);
-	if (rc == WG_OK && status == 201)
+	if (rc == WG_E_CONFLICT) /* registered meanwhile: that one stands */
+		rc = ekcert_existing(req, c, id, e, &found);
+	else if (rc == WG_OK)
 		rc = admin_audit(req, c, NULL, ADMIN_EVT_EKCERT_REGISTERED,
 		    "EK", e->ek_id, "model", e->model);
 	if (rc == WG_OK)
 		rc = store_commit(c);
 	else
 		store_rollback(c);
-	if (rc == WG_OK)
-		http_resp_json(resp, status, ekcert_json(e));
 done:
+	if (rc == WG_OK)
+		http_resp_json(resp, found ? 200 : 201, ekcert_json(e));
 	json_decref(root);
 	free(raw);
 	free(e);

@@ -47,6 +47,8 @@ struct attest_cas {
 	X509_STORE *ek_roots;
 	size_t ek_nroots;
 	char *aik_chain_b64[2]; /* issuing, root: base64 DER, as sent */
+	unsigned char *aik_p7;	/* the same as certs-only PKCS#7 (GetCACert) */
+	size_t aik_p7_len;
 };
 
 struct server {

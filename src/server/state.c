@@ -145,11 +145,14 @@ state_ca(const char *dir, const char *name, const char *cn,
 		}
 	}
 	if (*key != NULL && *cert != NULL &&
-	    X509_check_private_key(*cert, *key) == 1)
+	    X509_check_private_key(*cert, *key) == 1 &&
+	    (parent_cert == NULL || x509_cert_verify_issued(*cert,
+	    parent_cert)))
 		rc = WG_OK;
 	else
 		wg_error("the %s in %s is unusable (%s.key and %s.crt "
-		    "missing, damaged or not a pair)", cn, dir, name, name);
+		    "missing, damaged, not a pair, or not issued by the root "
+		    "beside them)", cn, dir, name, name);
 done:
 	if (rc != WG_OK) {
 		EVP_PKEY_free(*key);
@@ -355,16 +358,36 @@ done:
 	return rc;
 }
 
-/* The base64 of cert's DER. */
+/* The base64 of cert's DER; NULL if it cannot be encoded (logged). */
 static char *
 cert_b64(X509 *cert)
 {
 	unsigned char *der = NULL;
 	int n = i2d_X509(cert, &der);
-	char *s = wg_b64(der, n > 0 ? (size_t)n : 0);
+	char *s = n > 0 ? wg_b64(der, (size_t)n) : NULL;
 
+	if (s == NULL)
+		wg_log_openssl("certificate encoding");
 	OPENSSL_free(der);
 	return s;
+}
+
+/* The attestation CA's chain as every answer sends it, made once. */
+static enum wg_err
+aik_chain_encode(struct attest_cas *cas)
+{
+	STACK_OF(X509) *chain = sk_X509_new_null();
+	enum wg_err rc = WG_E_CRYPTO;
+
+	if ((cas->aik_chain_b64[0] = cert_b64(cas->aik_cert)) != NULL &&
+	    (cas->aik_chain_b64[1] = cert_b64(cas->aik_root)) != NULL &&
+	    chain != NULL && sk_X509_push(chain, cas->aik_cert) &&
+	    sk_X509_push(chain, cas->aik_root))
+		rc = tpmcert_p7_certs(chain, &cas->aik_p7, &cas->aik_p7_len);
+	sk_X509_free(chain);
+	if (rc != WG_OK)
+		wg_error("the attestation CA's chain cannot be encoded");
+	return rc;
 }
 
 /* A root and an issuing CA under it in dir, created on first start. */
@@ -425,10 +448,8 @@ state_attest_load(const struct server_config *cfg, unsigned services,
 		rc = ekcert_load(cfg, trust, out);
 	if (rc == WG_OK && (services & (1u << WG_SVC_AIK)) != 0) {
 		if ((rc = ca_pair(dir, "attestation", &out->aik_key,
-		    &out->aik_cert, &out->aik_root)) == WG_OK) {
-			out->aik_chain_b64[0] = cert_b64(out->aik_cert);
-			out->aik_chain_b64[1] = cert_b64(out->aik_root);
-		}
+		    &out->aik_cert, &out->aik_root)) == WG_OK)
+			rc = aik_chain_encode(out);
 		if (rc == WG_OK && cfg->ek_trust_dir == NULL)
 			rc = ensure_dir(trust);
 		if (rc == WG_OK && (out->ek_roots =
@@ -460,5 +481,6 @@ state_attest_free(struct attest_cas *cas)
 	X509_STORE_free(cas->ek_roots);
 	free(cas->aik_chain_b64[0]);
 	free(cas->aik_chain_b64[1]);
+	free(cas->aik_p7);
 	memset(cas, 0, sizeof(*cas));
 }

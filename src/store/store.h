@@ -400,7 +400,7 @@ struct wg_aik_cert {
 
 /*
  * Records an EK certificate (created_ms set here).  WG_E_CONFLICT if the
- * EK has one already.
+ * EK has one already (the caller's transaction goes on).
  */
 enum wg_err store_ekcert_put(struct store_conn *c, struct wg_ekcert *e)
     __attribute__((warn_unused_result));

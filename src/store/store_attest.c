@@ -37,7 +37,8 @@ static const char *const attest_sql[Q_ATTEST_Q_END - STORE_Q_ATTEST_BASE] = {
 	[Q_EKCERT_INSERT - STORE_Q_ATTEST_BASE] = "INSERT INTO "
 	    "ek_certificates (ek_id, ek_alg, ek_sha256, ek_public, "
 	    "certificate, cert_serial, manufacturer, model, version, "
-	    "created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	    "created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+	    "ON CONFLICT (ek_id) DO NOTHING RETURNING ek_id",
 	[Q_EKCERT_GET - STORE_Q_ATTEST_BASE] = "SELECT " EKCERT_COLS
 	    EKCERT_FROM "WHERE e.ek_id = $1",
 	[Q_EKCERT_LIST - STORE_Q_ATTEST_BASE] = "SELECT " EKCERT_COLS
@@ -95,8 +96,16 @@ store_ekcert_put(struct store_conn *c, struct wg_ekcert *e)
 	    P_TEXT(e->manufacturer), P_TEXT(e->model), P_TEXT(e->version),
 	    P_INT(e->created_ms)};
 
-	return store_conn_run(c, Q_EKCERT_INSERT, sql_of(Q_EKCERT_INSERT), p,
-	    ARRAY_LEN(p), NULL);
+	struct store_res res = {0};
+	enum wg_err rc;
+
+	/* a lost race is an answer, not a failure that dooms the caller's tx */
+	rc = store_conn_run(c, Q_EKCERT_INSERT, sql_of(Q_EKCERT_INSERT), p,
+	    ARRAY_LEN(p), &res);
+	if (rc == WG_OK && res.nrows == 0)
+		rc = WG_E_CONFLICT;
+	store_res_free(&res);
+	return rc;
 }
 
 enum wg_err

@@ -175,6 +175,11 @@ class Attest(wgtest.ServerTest):
             self.assertIn("revoked", p.stdout)
             r = self.req("GET", "/ekcertservice/%s%%3D" % reg["ekId"])
             self.assertError(r, 404, "WG_E_EK_CERT_MISSING")
+            ek_b64 = b64(open(self.workdir + "/ek-rsa/ek.pub", "rb").read())
+            r = self.req("POST", "/ekcertservice/register", {
+                "ekPublic": ek_b64, "manufacturer": "id:49424D00",
+                "model": "swtpm", "version": "id:20191023"}, token=self.op)
+            self.assertError(r, 409, "WG_E_CONFLICT")
             der = base64.b64decode(reg["certificate"])
             ek = open(self.workdir + "/ek-rsa/ek.pub", "rb").read()
             r = self.req("POST", "/aik/enroll", {
@@ -227,6 +232,26 @@ class Attest(wgtest.ServerTest):
         self.assertEqual(self.events()[-1]["code"], "0x800705B4")
 
     # ---- the services, with independent clients ----
+
+    def test_register_twice_returns_the_first_certificate(self):
+        with Swtpm() as tpm:
+            ek = open(self.ek_public(tpm, "ecc"), "rb").read()
+        body = {"ekPublic": b64(ek), "manufacturer": "id:49424D00",
+                "model": "swtpm", "version": "id:20191023"}
+        first = self.req("POST", "/ekcertservice/register", body,
+                         token=self.op)
+        self.assertEqual(first.status, 201, first)
+        again = self.req("POST", "/ekcertservice/register", body,
+                         token=self.op)
+        self.assertEqual(again.status, 200, again)
+        self.assertEqual(again.json["certificate"],
+                         first.json["certificate"])
+        # any EK can be revoked, certified here or not
+        r = self.req("POST", "/admin/v1/ekcerts/%s/revoke"
+                     % ("A" * 43), {"reason": "lost"}, token=self.op)
+        self.assertEqual(r.status, 200, r)
+        ids = [e for e, _ in self.operator_events()]
+        self.assertEqual(ids.count(1006), 1, ids)
 
     def test_tpm2_getekcertificate_fetches_from_the_service(self):
         with Swtpm() as tpm:

@@ -506,14 +506,14 @@ test_makecred_refuses_non_storage_ek(void **state)
 
 	ek_load(RSA_EK, OFF_ATTRS, 4, ak, 4, &e);
 	refused(&e.pub, NULL, 34, 16, WG_E_EK_CERT_INVALID,
-	    "EK objectAttributes: fixedTPM|fixedParent|sensitiveDataOrigin|"
-	    "userWithAuth|restricted|sign is not a storage key");
+	    "objectAttributes fixedTPM|fixedParent|sensitiveDataOrigin|"
+	    "userWithAuth|restricted|sign: not an endorsement key");
 	free(e.buf);
 	ek_load(ECC_EK, OFF_ATTRS, 4, dec, 4, &e);
-	refused(&e.pub, NULL, 34, 16, WG_E_EK_CERT_INVALID, "|decrypt is not");
+	refused(&e.pub, NULL, 34, 16, WG_E_EK_CERT_INVALID, "|decrypt: not");
 	free(e.buf);
 	ek_load(RSA_EK, OFF_ATTRS, 4, both, 4, &e);
-	refused(&e.pub, NULL, 34, 16, WG_E_EK_CERT_INVALID, "|sign is not");
+	refused(&e.pub, NULL, 34, 16, WG_E_EK_CERT_INVALID, "|sign: not");
 	free(e.buf);
 }
 
@@ -527,7 +527,7 @@ test_makecred_refuses_symmetric_null(void **state)
 	ek_load(RSA_EK, OFF_SYM, 6, null, 2, &e);
 	assert_int_equal(e.pub.sym_alg, TPM_ALG_NULL);
 	refused(&e.pub, NULL, 34, 16, WG_E_EK_CERT_INVALID,
-	    "EK parameters.symmetric: null-0-");
+	    "parameters.symmetric null-0-");
 	free(e.buf);
 	ek_load(ECC_EK, OFF_SYM, 6, null, 2, &e);
 	refused(&e.pub, NULL, 34, 16, WG_E_EK_CERT_INVALID,
