@@ -55,15 +55,15 @@ ek_id_param(struct http_req *req, char id[WG_EK_ID_LEN + 1])
 	return WG_OK;
 }
 
-/* base64url of DER with its '=' pad, as Intel's service writes it. */
-static char *
-b64url_padded(const unsigned char *der, size_t n)
+/*
+ * Standard base64 (the stored form) as Intel's service writes it:
+ * base64url with the '=' pad, in place.
+ */
+static void
+b64_to_url(char *s)
 {
-	char *s = wg_b64url(der, n), *out;
-
-	out = xasprintf("%s%s", s, n % 3 == 1 ? "==" : n % 3 == 2 ? "=" : "");
-	free(s);
-	return out;
+	for (; *s != '\0'; s++)
+		*s = *s == '+' ? '-' : *s == '/' ? '_' : *s;
 }
 
 /* GET /ekcertservice/{id}: {"pubhash", "certificate"} like Intel's. */
@@ -71,11 +71,9 @@ static enum wg_err
 ekcert_get(struct http_req *req, struct http_resp *resp)
 {
 	struct wg_ekcert *e = xcalloc(1, sizeof(*e));
-	char id[WG_EK_ID_LEN + 1], *cert = NULL;
-	unsigned char *der = NULL;
+	char id[WG_EK_ID_LEN + 1];
 	struct store_conn *c;
 	enum wg_err rc;
-	size_t n;
 
 	if ((rc = ek_id_param(req, id)) != WG_OK ||
 	    (rc = http_db(req, &c)) != WG_OK)
@@ -90,17 +88,10 @@ ekcert_get(struct http_req *req, struct http_resp *resp)
 	}
 	if (rc != WG_OK)
 		goto done;
-	if (wg_b64_decode_text(e->certificate, &der, &n) != 0) {
-		rc = http_fail(req, WG_E_DB_ERROR, "stored certificate of %s "
-		    "is not base64", id);
-		goto done;
-	}
-	cert = b64url_padded(der, n);
+	b64_to_url(e->certificate); /* the padding stays */
 	http_resp_json(resp, 200, json_pack("{s:s+, s:s}", "pubhash", id,
-	    "=", "certificate", cert));
+	    "=", "certificate", e->certificate));
 done:
-	free(cert);
-	free(der);
 	free(e);
 	return rc;
 }
