@@ -20,6 +20,7 @@
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 
+#include "agent/answer.h"
 #include "agent/attest.h"
 #include "agent/eventlog.h"
 #include "common/event.h"
@@ -33,7 +34,6 @@
 #include "crypto/tpmpub.h"
 
 #define BACKOFF_MAX_MS 60000
-#define ANSWER_MAX (256 * 1024)
 
 struct attest {
 	const struct attest_opts *o;
@@ -44,7 +44,7 @@ struct attest {
 	struct tpm_public ek, aik_pub;
 	struct tpm_aik aik;
 	struct wg_httpc *ca;
-	json_t *answer;		/* the enrollment's */
+	struct enroll_answer answer; /* the enrollment's */
 	unsigned try_no;
 	char *why;
 	size_t whylen;
@@ -224,21 +224,6 @@ ek_cert_pinned(struct attest *a, const unsigned char *der, size_t len)
 	return ok;
 }
 
-/* base64url with or without its '=' pad (Intel's service sends it). */
-static int
-b64url_padded_decode(const char *s, unsigned char **out, size_t *len)
-{
-	char *t = xstrdup(s);
-	size_t n = strlen(t);
-	int rc;
-
-	while (n > 0 && t[n - 1] == '=')
-		t[--n] = '\0';
-	rc = wg_b64url_decode(t, out, len);
-	free(t);
-	return rc;
-}
-
 /* GET <ekcert_url>/<id>=: Intel's {"pubhash", "certificate"}. */
 static void
 ek_cert_fetch(struct attest *a)
@@ -248,9 +233,7 @@ ek_cert_fetch(struct attest *a)
 	    .max_body = 4 * TPMCERT_DER_MAX};
 	struct wg_httpc_resp resp = {0};
 	struct wg_httpc *c = NULL;
-	const char *cert;
 	char id[44], *path, why[256] = "";
-	json_t *o = NULL;
 	unsigned char *der = NULL;
 	enum wg_err rc;
 	size_t n = 0;
@@ -264,10 +247,8 @@ ek_cert_fetch(struct attest *a)
 	else
 		trail(a, "GET %s%s -> %s: %s", a->o->ekcert_url, path,
 		    wg_err_name(rc), why[0] ? why : resp.detail);
-	if (rc == WG_OK && resp.status == 200 &&
-	    wg_httpc_resp_json(&resp, &o, why, sizeof(why)) == WG_OK &&
-	    (cert = json_string_value(json_object_get(o, "certificate"))) &&
-	    b64url_padded_decode(cert, &der, &n) == 0 &&
+	if (rc == WG_OK && resp.status == 200 && (rc = ekcert_answer_parse(
+	    resp.body, resp.body_len, &der, &n, why, sizeof(why))) == WG_OK &&
 	    ek_cert_pinned(a, der, n)) {
 		a->ek_cert = der;
 		a->ek_cert_len = n;
@@ -275,6 +256,8 @@ ek_cert_fetch(struct attest *a)
 		snprintf(a->res->ek_cert_source,
 		    sizeof(a->res->ek_cert_source), "ekcert");
 	} else if (rc != WG_OK || resp.status != 200) {
+		if (rc == WG_E_NET_PROTOCOL)
+			trail(a, "GET %s%s: %s", a->o->ekcert_url, path, why);
 		event(a, ATTEST_EVT_EK_CERT_MISSING, WG_LEVEL_WARNING,
 		    rc != WG_OK ? rc : WG_E_EK_CERT_MISSING, "the EK "
 		    "certificate service %s gave no certificate (%s); the "
@@ -284,7 +267,6 @@ ek_cert_fetch(struct attest *a)
 	}
 	free(der);
 	free(path);
-	json_decref(o);
 	wg_httpc_resp_free(&resp);
 	wg_httpc_free(c);
 }
@@ -396,7 +378,7 @@ ca_chain_parse(struct attest *a, const struct wg_httpc_resp *resp)
 	int ok;
 
 	if (resp->body == NULL || resp->body_len == 0 ||
-	    resp->body_len > ANSWER_MAX)
+	    resp->body_len > ANSWER_BODY_MAX)
 		return fail(a, WG_E_NET_PROTOCOL, "GetCACert: empty answer");
 	if (strncmp(resp->content_type, "application/x-x509-ca-cert", 26) ==
 	    0)
@@ -445,9 +427,12 @@ ca_try(struct attest *a, int *retry)
 	if ((rc = ca_call(a, "POST", "/aik/enroll", NULL, body,
 	    ATTEST_EVT_TRY_FAILED, &resp, retry)) != WG_OK)
 		goto done;
-	if (wg_httpc_resp_json(&resp, &a->answer, why, sizeof(why)) != WG_OK) {
+	enroll_answer_free(&a->answer);
+	if (enroll_answer_parse(resp.body, resp.body_len, &a->answer, why,
+	    sizeof(why)) != WG_OK) {
 		*retry = 1;
-		rc = fail(a, WG_E_NET_PROTOCOL, "POST /aik/enroll: %s", why);
+		rc = fail(a, WG_E_NET_PROTOCOL, "POST /aik/enroll: the answer: "
+		    "%s", why);
 	}
 done:
 	json_decref(body);
@@ -484,7 +469,7 @@ ca_exchange(struct attest *a)
 {
 	struct wg_httpc_opts ho = {.base_url = a->o->aik_url,
 	    .ca_file = a->o->ca_file, .timeout_ms = a->o->timeout_ms,
-	    .max_body = ANSWER_MAX};
+	    .max_body = ANSWER_BODY_MAX};
 	enum wg_err rc = WG_OK;
 	char why[256] = "";
 	int retry = 1;
@@ -509,89 +494,30 @@ ca_exchange(struct attest *a)
 
 /* ---- activation and the AIK certificate ---- */
 
-/* A base64 field of the enrollment answer. */
-static int
-answer_field(struct attest *a, const char *name, unsigned char **out,
-    size_t *len)
-{
-	const char *s = json_string_value(json_object_get(a->answer, name));
-
-	*out = NULL;
-	return s != NULL && wg_b64_decode_text(s, out, len) == 0 ? 0 : -1;
-}
-
-/* caChain as certificates, and as PEM text for STATE/aik-ca.pem. */
-static STACK_OF(X509) *
-answer_chain(struct attest *a, BIO *pem)
-{
-	json_t *arr = json_object_get(a->answer, "caChain"), *v;
-	STACK_OF(X509) *chain = sk_X509_new_null();
-	const unsigned char *p;
-	unsigned char *der;
-	size_t i, n;
-	X509 *x;
-
-	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
-	    json_array_size(arr) > 4)
-		goto bad;
-	json_array_foreach(arr, i, v) {
-		if (!json_is_string(v) ||
-		    wg_b64_decode_text(json_string_value(v), &der, &n) != 0)
-			goto bad;
-		p = der;
-		x = d2i_X509(NULL, &p, (long)n);
-		if (x == NULL || p != der + n || !sk_X509_push(chain, x)) {
-			free(der);
-			X509_free(x);
-			goto bad;
-		}
-		free(der);
-		if (!PEM_write_bio_X509(pem, x))
-			goto bad;
-	}
-	return chain;
-bad:
-	ERR_clear_error();
-	sk_X509_pop_free(chain, X509_free);
-	return NULL;
-}
-
 /* Opens the credential in the TPM and the AIK certificate with it. */
 static enum wg_err
 activate(struct attest *a, unsigned char **der, size_t *len)
 {
-	unsigned char *blob = NULL, *secret = NULL, *sealed = NULL, key[64];
-	size_t blob_len, secret_len, sealed_len, key_len = 0;
+	const struct enroll_answer *an = &a->answer;
+	unsigned char key[64];
+	size_t key_len = 0;
 	enum wg_err rc;
 
 	*der = NULL;
-	if (answer_field(a, "credentialBlob", &blob, &blob_len) != 0 ||
-	    answer_field(a, "encryptedSecret", &secret, &secret_len) != 0 ||
-	    answer_field(a, "encryptedCertificate", &sealed,
-	    &sealed_len) != 0) {
-		rc = fail(a, WG_E_NET_PROTOCOL, "POST /aik/enroll: the answer "
-		    "lacks credentialBlob, encryptedSecret or "
-		    "encryptedCertificate (base64)");
-		goto done;
-	}
-	if ((rc = tpm_activate_credential(a->tpm, a->o->ek_alg, &a->aik, blob,
-	    blob_len, secret, secret_len, key, &key_len)) != WG_OK) {
+	if ((rc = tpm_activate_credential(a->tpm, a->o->ek_alg, &a->aik,
+	    an->blob, an->blob_len, an->secret, an->secret_len, key,
+	    &key_len)) != WG_OK) {
 		fail(a, rc, "the TPM did not open the attestation CA's "
 		    "credential%s", rc == WG_E_TPM_ACTIVATION ? " (if the TPM "
 		    "was cleared since the AIK was made, delete aik.pub and "
 		    "aik.priv in the state directory: the next run makes a new "
 		    "one)" : "");
-		goto done;
-	}
-	if (key_len != 32 || aesgcm_open(key, sealed, sealed_len, der,
-	    len) != WG_OK)
+	} else if (key_len != 32 || aesgcm_open(key, an->sealed,
+	    an->sealed_len, der, len) != WG_OK) {
 		rc = fail(a, WG_E_AIK_CERT_INVALID, "the AIK certificate does "
 		    "not decrypt with the activated secret");
-done:
+	}
 	OPENSSL_cleanse(key, sizeof(key));
-	free(blob);
-	free(secret);
-	free(sealed);
 	return rc;
 }
 
@@ -601,13 +527,11 @@ aik_cert_store(struct attest *a, const unsigned char *der, size_t len)
 {
 	X509_STORE *roots = X509_STORE_new();
 	BIO *pem = BIO_new(BIO_s_mem()), *leaf = BIO_new(BIO_s_mem());
-	STACK_OF(X509) *chain = NULL;
 	enum tpmcert_assurance how;
-	const unsigned char *p = der;
 	char why[256] = "", *text;
-	X509 *cert = NULL;
 	enum wg_err rc;
 	long n;
+	int i, ok;
 
 	if (roots == NULL || pem == NULL || leaf == NULL ||
 	    X509_STORE_load_file(roots, a->o->aik_root) != 1) {
@@ -615,19 +539,17 @@ aik_cert_store(struct attest *a, const unsigned char *der, size_t len)
 		    "certificate", a->o->aik_root);
 		goto done;
 	}
-	if ((chain = answer_chain(a, pem)) == NULL) {
-		rc = fail(a, WG_E_NET_PROTOCOL, "POST /aik/enroll: caChain is "
-		    "not a list of base64 DER certificates");
-		goto done;
-	}
-	if ((rc = tpmcert_verify_aik(der, len, &a->aik_pub, roots, chain,
-	    &how, why, sizeof(why))) != WG_OK) {
+	if ((rc = tpmcert_verify_aik(der, len, &a->aik_pub, roots,
+	    a->answer.chain, &how, why, sizeof(why))) != WG_OK) {
 		fail(a, rc, "the AIK certificate: %s", why);
 		goto done;
 	}
 	a->res->assurance_cert = how == TPMCERT_EK_CERT;
-	if ((cert = d2i_X509(NULL, &p, (long)len)) == NULL ||
-	    !PEM_write_bio_X509(leaf, cert)) {
+	ok = PEM_write_bio(leaf, PEM_STRING_X509, "", der, (long)len);
+	for (i = 0; ok && i < sk_X509_num(a->answer.chain); i++)
+		ok = PEM_write_bio_X509(pem, sk_X509_value(a->answer.chain,
+		    i));
+	if (!ok) {
 		rc = fail(a, WG_E_CRYPTO, "the AIK certificate cannot be "
 		    "written as PEM");
 		goto done;
@@ -638,8 +560,6 @@ aik_cert_store(struct attest *a, const unsigned char *der, size_t len)
 	n = BIO_get_mem_data(pem, &text);
 	rc = state_write(a, "aik-ca.pem", text, (size_t)n);
 done:
-	X509_free(cert);
-	sk_X509_pop_free(chain, X509_free);
 	BIO_free(pem);
 	BIO_free(leaf);
 	X509_STORE_free(roots);
@@ -696,7 +616,7 @@ attest_run(const struct attest_opts *o, struct attest_result *res,
 		    "attestation failed: %s", why);
 	trail(&a, "attestation %s%s", rc == WG_OK ? "succeeded" : "failed: ",
 	    rc == WG_OK ? "" : wg_err_name(rc));
-	json_decref(a.answer);
+	enroll_answer_free(&a.answer);
 	wg_httpc_free(a.ca);
 	free(a.ek_raw);
 	free(a.ek_cert);

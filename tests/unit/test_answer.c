@@ -1,0 +1,119 @@
+/*
+ * The device's answer parsers against tests/corpus/answer: every good/
+ * file is accepted by the parser its name says (enroll*, ekcert*), every
+ * bad/ file refused by both, with a reason.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "agent/answer.h"
+
+static char *
+slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = malloc(ANSWER_BODY_MAX + 1);
+
+	assert_non_null(f);
+	assert_non_null(buf);
+	*n = fread(buf, 1, ANSWER_BODY_MAX + 1, f);
+	fclose(f);
+	return buf;
+}
+
+/* 1 if the enrollment parser takes the file, 2 the EK one, 0 neither. */
+static int
+parse_file(const char *path, char *why, size_t whylen)
+{
+	struct enroll_answer a;
+	unsigned char *der;
+	size_t n, dn;
+	char *body = slurp(path, &n);
+	int took = 0;
+
+	if (enroll_answer_parse(body, n, &a, why, whylen) == WG_OK) {
+		assert_int_equal(sk_X509_num(a.chain), 2);
+		enroll_answer_free(&a);
+		took |= 1;
+	}
+	if (ekcert_answer_parse(body, n, &der, &dn, why, whylen) == WG_OK) {
+		assert_true(dn > 100);
+		free(der);
+		took |= 2;
+	}
+	free(body);
+	return took;
+}
+
+static void
+each(const char *sub, void (*check)(const char *name, const char *path))
+{
+	char dir[512], path[1024];
+	struct dirent *d;
+	DIR *dp;
+	int count = 0;
+
+	snprintf(dir, sizeof(dir), "%s/%s", WG_CORPUS_DIR "/answer", sub);
+	assert_non_null(dp = opendir(dir));
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		check(d->d_name, path);
+		count++;
+	}
+	closedir(dp);
+	assert_true(count > 0);
+}
+
+static void
+good_one(const char *name, const char *path)
+{
+	char why[256] = "";
+	int want = strncmp(name, "enroll", 6) == 0 ? 1 : 2;
+
+	if (parse_file(path, why, sizeof(why)) != want)
+		fail_msg("%s: not taken as it should be (%s)", name, why);
+}
+
+static void
+bad_one(const char *name, const char *path)
+{
+	char why[256] = "";
+
+	if (parse_file(path, why, sizeof(why)) != 0)
+		fail_msg("%s: accepted", name);
+	assert_true(why[0] != '\0');
+}
+
+static void
+test_enroll_answer_parse_corpus_good(void **state)
+{
+	(void)state;
+	each("good", good_one);
+}
+
+static void
+test_enroll_answer_parse_corpus_bad(void **state)
+{
+	(void)state;
+	each("bad", bad_one);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_enroll_answer_parse_corpus_good),
+		cmocka_unit_test(test_enroll_answer_parse_corpus_bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
