@@ -199,8 +199,14 @@ fail:
 void
 tpm_close(struct tpm_ctx *ctx)
 {
+	int i;
+
 	if (ctx == NULL)
 		return;
+	for (i = 0; i < TPM_EK_ALG_MAX; i++) {
+		Esys_Free(ctx->ek_saved[i]);
+		Esys_Free(ctx->ek_saved_pub[i]);
+	}
 	if (ctx->esys != NULL)
 		Esys_Finalize(&ctx->esys);
 	if (ctx->tcti != NULL)
@@ -559,6 +565,56 @@ ek_create(struct tpm_ctx *ctx, const TPM2B_PUBLIC *t, struct tpm_ek *ek)
 	return WG_OK;
 }
 
+/* Keeps a created EK's context and public area on ctx, once. */
+static void
+ek_save(struct tpm_ctx *ctx, const struct tpm_ek *ek)
+{
+	TPM2B_PUBLIC *pub;
+	TSS2_RC rc;
+
+	if (ctx->ek_saved[ek->alg] != NULL || ek->pub == NULL)
+		return;
+	if ((rc = Esys_ContextSave(ctx->esys, ek->tr,
+	    &ctx->ek_saved[ek->alg])) != TSS2_RC_SUCCESS) {
+		ctx->ek_saved[ek->alg] = NULL;
+		wg_debug("TPM: the EK's context was not saved (%s); it will be "
+		    "created again", Tss2_RC_Decode(rc));
+		return;
+	}
+	if ((pub = calloc(1, sizeof(*pub))) == NULL)
+		abort(); /* out of memory */
+	*pub = *ek->pub;
+	ctx->ek_saved_pub[ek->alg] = pub;
+}
+
+/* Loads the EK saved on ctx into ek; 0 if there is none (or it is gone). */
+static int
+ek_saved_load(struct tpm_ctx *ctx, struct tpm_ek *ek)
+{
+	TSS2_RC rc;
+
+	if (ctx->ek_saved[ek->alg] == NULL)
+		return 0;
+	if ((rc = Esys_ContextLoad(ctx->esys, ctx->ek_saved[ek->alg],
+	    &ek->tr)) != TSS2_RC_SUCCESS) {
+		/* a TPM reset drops saved contexts: create it again */
+		wg_debug("TPM: the EK's saved context did not load (%s)",
+		    Tss2_RC_Decode(rc));
+		ek->tr = ESYS_TR_NONE;
+		Esys_Free(ctx->ek_saved[ek->alg]);
+		Esys_Free(ctx->ek_saved_pub[ek->alg]);
+		ctx->ek_saved[ek->alg] = NULL;
+		ctx->ek_saved_pub[ek->alg] = NULL;
+		return 0;
+	}
+	if ((ek->pub = calloc(1, sizeof(*ek->pub))) == NULL)
+		abort();
+	*ek->pub = *ctx->ek_saved_pub[ek->alg];
+	ek->created = 1;
+	ek->src = "the context saved when it was created";
+	return 1;
+}
+
 enum wg_err
 tpm_ek_open(struct tpm_ctx *ctx, enum tpm_ek_alg alg, struct tpm_ek *ek)
 {
@@ -569,8 +625,11 @@ tpm_ek_open(struct tpm_ctx *ctx, enum tpm_ek_alg alg, struct tpm_ek *ek)
 	memset(ek, 0, sizeof(*ek));
 	ek->tr = ESYS_TR_NONE;
 	ek->src = "persistent";
+	ek->alg = alg;
 	if ((unsigned)alg >= TPM_EK_ALG_MAX)
 		return tpm_fail(WG_E_INTERNAL, "unknown EK algorithm %d", alg);
+	if (ek_saved_load(ctx, ek))
+		return WG_OK;
 	if ((err = ek_persistent_open(ctx, alg, ek)) != WG_OK ||
 	    ek->tr != ESYS_TR_NONE)
 		return err;
@@ -585,6 +644,8 @@ tpm_ek_open(struct tpm_ctx *ctx, enum tpm_ek_alg alg, struct tpm_ek *ek)
 enum wg_err
 tpm_ek_close(struct tpm_ctx *ctx, struct tpm_ek *ek, enum wg_err err)
 {
+	if (ek->created && ek->tr != ESYS_TR_NONE)
+		ek_save(ctx, ek);
 	if (ek->created)
 		err = tpm_flush(ctx, &ek->tr, "EK", err);
 	else if (ek->tr != ESYS_TR_NONE)

@@ -16,6 +16,13 @@
 struct tpm_ctx {
 	TSS2_TCTI_CONTEXT *tcti;
 	ESYS_CONTEXT *esys;
+	/*
+	 * A created EK, once made, is kept as a saved context (flushed from
+	 * the TPM) so that later uses load it instead of generating the key
+	 * again, which takes seconds on some TPMs; freed by tpm_close().
+	 */
+	TPMS_CONTEXT *ek_saved[TPM_EK_ALG_MAX];
+	TPM2B_PUBLIC *ek_saved_pub[TPM_EK_ALG_MAX];
 };
 
 /* The EK while it is in use (tpm_ek_open .. tpm_ek_close). */
@@ -24,6 +31,7 @@ struct tpm_ek {
 	int created;	   /* 1: a transient primary (flushed), 0: persistent */
 	TPM2B_PUBLIC *pub; /* ESAPI allocation */
 	const char *src;   /* where it came from, for the debug log */
+	enum tpm_ek_alg alg;
 };
 
 /* Logs msg once with the catalog code and name; returns err. */
@@ -67,9 +75,11 @@ enum wg_err tpm_nv_read_all(struct tpm_ctx *ctx, TPM2_HANDLE index,
 
 /*
  * Opens the EK of alg as tpm_ek_public() describes (persistent, else
- * created from the NV or the default template) and keeps it loaded.  On
- * failure nothing stays open.  tpm_ek_close() releases it (flushes a
- * created EK) and returns err or the flush's failure, like tpm_flush().
+ * created from the NV or the default template, or loaded from the context
+ * saved when it was first created on ctx) and keeps it loaded.  On
+ * failure nothing stays open.  tpm_ek_close() releases it (saves a
+ * created EK's context once, then flushes it) and returns err or the
+ * flush's failure, like tpm_flush().
  */
 enum wg_err tpm_ek_open(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
     struct tpm_ek *ek) __attribute__((warn_unused_result));
