@@ -37,6 +37,7 @@ struct enroll {
 	unsigned char *ek_raw, *aik_raw, *ek_cert;
 	size_t ek_raw_len, aik_raw_len, ek_cert_len;
 	struct tpm_public ek, aik;
+	unsigned char aik_name[34]; /* what MakeCredential binds to */
 	char ek_id[WG_EK_ID_LEN + 1];
 	char serial[WG_SERIAL_MAX + 1];
 	enum tpmcert_assurance assurance;
@@ -126,6 +127,7 @@ enroll_parse(struct http_req *req, struct enroll *e)
 		goto done;
 	snprintf(e->serial, sizeof(e->serial), "%s", serial);
 	tpm_public_ek_lookup_id(&e->ek, e->ek_id);
+	tpm_public_name(&e->aik, e->aik_name);
 done:
 	json_decref(root);
 	return rc;
@@ -185,7 +187,6 @@ enroll_issue(struct http_req *req, const struct enroll *e,
     unsigned char **der, size_t *len, struct wg_aik_cert *rec)
 {
 	const struct attest_cas *cas = &req->srv->cas;
-	unsigned char name[34];
 	char *b64;
 	X509 *cert;
 	int n;
@@ -204,8 +205,7 @@ enroll_issue(struct http_req *req, const struct enroll *e,
 	*len = (size_t)n;
 	memset(rec, 0, sizeof(*rec));
 	x509_serial_hex(cert, rec->cert_serial, sizeof(rec->cert_serial));
-	tpm_public_name(&e->aik, name);
-	wg_hex(name, sizeof(name), rec->aik_name);
+	wg_hex(e->aik_name, sizeof(e->aik_name), rec->aik_name);
 	snprintf(rec->ek_id, sizeof(rec->ek_id), "%s", e->ek_id);
 	snprintf(rec->assurance, sizeof(rec->assurance), "%s",
 	    e->assurance == TPMCERT_EK_CERT ? "ek-certificate" : "ek-on-list");
@@ -227,16 +227,15 @@ enroll_answer(struct http_req *req, const struct enroll *e,
     const unsigned char *der, size_t len, json_t **out)
 {
 	const struct attest_cas *cas = &req->srv->cas;
-	unsigned char secret[32], name[34], *sealed = NULL;
+	unsigned char secret[32], *sealed = NULL;
 	struct makecred mc;
 	char why[256] = "", *blob, *sec, *enc;
 	enum wg_err rc;
 	size_t n;
 
 	*out = NULL;
-	tpm_public_name(&e->aik, name);
 	if ((rc = wg_random(secret, sizeof(secret))) != WG_OK ||
-	    (rc = makecred(&e->ek, name, sizeof(name), secret,
+	    (rc = makecred(&e->ek, e->aik_name, sizeof(e->aik_name), secret,
 	    sizeof(secret), &mc, why, sizeof(why))) != WG_OK ||
 	    (rc = aesgcm_seal(secret, der, len, &sealed, &n)) != WG_OK) {
 		OPENSSL_cleanse(secret, sizeof(secret));
