@@ -10,6 +10,7 @@
 
 #include "agent/agent.h"
 #include "agent/attest.h"
+#include "agent/config.h"
 #include "agent/sysinfo.h"
 #include "common/errors.h"
 #include "common/util.h"
@@ -20,7 +21,7 @@
 enum {
 	OPT_TCTI = 0x100, OPT_EK_ALG, OPT_SERVER, OPT_EKCERT, OPT_CA,
 	OPT_EK_ROOTS, OPT_AIK_ROOT, OPT_STATE, OPT_SERIAL, OPT_TRIES,
-	OPT_TIMEOUT, OPT_BACKOFF,
+	OPT_TIMEOUT, OPT_BACKOFF, OPT_CONFIG,
 };
 
 static void
@@ -62,6 +63,12 @@ usage(FILE *f)
 	    "  --backoff-ms MS    the first wait between tries, doubled each "
 	    "time\n"
 	    "                     (default 2000, with +-25%% jitter)\n"
+	    "  --config FILE      settings as 'key = value' lines with these "
+	    "names\n"
+	    "                     (WHITEGLOVE_AGENT_CONFIG; default\n"
+	    "                     " AGENT_CONFIG_DEFAULT " if present); the "
+	    "command\n"
+	    "                     line wins\n"
 	    "  -h, --help         print this help\n");
 }
 
@@ -149,6 +156,41 @@ firmware_serial(void)
 	return s;
 }
 
+/* The phase with its options settled: what a person sees. */
+static int
+attest_main(struct attest_opts *o)
+{
+	struct attest_result res;
+	char why[1024], code[16], *serial = NULL;
+	enum wg_err rc;
+
+	if (o->aik_url == NULL || o->aik_root == NULL)
+		return usage_error("--server and --aik-root are needed");
+	if (o->serial == NULL && (o->serial = serial = firmware_serial()) ==
+	    NULL)
+		return usage_error("the firmware reports no serial number: "
+		    "give --serial");
+	printf("Securing your hardware (attestation CA %s)...\n", o->aik_url);
+	fflush(stdout);
+	rc = attest_run(o, &res, why, sizeof(why));
+	free(serial);
+	if (rc == WG_OK) {
+		printf("  EK certificate: %s\n  AIK certificate: %s/aik.crt "
+		    "(%s; %u %s)\nSecuring your hardware: done\n",
+		    res.ek_cert_source, o->state_dir, res.assurance_cert ?
+		    "EK certificate verified" : "EK on the imported list",
+		    res.tries, res.tries == 1 ? "try" : "tries");
+		return AGENT_EXIT_OK;
+	}
+	wg_err_code_str(rc, code, sizeof(code));
+	fprintf(stderr, "Securing your hardware: failed\nwhiteglove-agent "
+	    "attest: %s %s: %s\n  %s\n  see %s/%s and whiteglove explain "
+	    "%s\n", code, wg_err_name(rc), wg_err_info(rc) ?
+	    wg_err_info(rc)->meaning : "", why, o->state_dir,
+	    ATTEST_TRAIL_FILE, code);
+	return AGENT_EXIT_FAIL;
+}
+
 int
 cmd_attest(int argc, char **argv)
 {
@@ -165,46 +207,42 @@ cmd_attest(int argc, char **argv)
 		{ "tries", required_argument, NULL, OPT_TRIES },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "backoff-ms", required_argument, NULL, OPT_BACKOFF },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct attest_opts o = {.state_dir = STATE_DEFAULT,
 	    .ek_alg = TPM_EK_RSA, .tries = ATTEST_TRIES_DEFAULT,
 	    .timeout_ms = 30000, .backoff_ms = 2000};
-	struct attest_result res;
-	char why[1024], code[16], *serial = NULL;
-	enum wg_err rc;
+	char why[256];
 	int ch, ret;
+	struct agent_config cfg;
+	const char *config = NULL;
+	size_t i;
 
+	/* the configuration file first, so the command line wins */
 	optind = 1;
+	opterr = 0; /* the second pass reports bad options */
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-		if ((ret = attest_option(&o, ch, optarg)) >= 0)
-			return ret;
-	if (optind != argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (o.aik_url == NULL || o.aik_root == NULL)
-		return usage_error("--server and --aik-root are needed");
-	if (o.serial == NULL && (o.serial = serial = firmware_serial()) ==
-	    NULL)
-		return usage_error("the firmware reports no serial number: "
-		    "give --serial");
-	printf("Securing your hardware (attestation CA %s)...\n", o.aik_url);
-	fflush(stdout);
-	rc = attest_run(&o, &res, why, sizeof(why));
-	free(serial);
-	if (rc == WG_OK) {
-		printf("  EK certificate: %s\n  AIK certificate: %s/aik.crt "
-		    "(%s; %u %s)\nSecuring your hardware: done\n",
-		    res.ek_cert_source, o.state_dir, res.assurance_cert ?
-		    "EK certificate verified" : "EK on the imported list",
-		    res.tries, res.tries == 1 ? "try" : "tries");
-		return AGENT_EXIT_OK;
+		if (ch == OPT_CONFIG)
+			config = optarg;
+	opterr = 1;
+	if (agent_config_read(config, longopts, &cfg, why, sizeof(why)) !=
+	    WG_OK)
+		return usage_error("%s", why);
+	for (i = 0, ret = -1; i < cfg.n && ret < 0; i++)
+		ret = attest_option(&o, cfg.opts[i], cfg.values[i]);
+	optind = 1;
+	while (ret < 0 && (ch = getopt_long(argc, argv, "h", longopts,
+	    NULL)) != -1)
+		if (ch != OPT_CONFIG)
+			ret = attest_option(&o, ch, optarg);
+	if (ret >= 0) {
+		agent_config_free(&cfg);
+		return ret;
 	}
-	wg_err_code_str(rc, code, sizeof(code));
-	fprintf(stderr, "Securing your hardware: failed\nwhiteglove-agent "
-	    "attest: %s %s: %s\n  %s\n  see %s/%s and whiteglove explain "
-	    "%s\n", code, wg_err_name(rc), wg_err_info(rc) ?
-	    wg_err_info(rc)->meaning : "", why, o.state_dir,
-	    ATTEST_TRAIL_FILE, code);
-	return AGENT_EXIT_FAIL;
+	ret = optind != argc ? usage_error("unexpected argument '%s'",
+	    argv[optind]) : attest_main(&o);
+	agent_config_free(&cfg);
+	return ret;
 }

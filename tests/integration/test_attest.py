@@ -154,6 +154,37 @@ class Attest(wgtest.ServerTest):
             with open(os.path.join(self.agent_state, "aik.pub"), "rb") as f:
                 self.assertEqual(f.read(), first)
 
+    def test_settings_from_a_config_file(self):
+        tenant, key = self.create_tenant("cfg")
+        conf = os.path.join(self.workdir, "agent.conf")
+        with Swtpm() as tpm:
+            p = run_agent(["hash", "--json", "--tcti", tpm.tcti],
+                          self.sysfs)
+            item = json.loads(p.stdout)
+            item.pop("missing", None)
+            r = self.req("POST", "/admin/v1/importedDeviceIdentities/"
+                         "import", {"importedDeviceIdentities": [item]},
+                         token=key)
+            self.assertEqual(r.status, 200, r)
+            with open(conf, "w") as f:
+                f.write("# the device's settings\n"
+                        "server = %s\nca = %s\naik-root = %s\n"
+                        "state-dir = %s\ntries = 3\nbackoff-ms = 1\n"
+                        "tcti = swtpm:host=127.0.0.1,port=1\n"
+                        % (self.server.url, self.server.ca,
+                           os.path.join(self.state, "aik", "root.crt"),
+                           self.agent_state))
+            # the command line wins over the file (its tcti is wrong)
+            p = run_agent(["attest", "--config", conf, "--tcti", tpm.tcti],
+                          self.sysfs)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(b"EK on the imported list", p.stdout)
+        with open(conf, "a") as f:
+            f.write("colour = blue\n")
+        p = run_agent(["attest", "--config", conf], self.sysfs)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"agent.conf:9: unknown setting 'colour'", p.stderr)
+
     def test_unknown_ek_is_refused_without_retrying(self):
         with Swtpm() as tpm:
             p = self.attest(tpm)
