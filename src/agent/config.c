@@ -12,20 +12,6 @@
 
 #define LINE_MAX_BYTES 1024
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	    e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 /* The getopt value of long option key taking a value, or -1. */
 static int
 option_of(const struct option *longopts, const char *key)
@@ -54,8 +40,8 @@ config_line(char *line, const struct option *longopts, struct agent_config *c,
 		return -1;
 	}
 	*eq = '\0';
-	key = trim(line);
-	val = trim(eq + 1);
+	key = wg_trim(line);
+	val = wg_trim(eq + 1);
 	if ((opt = option_of(longopts, key)) < 0) {
 		wg_say(why, whylen, "unknown setting '%.64s' (the settings are "
 		    "the subcommand's long options)", key);
@@ -94,7 +80,7 @@ agent_config_read(const char *path, const struct option *longopts,
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
-		s = trim(line);
+		s = wg_trim(line);
 		if (strlen(s) > LINE_MAX_BYTES) {
 			wg_say(why, whylen, "%s:%u: line too long", path, lineno);
 			bad = 1;

@@ -484,3 +484,17 @@ wg_log_openssl(const char *what)
 	ERR_clear_error();
 	wg_error("%s failed: %s", what, buf[0] ? buf : "unknown error");
 }
+
+char *
+wg_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
+	    e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}

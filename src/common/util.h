@@ -115,6 +115,12 @@ void wg_put_be(unsigned char *p, uint64_t v, size_t n);
  */
 void wg_log_openssl(const char *what);
 
+/*
+ * s without leading blanks and trailing blanks and line ends (a line of
+ * a configuration file), cut in place; returns where it starts.
+ */
+char *wg_trim(char *s);
+
 /* SHA-256 of n bytes. */
 void wg_sha256(const void *in, size_t n, unsigned char out[32]);
 

@@ -137,20 +137,6 @@ bad:
 	return WG_E_CONFIG;
 }
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	    e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 enum wg_err
 server_config_file(struct server_config *cfg, const char *path)
 {
@@ -171,7 +157,7 @@ server_config_file(struct server_config *cfg, const char *path)
 			rc = WG_E_CONFIG;
 			break;
 		}
-		key = trim(line);
+		key = wg_trim(line);
 		if (*key == '\0' || *key == '#')
 			continue;
 		if ((eq = strchr(key, '=')) == NULL) {
@@ -180,8 +166,8 @@ server_config_file(struct server_config *cfg, const char *path)
 			break;
 		}
 		*eq = '\0';
-		key = trim(key);
-		val = trim(eq + 1);
+		key = wg_trim(key);
+		val = wg_trim(eq + 1);
 		if (strcmp(key, "config") == 0 ||
 		    server_config_set(cfg, key, val, why, sizeof(why)) !=
 		    WG_OK) {

@@ -72,6 +72,16 @@ class Attest(wgtest.ServerTest):
                                "tpm.jsonl")) as f:
             return [json.loads(line) for line in f]
 
+    def import_hash(self, tpm, key):
+        """The device's hardware hash (the agent's) imported by key."""
+        p = run_agent(["hash", "--json", "--tcti", tpm.tcti], self.sysfs)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        item = json.loads(p.stdout)
+        item.pop("missing", None)
+        r = self.req("POST", "/admin/v1/importedDeviceIdentities/import",
+                     {"importedDeviceIdentities": [item]}, token=key)
+        self.assertEqual(r.status, 200, r)
+
     def operator_events(self):
         """(eventId, details) of the audit records of no tenant."""
         r = self.req("GET", "/admin/v1/auditEvents?limit=500",
@@ -131,15 +141,7 @@ class Attest(wgtest.ServerTest):
     def test_ek_of_an_imported_hash_is_attested(self):
         tenant, key = self.create_tenant("depot")
         with Swtpm() as tpm:
-            p = run_agent(["hash", "--json", "--tcti", tpm.tcti],
-                          self.sysfs)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            item = json.loads(p.stdout)
-            item.pop("missing", None)
-            r = self.req("POST", "/admin/v1/importedDeviceIdentities/"
-                         "import", {"importedDeviceIdentities": [item]},
-                         token=key)
-            self.assertEqual(r.status, 200, r)
+            self.import_hash(tpm, key)
             p = self.attest(tpm)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn(b"EK on the imported list", p.stdout)
@@ -158,14 +160,7 @@ class Attest(wgtest.ServerTest):
         tenant, key = self.create_tenant("cfg")
         conf = os.path.join(self.workdir, "agent.conf")
         with Swtpm() as tpm:
-            p = run_agent(["hash", "--json", "--tcti", tpm.tcti],
-                          self.sysfs)
-            item = json.loads(p.stdout)
-            item.pop("missing", None)
-            r = self.req("POST", "/admin/v1/importedDeviceIdentities/"
-                         "import", {"importedDeviceIdentities": [item]},
-                         token=key)
-            self.assertEqual(r.status, 200, r)
+            self.import_hash(tpm, key)
             with open(conf, "w") as f:
                 f.write("# the device's settings\n"
                         "server = %s\nca = %s\naik-root = %s\n"
