@@ -98,8 +98,9 @@ number(const char *s, long min, long max)
 
 /* Applies one option; returns an exit code, or -1 to go on. */
 static int
-attest_option(struct attest_opts *o, int ch, const char *arg)
+attest_option(void *opts, int ch, const char *arg)
 {
+	struct attest_opts *o = opts;
 	long v;
 
 	/* every value ends up in events and the trail: text only */
@@ -214,29 +215,14 @@ cmd_attest(int argc, char **argv)
 	struct attest_opts o = {.state_dir = STATE_DEFAULT,
 	    .ek_alg = TPM_EK_RSA, .tries = ATTEST_TRIES_DEFAULT,
 	    .timeout_ms = 30000, .backoff_ms = 2000};
-	char why[256];
-	int ch, ret;
 	struct agent_config cfg;
-	const char *config = NULL;
-	size_t i;
+	char why[256];
+	int ret;
 
-	/* the configuration file first, so the command line wins */
-	optind = 1;
-	opterr = 0; /* the second pass reports bad options */
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-		if (ch == OPT_CONFIG)
-			config = optarg;
-	opterr = 1;
-	if (agent_config_read(config, longopts, &cfg, why, sizeof(why)) !=
-	    WG_OK)
-		return usage_error("%s", why);
-	for (i = 0, ret = -1; i < cfg.n && ret < 0; i++)
-		ret = attest_option(&o, cfg.opts[i], cfg.values[i]);
-	optind = 1;
-	while (ret < 0 && (ch = getopt_long(argc, argv, "h", longopts,
-	    NULL)) != -1)
-		if (ch != OPT_CONFIG)
-			ret = attest_option(&o, ch, optarg);
+	ret = agent_options(argc, argv, longopts, OPT_CONFIG, attest_option, &o,
+	    &cfg, why, sizeof(why));
+	if (ret == -2)
+		ret = usage_error("%s", why);
 	if (ret >= 0) {
 		agent_config_free(&cfg);
 		return ret;

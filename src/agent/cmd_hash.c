@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "agent/agent.h"
+#include "agent/config.h"
 #include "agent/sysinfo.h"
 #include "agent/tpm.h"
 #include "common/csv.h"
@@ -25,6 +26,7 @@
 #define UPN_MAX (HWHASH_MAX_STR - 1)
 
 enum { OPT_TCTI = 0x100, OPT_EK_ALG, OPT_CSV, OPT_JSON, OPT_GROUP_TAG,
+	OPT_CONFIG,
 	OPT_USER, OPT_SERIAL };
 
 struct hash_opts {
@@ -62,6 +64,10 @@ usage(FILE *f)
 	    "  --serial S       the serial number for a device whose firmware "
 	    "has none\n"
 	    "                   (virtual machines); refused when it has one\n"
+	    "  --config FILE    the agent's settings (tcti, ek-alg, serial "
+	    "apply here;\n"
+	    "                   WHITEGLOVE_AGENT_CONFIG; default "
+	    "/etc/whiteglove/agent.conf)\n"
 	    "  -h, --help       print this help\n\n"
 	    "Environment: WHITEGLOVE_SYSFS_ROOT (default /sys), TSS2_LOG "
 	    "(the TPM\nlibrary's own messages, e.g. all+debug).\n");
@@ -89,8 +95,9 @@ text_ok(const char *s, size_t max)
 
 /* Applies option ch; returns -1 to go on or an exit code. */
 static int
-hash_option(struct hash_opts *o, int ch, const char *arg)
+hash_option(void *opts, int ch, const char *arg)
 {
+	struct hash_opts *o = opts;
 	size_t max;
 
 	switch (ch) {
@@ -133,9 +140,14 @@ hash_option(struct hash_opts *o, int ch, const char *arg)
 	return -1;
 }
 
-/* Parses the command line into o; returns -1 to go on or an exit code. */
+/*
+ * Parses the configuration file's device settings (tcti, ek-alg, serial)
+ * and the command line into o; returns -1 to go on or an exit code.  cfg
+ * keeps the file's values alive (the caller frees it).
+ */
 static int
-hash_parse_args(int argc, char **argv, struct hash_opts *o)
+hash_parse_args(int argc, char **argv, struct hash_opts *o,
+    struct agent_config *cfg)
 {
 	static const struct option longopts[] = {
 		{ "tcti", required_argument, NULL, OPT_TCTI },
@@ -145,21 +157,23 @@ hash_parse_args(int argc, char **argv, struct hash_opts *o)
 		{ "group-tag", required_argument, NULL, OPT_GROUP_TAG },
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "serial", required_argument, NULL, OPT_SERIAL },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch, ret;
+	char why[256];
+	int ret;
 
 	memset(o, 0, sizeof(*o));
 	o->alg = TPM_EK_RSA;
 	o->group_tag = o->user = "";
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
-		if ((ret = hash_option(o, ch, optarg)) >= 0)
-			return ret;
-	if (optind != argc)
+	ret = agent_options(argc, argv, longopts, OPT_CONFIG, hash_option, o,
+	    cfg, why, sizeof(why));
+	if (ret == -2)
+		return usage_error("%s", why);
+	if (ret < 0 && optind != argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
-	return -1;
+	return ret;
 }
 
 /* The reason the firmware gave no serial (from the missing list). */
@@ -315,14 +329,17 @@ int
 cmd_hash(int argc, char **argv)
 {
 	struct hash_opts o;
+	struct agent_config cfg;
 	struct sysinfo *si = NULL;
 	const char *serial;
 	char *b64 = NULL, code[16];
 	enum wg_err err;
 	int ret;
 
-	if ((ret = hash_parse_args(argc, argv, &o)) >= 0)
+	if ((ret = hash_parse_args(argc, argv, &o, &cfg)) >= 0) {
+		agent_config_free(&cfg);
 		return ret;
+	}
 	ret = AGENT_EXIT_FAIL;
 	if ((err = sysinfo_collect(NULL, &si)) != WG_OK)
 		goto done;
@@ -347,5 +364,6 @@ done:
 	}
 	free(b64);
 	sysinfo_free(si);
+	agent_config_free(&cfg);
 	return ret;
 }

@@ -12,14 +12,31 @@
 
 #define LINE_MAX_BYTES 1024
 
+/*
+ * The settings a configuration file may hold: the device's, shared by the
+ * subcommands (each applies those among its own options).
+ */
+static const char *const known[] = {"server", "aik-root", "ekcert-url",
+    "ek-roots", "ca", "state-dir", "tcti", "ek-alg", "serial", "tries",
+    "timeout", "backoff-ms", NULL};
+
+static int
+is_known(const char *key)
+{
+	size_t i;
+
+	for (i = 0; known[i] != NULL; i++)
+		if (strcmp(known[i], key) == 0)
+			return 1;
+	return 0;
+}
+
 /* The getopt value of long option key taking a value, or -1. */
 static int
 option_of(const struct option *longopts, const char *key)
 {
 	size_t i;
 
-	if (strcmp(key, "config") == 0)
-		return -1;
 	for (i = 0; longopts[i].name != NULL; i++)
 		if (strcmp(longopts[i].name, key) == 0 &&
 		    longopts[i].has_arg == required_argument)
@@ -42,11 +59,13 @@ config_line(char *line, const struct option *longopts, struct agent_config *c,
 	*eq = '\0';
 	key = wg_trim(line);
 	val = wg_trim(eq + 1);
-	if ((opt = option_of(longopts, key)) < 0) {
+	if (!is_known(key)) {
 		wg_say(why, whylen, "unknown setting '%.64s' (the settings are "
-		    "the subcommand's long options)", key);
+		    "the long option names of the agent's subcommands: server, "
+		    "tcti, ek-alg, ...)", key);
 		return -1;
 	}
+	opt = option_of(longopts, key); /* -1: another subcommand's */
 	if (!wg_str_printable(val) || c->n == AGENT_CONFIG_LINES_MAX) {
 		wg_say(why, whylen, "'%.64s': not printable text, or more than "
 		    "%d settings", key, AGENT_CONFIG_LINES_MAX);
@@ -116,4 +135,33 @@ agent_config_free(struct agent_config *c)
 		free(c->values[i]);
 	}
 	memset(c, 0, sizeof(*c));
+}
+
+int
+agent_options(int argc, char **argv, const struct option *longopts,
+    int config_opt, int (*apply)(void *o, int ch, const char *arg), void *o,
+    struct agent_config *cfg, char *why, size_t whylen)
+{
+	const char *path = NULL;
+	int ch, ret = -1;
+	size_t i;
+
+	/* the file first, so that the command line wins */
+	optind = 1;
+	opterr = 0; /* the second pass reports bad options */
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
+		if (ch == config_opt)
+			path = optarg;
+	opterr = 1;
+	if (agent_config_read(path, longopts, cfg, why, whylen) != WG_OK)
+		return -2;
+	for (i = 0; i < cfg->n && ret < 0; i++)
+		if (cfg->opts[i] >= 0)
+			ret = apply(o, cfg->opts[i], cfg->values[i]);
+	optind = 1;
+	while (ret < 0 && (ch = getopt_long(argc, argv, "h", longopts,
+	    NULL)) != -1)
+		if (ch != config_opt)
+			ret = apply(o, ch, optarg);
+	return ret;
 }

@@ -18,14 +18,15 @@
 struct agent_config {
 	char *keys[AGENT_CONFIG_LINES_MAX];
 	char *values[AGENT_CONFIG_LINES_MAX];
-	int opts[AGENT_CONFIG_LINES_MAX]; /* the option's getopt value */
+	int opts[AGENT_CONFIG_LINES_MAX]; /* its getopt value; -1: a setting
+					     of another subcommand */
 	size_t n;
 };
 
 /*
  * Reads path (NULL: $WHITEGLOVE_AGENT_CONFIG, else AGENT_CONFIG_DEFAULT,
- * which may be absent) into *out, each key checked against longopts
- * (options that take a value; "config" and "help" are not settings).
+ * which may be absent) into *out: every key must be a known agent
+ * setting; opts[i] says which of longopts (those taking a value) it is.
  * WG_E_CONFIG with why naming the file and line otherwise.  The caller
  * frees *out with agent_config_free().
  */
@@ -33,5 +34,18 @@ enum wg_err agent_config_read(const char *path, const struct option *longopts,
     struct agent_config *out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 void agent_config_free(struct agent_config *c);
+
+/*
+ * A subcommand's options: the configuration file's settings that are
+ * among longopts, then the command line (config_opt, the --config
+ * option, read first), each through apply(o, ch, value), which returns -1
+ * to go on or an exit code.  Returns -1 to go on, apply's exit code, or
+ * -2 when the file cannot be used (why says so).  cfg keeps the values
+ * alive: the caller frees it with agent_config_free() in every case.
+ */
+int agent_options(int argc, char **argv, const struct option *longopts,
+    int config_opt, int (*apply)(void *o, int ch, const char *arg), void *o,
+    struct agent_config *cfg, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
 
 #endif

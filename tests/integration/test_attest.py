@@ -174,6 +174,12 @@ class Attest(wgtest.ServerTest):
                           self.sysfs)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn(b"EK on the imported list", p.stdout)
+            # hash takes the device settings of the same file (tcti here)
+            conf2 = os.path.join(self.workdir, "agent2.conf")
+            with open(conf2, "w") as f:
+                f.write("tcti = %s\nserver = https://unused\n" % tpm.tcti)
+            p = run_agent(["hash", "--json", "--config", conf2], self.sysfs)
+            self.assertEqual(p.returncode, 0, p.stderr)
         with open(conf, "a") as f:
             f.write("colour = blue\n")
         p = run_agent(["attest", "--config", conf], self.sysfs)
