@@ -207,6 +207,7 @@ tpm_close(struct tpm_ctx *ctx)
 		Esys_Free(ctx->ek_saved[i]);
 		Esys_Free(ctx->ek_saved_pub[i]);
 	}
+	Esys_Free(ctx->srk_saved);
 	if (ctx->esys != NULL)
 		Esys_Finalize(&ctx->esys);
 	if (ctx->tcti != NULL)

@@ -155,12 +155,23 @@ tpm_ek_cert(struct tpm_ctx *ctx, enum tpm_ek_alg alg, unsigned char **out,
 	return WG_OK;
 }
 
-/* Creates the SRK (see the top of this file); the caller flushes *srk. */
+/*
+ * Creates the SRK (see the top of this file), or loads the context saved
+ * when it was first created on ctx (a TPM reset drops that: then it is
+ * created again); the caller flushes *srk.
+ */
 static enum wg_err
 srk_create(struct tpm_ctx *ctx, ESYS_TR *srk)
 {
 	TSS2_RC rc;
 
+	if (ctx->srk_saved != NULL) {
+		if (Esys_ContextLoad(ctx->esys, ctx->srk_saved, srk) ==
+		    TSS2_RC_SUCCESS)
+			return WG_OK;
+		Esys_Free(ctx->srk_saved);
+		ctx->srk_saved = NULL;
+	}
 	if ((rc = Esys_CreatePrimary(ctx->esys, ESYS_TR_RH_OWNER,
 	    ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &no_sensitive,
 	    &srk_template, &no_outside, &no_pcrs, srk, NULL, NULL, NULL,
@@ -168,6 +179,9 @@ srk_create(struct tpm_ctx *ctx, ESYS_TR *srk)
 		*srk = ESYS_TR_NONE;
 		return tpm_rc(rc, "CreatePrimary(SRK)");
 	}
+	if (Esys_ContextSave(ctx->esys, *srk, &ctx->srk_saved) !=
+	    TSS2_RC_SUCCESS)
+		ctx->srk_saved = NULL; /* made again next time: only slower */
 	return WG_OK;
 }
 

@@ -23,6 +23,7 @@ struct tpm_ctx {
 	 */
 	TPMS_CONTEXT *ek_saved[TPM_EK_ALG_MAX];
 	TPM2B_PUBLIC *ek_saved_pub[TPM_EK_ALG_MAX];
+	TPMS_CONTEXT *srk_saved; /* the same for the SRK */
 };
 
 /* The EK while it is in use (tpm_ek_open .. tpm_ek_close). */
