@@ -64,7 +64,12 @@ stop() {
 	kill "$swtpm_pid" 2>/dev/null || true; wait "$swtpm_pid" 2>/dev/null || true
 }
 trap stop EXIT
-sleep 0.3
+# The agent's first command must find swtpm listening, however slow the host.
+for _ in $(seq 1 200); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$tpm_port") 2>/dev/null && break
+	kill -0 "$swtpm_pid" 2>/dev/null || { cat "$demo/swtpm.log"; exit 1; }
+	sleep 0.05
+done
 # A VM or container has no SMBIOS serial: the agent says so and takes one.
 "$agent" hash --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
 	--serial DEMO-0001 --group-tag Depot >"$demo/device.csv"

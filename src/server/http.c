@@ -622,7 +622,13 @@ http_start(struct server *srv, const struct http_options *opt)
 {
 	struct sockaddr_storage ss;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	/*
+	 * poll(), not epoll: with a thread pool, libmicrohttpd 0.9.7x's
+	 * MHD_quiesce_daemon races a worker removing the listen socket
+	 * from its epoll set and aborts the process ("Failed to remove
+	 * listen FD from epoll set") during a drain.
+	 */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	struct MHD_Daemon *d;
 	socklen_t sslen;
