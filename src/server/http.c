@@ -42,6 +42,8 @@ static const struct http_routes *const route_tables[] = {
 	&devices_routes,
 	&ekcert_routes,
 	&aik_routes,
+	&profiles_routes,
+	&ztd_routes,
 };
 
 /* Per-request state, from the first callback to the completion notice. */

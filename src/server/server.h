@@ -74,6 +74,8 @@ extern const struct http_routes registry_routes;
 extern const struct http_routes devices_routes;
 extern const struct http_routes ekcert_routes;
 extern const struct http_routes aik_routes;
+extern const struct http_routes profiles_routes;
+extern const struct http_routes ztd_routes;
 
 /* Sets defaults in cfg (every field owned by cfg). */
 void server_config_defaults(struct server_config *cfg);

@@ -102,6 +102,36 @@ sq_base64_blob(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 /*
+ * SQL function encode(blob, 'hex'): the bytes as lower-case hex, as
+ * PostgreSQL's encode() gives them, so that a query reading bytes is
+ * written once for both backends.  NULL stays NULL; other formats are an
+ * error.
+ */
+static void
+sq_encode(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *fmt = (const char *)sqlite3_value_text(argv[1]);
+	const void *in;
+	size_t n;
+	char *out;
+
+	(void)argc;
+	if (fmt == NULL || strcmp(fmt, "hex") != 0) {
+		sqlite3_result_error(ctx, "encode: only 'hex' is known", -1);
+		return;
+	}
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	in = sqlite3_value_blob(argv[0]);
+	n = (size_t)sqlite3_value_bytes(argv[0]);
+	out = xmalloc(2 * n + 1);
+	wg_hex(in != NULL ? in : "", n, out);
+	sqlite3_result_text64(ctx, out, 2 * n, free, SQLITE_UTF8);
+}
+
+/*
  * Runs a connection's setup script.  Servers opening a new database at
  * once race to make it WAL: a connection that read the header (the page
  * size) and then wants the write lock is answered SQLITE_BUSY at once,
@@ -163,8 +193,12 @@ sq_connect(struct store_conn *c, const char *path)
 	rc = sqlite3_create_function_v2(db, "wg_base64_blob", 1, SQLITE_UTF8 |
 	    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sq_base64_blob, NULL,
 	    NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "encode", 2, SQLITE_UTF8 |
+		    SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, sq_encode,
+		    NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		wg_error("sqlite: cannot register wg_base64_blob: %s",
+		wg_error("sqlite: cannot register SQL functions: %s",
 		    sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return WG_E_DB_UNAVAILABLE;

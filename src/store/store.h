@@ -434,4 +434,96 @@ enum wg_err store_ek_on_list(struct store_conn *c, const char *ek_sha256,
 enum wg_err store_aik_cert_put(struct store_conn *c,
     const struct wg_aik_cert *a) __attribute__((warn_unused_result));
 
+/* ---- deployment profiles (step 1: the ztd service) ---- */
+
+#define WG_PROFILE_NAME_MAX 128
+#define WG_NAME_TEMPLATE_MAX 64
+#define WG_PROFILE_LIST_MAX 1000
+
+/*
+ * A deployment profile.  deployment_mode: userDriven | selfDeploying |
+ * preProvisioning; join_method: cloud | hybrid; reboot_policy: strict |
+ * tolerant; oobe_flags: the CloudAssignedOobeConfig bits
+ * (common/profile.h); is_default: the tenant's default profile.
+ */
+struct wg_profile {
+	char id[37];
+	char tenant_id[37];
+	char name[WG_PROFILE_NAME_MAX + 1];
+	char deployment_mode[16];
+	char join_method[8];
+	char name_template[WG_NAME_TEMPLATE_MAX + 1];
+	int64_t oobe_flags;
+	int64_t esp_timeout_min;
+	char reboot_policy[9];
+	int64_t ticket_days;
+	int is_default;
+	int64_t created_ms, updated_ms;
+};
+
+/*
+ * Creates p in p->tenant_id (id, created_ms and updated_ms set here; a
+ * new profile is not the default).  WG_E_CONFLICT if the tenant has a
+ * profile of that name.
+ */
+enum wg_err store_profile_create(struct store_conn *c, struct wg_profile *p)
+    __attribute__((warn_unused_result));
+/* Profile id of the tenant; WG_E_NOT_FOUND if none. */
+enum wg_err store_profile_get(struct store_conn *c, const char *tenant_id,
+    const char *id, struct wg_profile *out)
+    __attribute__((warn_unused_result));
+/* Profile of that name in the tenant; WG_E_NOT_FOUND if none. */
+enum wg_err store_profile_get_by_name(struct store_conn *c,
+    const char *tenant_id, const char *name, struct wg_profile *out)
+    __attribute__((warn_unused_result));
+/* The tenant's profiles by name after `after` ("": from the start). */
+enum wg_err store_profile_list(struct store_conn *c, const char *tenant_id,
+    const char *after, size_t limit, struct wg_profile **out, size_t *n)
+    __attribute__((warn_unused_result));
+/* Deletes a profile and its assignments; WG_E_NOT_FOUND if none. */
+enum wg_err store_profile_delete(struct store_conn *c, const char *tenant_id,
+    const char *id) __attribute__((warn_unused_result));
+/*
+ * Assigns profile id to group_tag (the tag's earlier profile, if any, is
+ * replaced) or, with group_tag NULL, makes it the tenant's default (the
+ * earlier default stops being one).  WG_E_NOT_FOUND if no such profile.
+ */
+enum wg_err store_profile_assign(struct store_conn *c, const char *tenant_id,
+    const char *id, const char *group_tag)
+    __attribute__((warn_unused_result));
+/*
+ * Removes group_tag's assignment to profile id (group_tag NULL: the
+ * profile stops being the default); WG_E_NOT_FOUND if there was none.
+ */
+enum wg_err store_profile_unassign(struct store_conn *c,
+    const char *tenant_id, const char *id, const char *group_tag)
+    __attribute__((warn_unused_result));
+/*
+ * The group tags assigned to profile id, sorted; the caller frees each
+ * and *tags.
+ */
+enum wg_err store_profile_tags(struct store_conn *c, const char *tenant_id,
+    const char *id, char ***tags, size_t *n)
+    __attribute__((warn_unused_result));
+/*
+ * The profile a device of the tenant with group_tag ("" for none) gets:
+ * its tag's assignment, else the tenant's default (*by_tag 1 or 0).
+ * WG_E_NOT_FOUND if neither exists.
+ */
+enum wg_err store_profile_for(struct store_conn *c, const char *tenant_id,
+    const char *group_tag, struct wg_profile *out, int *by_tag)
+    __attribute__((warn_unused_result));
+
+/*
+ * The device registered (in any tenant) with the EK whose TPMT_PUBLIC has
+ * SHA-256 ek_sha256 (hex), and its imported hardware hash (*hash, bytes,
+ * the caller frees it).  WG_E_NOT_FOUND if none.
+ */
+enum wg_err store_device_by_ek(struct store_conn *c, const char *ek_sha256,
+    struct wg_device *out, unsigned char **hash, size_t *hash_len)
+    __attribute__((warn_unused_result));
+/* Records that device id was in contact now (lastContacted). */
+enum wg_err store_device_contacted(struct store_conn *c, const char *id)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -19,9 +19,11 @@ enum device_q {
 	Q_DIR_DELETE,
 	Q_DEVICE_UPDATE,
 	Q_DIR_LIST,
+	Q_DEVICE_BY_EK,
+	Q_DEVICE_CONTACTED,
 	Q_DEVICE_Q_END
 };
-_Static_assert(Q_DEVICE_Q_END <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
+_Static_assert(Q_DEVICE_Q_END <= STORE_Q_ATTEST_BASE, "renumber the bases");
 
 #define DEVICE_COLS \
 	"d.id, d.tenant_id, COALESCE(d.import_id, ''), d.serial_number, " \
@@ -60,6 +62,13 @@ static const char *const device_sql[Q_DEVICE_Q_END - STORE_Q_DEVICE_BASE] = {
 	[Q_DIR_LIST - STORE_Q_DEVICE_BASE] = "SELECT " DIRLIST_COLS " FROM "
 	    "directory_devices WHERE tenant_id = $1 AND id > $2 ORDER BY id "
 	    "LIMIT $3",
+	/* by ek_key (its index, 003), then the whole digest; hash as hex */
+	[Q_DEVICE_BY_EK - STORE_Q_DEVICE_BASE] = "SELECT " DEVICE_COLS ", "
+	    "encode(d.hardware_hash, 'hex') FROM device_identities d LEFT JOIN "
+	    "directory_devices dd ON dd.id = d.directory_device_id WHERE "
+	    "d.ek_key = $1 AND d.ek_sha256 = $2",
+	[Q_DEVICE_CONTACTED - STORE_Q_DEVICE_BASE] = "UPDATE "
+	    "device_identities SET last_contacted_ms = $2 WHERE id = $1",
 };
 
 static const char *
@@ -237,4 +246,61 @@ store_directory_list(struct store_conn *c, const char *tenant_id,
 	    dir_row, sizeof(**out), NULL, &list, n);
 	*out = list;
 	return rc;
+}
+
+struct by_ek {
+	struct wg_device *dev;
+	unsigned char *hash;
+	size_t len;
+};
+
+static int
+by_ek_row(const struct store_res *res, size_t r, void *out)
+{
+	struct by_ek *b = out;
+	const char *hex = store_res_text(res, r, 16);
+	size_t n = hex != NULL ? strlen(hex) : 0;
+
+	if (device_row(res, r, b->dev) != 0)
+		return -1;
+	b->hash = xmalloc(n / 2 + 1);
+	b->len = n / 2;
+	if (n % 2 != 0 || wg_hex_decode(hex, b->hash, b->len) != 0) {
+		wg_error("store: device %s has a hardware hash that is not "
+		    "hex", b->dev->id);
+		free(b->hash);
+		b->hash = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+enum wg_err
+store_device_by_ek(struct store_conn *c, const char *ek_sha256,
+    struct wg_device *out, unsigned char **hash, size_t *hash_len)
+{
+	struct store_param p[] = {P_INT(store_ek_key(ek_sha256)),
+	    P_TEXT(ek_sha256)};
+	struct by_ek b = {out, NULL, 0};
+	enum wg_err rc;
+
+	rc = store_q_one(c, Q_DEVICE_BY_EK, sql_of(Q_DEVICE_BY_EK), p,
+	    ARRAY_LEN(p), by_ek_row, &b);
+	if (rc != WG_OK) {
+		free(b.hash);
+		b.hash = NULL;
+		b.len = 0;
+	}
+	*hash = b.hash;
+	*hash_len = b.len;
+	return rc;
+}
+
+enum wg_err
+store_device_contacted(struct store_conn *c, const char *id)
+{
+	struct store_param p[] = {P_TEXT(id), P_INT(wg_now_ms())};
+
+	return store_conn_run(c, Q_DEVICE_CONTACTED, sql_of(Q_DEVICE_CONTACTED),
+	    p, ARRAY_LEN(p), NULL);
 }
