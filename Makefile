@@ -10,7 +10,8 @@ PACKAGES = gcc libc6-dev make pkg-config meson ninja-build python3 \
 	libssl-dev openssl libmicrohttpd-dev libcurl4-openssl-dev curl \
 	libjansson-dev libsqlite3-dev libpq-dev libcmocka-dev \
 	libtss2-dev swtpm swtpm-tools tpm2-tools sqlite3 \
-	postgresql postgresql-client util-linux procps ca-certificates
+	postgresql postgresql-client util-linux procps ca-certificates \
+	python3-cryptography
 
 .PHONY: all deps build demo test unit docs clean
 

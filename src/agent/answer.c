@@ -90,12 +90,16 @@ chain_member(const json_t *o, STACK_OF(X509) **out, char *why,
 	return WG_OK;
 }
 
-enum wg_err
-enroll_answer_parse(const char *body, size_t len, struct enroll_answer *out,
-    char *why, size_t whylen)
+/*
+ * A sealed answer: credentialBlob, encryptedSecret, the sealed field
+ * `sealed` and, with chain, caChain; nothing else.
+ */
+static enum wg_err
+sealed_answer_parse(const char *body, size_t len, const char *sealed,
+    int chain, struct enroll_answer *out, char *why, size_t whylen)
 {
-	static const char *const allowed[] = {"credentialBlob",
-	    "encryptedSecret", "encryptedCertificate", "caChain", NULL};
+	const char *const allowed[] = {"credentialBlob", "encryptedSecret",
+	    sealed, chain ? "caChain" : NULL, NULL};
 	json_t *o = NULL;
 	enum wg_err rc = WG_E_NET_PROTOCOL;
 
@@ -111,14 +115,30 @@ enroll_answer_parse(const char *body, size_t len, struct enroll_answer *out,
 	    &out->blob_len, why, whylen) == WG_OK &&
 	    b64_member(o, "encryptedSecret", ANSWER_SECRET_MAX, &out->secret,
 	    &out->secret_len, why, whylen) == WG_OK &&
-	    b64_member(o, "encryptedCertificate", ANSWER_SEALED_MAX,
-	    &out->sealed, &out->sealed_len, why, whylen) == WG_OK &&
-	    chain_member(o, &out->chain, why, whylen) == WG_OK)
+	    b64_member(o, sealed, ANSWER_SEALED_MAX, &out->sealed,
+	    &out->sealed_len, why, whylen) == WG_OK &&
+	    (!chain || chain_member(o, &out->chain, why, whylen) == WG_OK))
 		rc = WG_OK;
 	json_decref(o);
 	if (rc != WG_OK)
 		enroll_answer_free(out);
 	return rc;
+}
+
+enum wg_err
+enroll_answer_parse(const char *body, size_t len, struct enroll_answer *out,
+    char *why, size_t whylen)
+{
+	return sealed_answer_parse(body, len, "encryptedCertificate", 1, out,
+	    why, whylen);
+}
+
+enum wg_err
+profile_answer_parse(const char *body, size_t len, struct enroll_answer *out,
+    char *why, size_t whylen)
+{
+	return sealed_answer_parse(body, len, "encryptedProfile", 0, out, why,
+	    whylen);
 }
 
 void

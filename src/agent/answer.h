@@ -1,6 +1,7 @@
 /*
- * The answers the device reads during "Securing your hardware", each
- * parsed once, strictly, into a typed struct (docs/api.md): the
+ * The answers the device reads during "Acquire profile" and "Securing
+ * your hardware", each parsed once, strictly, into a typed struct
+ * (docs/api.md): the deployment service's sealed profile, the
  * attestation CA's enrollment answer and the manufacturer's EK
  * certificate answer (Intel's {"pubhash", "certificate"}).
  */
@@ -38,6 +39,15 @@ enum wg_err enroll_answer_parse(const char *body, size_t len,
     struct enroll_answer *out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 void enroll_answer_free(struct enroll_answer *a);
+
+/*
+ * Parses POST /ztd/v1/profile's answer the same way: exactly
+ * credentialBlob, encryptedSecret and encryptedProfile (the profile JSON
+ * sealed like the AIK certificate); out->chain stays NULL.
+ */
+enum wg_err profile_answer_parse(const char *body, size_t len,
+    struct enroll_answer *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
 
 /*
  * Parses an EK certificate service's answer {"pubhash", "certificate":

@@ -23,6 +23,8 @@
 #include "agent/answer.h"
 #include "agent/attest.h"
 #include "agent/eventlog.h"
+#include "agent/retry.h"
+#include "agent/state.h"
 #include "common/event.h"
 #include "common/httpc.h"
 #include "common/json.h"
@@ -32,8 +34,6 @@
 #include "crypto/aesgcm.h"
 #include "crypto/tpmcert.h"
 #include "crypto/tpmpub.h"
-
-#define BACKOFF_MAX_MS 60000
 
 struct attest {
 	const struct attest_opts *o;
@@ -50,43 +50,29 @@ struct attest {
 	size_t whylen;
 };
 
-/* Records why in a->why and returns err. */
-static enum wg_err __attribute__((format(printf, 3, 4)))
-fail(struct attest *a, enum wg_err err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(a->why, a->whylen, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-/* One event of the tpm channel. */
+/* One event of the tpm channel, with the try it belongs to. */
 static void __attribute__((format(printf, 5, 6)))
 event(struct attest *a, int id, enum wg_level level, enum wg_err err,
     const char *fmt, ...)
 {
-	struct wg_event *ev;
-	char msg[1024];
+	char try_no[24] = "";
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	ev = wg_event_new("tpm", id, level, WG_PHASE_SECURING_HARDWARE, err,
-	    "%s", msg);
 	if (a->try_no > 0)
-		wg_event_add(ev, "try", "%u/%u", a->try_no, a->o->tries);
-	eventlog_write(a->o->state_dir, ev);
-	wg_event_free(ev);
+		snprintf(try_no, sizeof(try_no), "%u/%u", a->try_no,
+		    a->o->p.tries);
+	va_start(ap, fmt);
+	eventlog_vsay(a->o->p.state_dir, "tpm", id, level,
+	    WG_PHASE_SECURING_HARDWARE, err, NULL, a->try_no ? "try" : NULL,
+	    try_no, fmt, ap);
+	va_end(ap);
 }
 
 /* Appends one line to STATE/CertReq_enrollaik_Output.txt. */
 static void __attribute__((format(printf, 2, 3)))
 trail(struct attest *a, const char *fmt, ...)
 {
-	char *path = xasprintf("%s/%s", a->o->state_dir, ATTEST_TRAIL_FILE);
+	char *path = xasprintf("%s/%s", a->o->p.state_dir, ATTEST_TRAIL_FILE);
 	char now[32], line[2048];
 	va_list ap;
 	int fd, n;
@@ -105,52 +91,6 @@ trail(struct attest *a, const char *fmt, ...)
 	free(path);
 }
 
-/* Writes len bytes to STATE/name (mode 0600) whole, via a rename. */
-static enum wg_err
-state_write(struct attest *a, const char *name, const void *buf, size_t len)
-{
-	char *path = xasprintf("%s/%s", a->o->state_dir, name);
-	char *tmp = xasprintf("%s.tmp", path);
-	enum wg_err rc = WG_OK;
-	int fd;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0 && (write(fd, buf, len) != (ssize_t)len || fsync(fd) != 0)) {
-		close(fd);
-		fd = -1;
-	} else if (fd >= 0 && close(fd) != 0) {
-		fd = -1;
-	} else if (fd >= 0 && rename(tmp, path) == 0) {
-		goto done;
-	}
-	rc = fail(a, WG_E_IO, "cannot write %s: %s", path, strerror(errno));
-	unlink(tmp);
-done:
-	free(tmp);
-	free(path);
-	return rc;
-}
-
-/* Reads STATE/name (at most max bytes) into buf; -1 if absent or bad. */
-static int
-state_read(struct attest *a, const char *name, unsigned char *buf,
-    size_t max, size_t *len)
-{
-	char *path = xasprintf("%s/%s", a->o->state_dir, name);
-	ssize_t n = -1;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		n = read(fd, buf, max);
-		close(fd);
-	}
-	free(path);
-	if (n <= 0 || (size_t)n >= max)
-		return -1;
-	*len = (size_t)n;
-	return 0;
-}
-
 /* ---- the TPM side ---- */
 
 static enum wg_err
@@ -159,13 +99,13 @@ ek_load(struct attest *a)
 	char why[256];
 	enum wg_err rc;
 
-	if ((rc = tpm_open(a->o->tcti, &a->tpm)) != WG_OK ||
-	    (rc = tpm_ek_public(a->tpm, a->o->ek_alg, &a->ek_raw,
+	if ((rc = tpm_open(a->o->p.tcti, &a->tpm)) != WG_OK ||
+	    (rc = tpm_ek_public(a->tpm, a->o->p.ek_alg, &a->ek_raw,
 	    &a->ek_raw_len)) != WG_OK)
-		return fail(a, rc, "the TPM's EK could not be read");
+		return WG_FAIL(a, rc, "the TPM's EK could not be read");
 	if (tpm_public_parse(a->ek_raw, a->ek_raw_len, &a->ek, why,
 	    sizeof(why)) != WG_OK)
-		return fail(a, WG_E_TPM_ERROR, "the TPM's EK: %s", why);
+		return WG_FAIL(a, WG_E_TPM_ERROR, "the TPM's EK: %s", why);
 	return WG_OK;
 }
 
@@ -173,26 +113,8 @@ ek_load(struct attest *a)
 static enum wg_err
 aik_load(struct attest *a)
 {
-	char why[256];
-	enum wg_err rc;
-
-	if (state_read(a, "aik.pub", a->aik.pub, sizeof(a->aik.pub),
-	    &a->aik.pub_len) != 0 || state_read(a, "aik.priv", a->aik.priv,
-	    sizeof(a->aik.priv), &a->aik.priv_len) != 0) {
-		if ((rc = tpm_aik_create(a->tpm, &a->aik)) != WG_OK)
-			return fail(a, rc, "the TPM could not create an AIK");
-		if ((rc = state_write(a, "aik.priv", a->aik.priv,
-		    a->aik.priv_len)) != WG_OK ||
-		    (rc = state_write(a, "aik.pub", a->aik.pub,
-		    a->aik.pub_len)) != WG_OK)
-			return rc;
-	}
-	if (tpm_public_parse(a->aik.pub, a->aik.pub_len, &a->aik_pub, why,
-	    sizeof(why)) != WG_OK)
-		return fail(a, WG_E_TPM_ERROR, "the AIK in %s/aik.pub: %s "
-		    "(delete aik.pub and aik.priv to make a new one)",
-		    a->o->state_dir, why);
-	return WG_OK;
+	return agent_aik_load(a->tpm, a->o->p.state_dir, &a->aik, &a->aik_pub,
+	    a->why, a->whylen);
 }
 
 /* ---- the EK certificate ---- */
@@ -229,7 +151,7 @@ static void
 ek_cert_fetch(struct attest *a)
 {
 	struct wg_httpc_opts ho = {.base_url = a->o->ekcert_url,
-	    .ca_file = a->o->ca_file, .timeout_ms = a->o->timeout_ms,
+	    .ca_file = a->o->p.ca_file, .timeout_ms = a->o->p.timeout_ms,
 	    .max_body = 4 * TPMCERT_DER_MAX};
 	struct wg_httpc_resp resp = {0};
 	struct wg_httpc *c = NULL;
@@ -279,12 +201,12 @@ ek_cert_get(struct attest *a)
 
 	snprintf(a->res->ek_cert_source, sizeof(a->res->ek_cert_source),
 	    "none");
-	rc = tpm_ek_cert(a->tpm, a->o->ek_alg, &a->ek_cert, &a->ek_cert_len);
+	rc = tpm_ek_cert(a->tpm, a->o->p.ek_alg, &a->ek_cert, &a->ek_cert_len);
 	if (rc == WG_OK) {
 		snprintf(a->res->ek_cert_source,
 		    sizeof(a->res->ek_cert_source), "nv");
 	} else if (rc != WG_E_EK_CERT_MISSING && rc != WG_E_EK_CERT_INVALID) {
-		return fail(a, rc, "the EK certificate in NV could not be "
+		return WG_FAIL(a, rc, "the EK certificate in NV could not be "
 		    "read");
 	} else {
 		if (rc == WG_E_EK_CERT_INVALID)
@@ -302,18 +224,6 @@ ek_cert_get(struct attest *a)
 }
 
 /* ---- the attestation CA ---- */
-
-/*
- * Whether a failed try is worth another: the network, the server's own
- * trouble, a 404 (a proxy, a service starting) and 408/429 are; another
- * refusal (400, 403) will not change.
- */
-static int
-retryable(enum wg_err rc, long status)
-{
-	return rc != WG_OK || status >= 500 || status == 404 ||
-	    status == 408 || status == 429;
-}
 
 /* The device-side code of a failed exchange (0x80190190 for a 400...). */
 static enum wg_err
@@ -346,23 +256,23 @@ ca_call(struct attest *a, const char *method, const char *path,
 	char url[512], code[16];
 	enum wg_err rc, err;
 
-	snprintf(url, sizeof(url), "%s%s%s%s", a->o->aik_url, path,
+	snprintf(url, sizeof(url), "%s%s%s%s", a->o->p.server, path,
 	    query ? "?operation=" : "", query ? query[1] : "");
 	rc = wg_httpc_json(a->ca, method, path, query, body, resp);
-	*retry = retryable(rc, resp->status);
+	*retry = agent_retryable(rc, resp->status);
 	if (rc == WG_OK && resp->status >= 200 && resp->status < 300) {
 		trail(a, "try %u/%u %s %s -> HTTP %ld", a->try_no,
-		    a->o->tries, method, url, resp->status);
+		    a->o->p.tries, method, url, resp->status);
 		return WG_OK;
 	}
 	err = try_error(rc, resp, &e);
 	if (rc != WG_OK)
-		fail(a, err, "%s %s: %s", method, url, resp->detail);
+		WG_FAIL(a, err, "%s %s: %s", method, url, resp->detail);
 	else
-		fail(a, err, "%s %s: HTTP %ld %s %s: %s", method, url,
+		WG_FAIL(a, err, "%s %s: HTTP %ld %s %s: %s", method, url,
 		    resp->status, e.code, e.name, e.message);
 	wg_err_code_str(err, code, sizeof(code));
-	trail(a, "try %u/%u %s [%s %s]", a->try_no, a->o->tries, a->why, code,
+	trail(a, "try %u/%u %s [%s %s]", a->try_no, a->o->p.tries, a->why, code,
 	    wg_err_name(err));
 	event(a, event_id, WG_LEVEL_ERROR, err, "%s", a->why);
 	return err;
@@ -379,7 +289,7 @@ ca_chain_parse(struct attest *a, const struct wg_httpc_resp *resp)
 
 	if (resp->body == NULL || resp->body_len == 0 ||
 	    resp->body_len > ANSWER_BODY_MAX)
-		return fail(a, WG_E_NET_PROTOCOL, "GetCACert: empty answer");
+		return WG_FAIL(a, WG_E_NET_PROTOCOL, "GetCACert: empty answer");
 	if (strncmp(resp->content_type, "application/x-x509-ca-cert", 26) ==
 	    0)
 		ok = (one = d2i_X509(NULL, &p, (long)resp->body_len)) != NULL;
@@ -392,7 +302,7 @@ ca_chain_parse(struct attest *a, const struct wg_httpc_resp *resp)
 	X509_free(one);
 	PKCS7_free(p7);
 	if (!ok)
-		return fail(a, WG_E_NET_PROTOCOL, "GetCACert: the answer (%s) "
+		return WG_FAIL(a, WG_E_NET_PROTOCOL, "GetCACert: the answer (%s) "
 		    "is not a certificate or a certs-only PKCS#7",
 		    resp->content_type);
 	return WG_OK;
@@ -422,7 +332,7 @@ ca_try(struct attest *a, int *retry)
 	aik = wg_b64(a->aik.pub, a->aik.pub_len);
 	ekc = a->ek_cert ? wg_b64(a->ek_cert, a->ek_cert_len) : NULL;
 	body = json_pack("{s:s, s:s, s:s, s:s?}", "ekPublic", ek,
-	    "aikPublic", aik, "serialNumber", a->o->serial, "ekCertificate",
+	    "aikPublic", aik, "serialNumber", a->o->p.serial, "ekCertificate",
 	    ekc);
 	if ((rc = ca_call(a, "POST", "/aik/enroll", NULL, body,
 	    ATTEST_EVT_TRY_FAILED, &resp, retry)) != WG_OK)
@@ -431,7 +341,7 @@ ca_try(struct attest *a, int *retry)
 	if (enroll_answer_parse(resp.body, resp.body_len, &a->answer, why,
 	    sizeof(why)) != WG_OK) {
 		*retry = 1;
-		rc = fail(a, WG_E_NET_PROTOCOL, "POST /aik/enroll: the answer: "
+		rc = WG_FAIL(a, WG_E_NET_PROTOCOL, "POST /aik/enroll: the answer: "
 		    "%s", why);
 	}
 done:
@@ -443,51 +353,31 @@ done:
 	return rc;
 }
 
-/* Sleeps the back-off before try n (2, 3, ...): doubled, +-25% jitter. */
-static void
-backoff(const struct attest_opts *o, unsigned n)
-{
-	long ms = o->backoff_ms;
-	unsigned i, r = 0;
-	struct timespec ts;
-
-	for (i = 2; i < n && ms < BACKOFF_MAX_MS; i++)
-		ms *= 2;
-	if (ms > BACKOFF_MAX_MS)
-		ms = BACKOFF_MAX_MS;
-	if (wg_random(&r, sizeof(r)) == WG_OK && ms >= 4)
-		ms += (long)(r % (unsigned)(ms / 2)) - ms / 4;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* The CA exchange with its tries. */
 static enum wg_err
 ca_exchange(struct attest *a)
 {
-	struct wg_httpc_opts ho = {.base_url = a->o->aik_url,
-	    .ca_file = a->o->ca_file, .timeout_ms = a->o->timeout_ms,
+	struct wg_httpc_opts ho = {.base_url = a->o->p.server,
+	    .ca_file = a->o->p.ca_file, .timeout_ms = a->o->p.timeout_ms,
 	    .max_body = ANSWER_BODY_MAX};
 	enum wg_err rc = WG_OK;
 	char why[256] = "";
 	int retry = 1;
 
 	if (wg_httpc_new(&ho, &a->ca, why, sizeof(why)) != WG_OK)
-		return fail(a, WG_E_CONFIG, "--server: %s", why);
-	for (a->try_no = 1; a->try_no <= a->o->tries && retry; a->try_no++) {
+		return WG_FAIL(a, WG_E_CONFIG, "--server: %s", why);
+	for (a->try_no = 1; a->try_no <= a->o->p.tries && retry; a->try_no++) {
 		if (a->try_no > 1)
-			backoff(a->o, a->try_no);
+			agent_backoff(a->o->p.backoff_ms, a->try_no);
 		if ((rc = ca_try(a, &retry)) == WG_OK)
 			break;
 	}
-	a->res->tries = a->try_no > a->o->tries ? a->o->tries : a->try_no;
+	a->res->tries = a->try_no > a->o->p.tries ? a->o->p.tries : a->try_no;
 	a->try_no = 0;
 	if (rc != WG_OK && retry) {
 		snprintf(why, sizeof(why), "%s", a->why);
-		return fail(a, WG_E_TPM_ATTESTATION_RETRIES_EXHAUSTED,
-		    "%u tries failed; the last: %s", a->o->tries, why);
+		return WG_FAIL(a, WG_E_TPM_ATTESTATION_RETRIES_EXHAUSTED,
+		    "%u tries failed; the last: %s", a->o->p.tries, why);
 	}
 	return rc;
 }
@@ -504,17 +394,17 @@ activate(struct attest *a, unsigned char **der, size_t *len)
 	enum wg_err rc;
 
 	*der = NULL;
-	if ((rc = tpm_activate_credential(a->tpm, a->o->ek_alg, &a->aik,
+	if ((rc = tpm_activate_credential(a->tpm, a->o->p.ek_alg, &a->aik,
 	    an->blob, an->blob_len, an->secret, an->secret_len, key,
 	    &key_len)) != WG_OK) {
-		fail(a, rc, "the TPM did not open the attestation CA's "
+		WG_FAIL(a, rc, "the TPM did not open the attestation CA's "
 		    "credential%s", rc == WG_E_TPM_ACTIVATION ? " (if the TPM "
 		    "was cleared since the AIK was made, delete aik.pub and "
 		    "aik.priv in the state directory: the next run makes a new "
 		    "one)" : "");
 	} else if (key_len != 32 || aesgcm_open(key, an->sealed,
 	    an->sealed_len, der, len) != WG_OK) {
-		rc = fail(a, WG_E_AIK_CERT_INVALID, "the AIK certificate does "
+		rc = WG_FAIL(a, WG_E_AIK_CERT_INVALID, "the AIK certificate does "
 		    "not decrypt with the activated secret");
 	}
 	OPENSSL_cleanse(key, sizeof(key));
@@ -535,13 +425,13 @@ aik_cert_store(struct attest *a, const unsigned char *der, size_t len)
 
 	if (roots == NULL || pem == NULL || leaf == NULL ||
 	    X509_STORE_load_file(roots, a->o->aik_root) != 1) {
-		rc = fail(a, WG_E_CONFIG, "--aik-root %s: not a readable PEM "
+		rc = WG_FAIL(a, WG_E_CONFIG, "--aik-root %s: not a readable PEM "
 		    "certificate", a->o->aik_root);
 		goto done;
 	}
 	if ((rc = tpmcert_verify_aik(der, len, &a->aik_pub, roots,
 	    a->answer.chain, &how, why, sizeof(why))) != WG_OK) {
-		fail(a, rc, "the AIK certificate: %s", why);
+		WG_FAIL(a, rc, "the AIK certificate: %s", why);
 		goto done;
 	}
 	a->res->assurance_cert = how == TPMCERT_EK_CERT;
@@ -550,15 +440,17 @@ aik_cert_store(struct attest *a, const unsigned char *der, size_t len)
 		ok = PEM_write_bio_X509(pem, sk_X509_value(a->answer.chain,
 		    i));
 	if (!ok) {
-		rc = fail(a, WG_E_CRYPTO, "the AIK certificate cannot be "
+		rc = WG_FAIL(a, WG_E_CRYPTO, "the AIK certificate cannot be "
 		    "written as PEM");
 		goto done;
 	}
 	n = BIO_get_mem_data(leaf, &text);
-	if ((rc = state_write(a, "aik.crt", text, (size_t)n)) != WG_OK)
+	if ((rc = agent_state_write(a->o->p.state_dir, "aik.crt", text,
+	    (size_t)n, a->why, a->whylen)) != WG_OK)
 		goto done;
 	n = BIO_get_mem_data(pem, &text);
-	rc = state_write(a, "aik-ca.pem", text, (size_t)n);
+	rc = agent_state_write(a->o->p.state_dir, "aik-ca.pem", text,
+	    (size_t)n, a->why, a->whylen);
 done:
 	BIO_free(pem);
 	BIO_free(leaf);
@@ -590,22 +482,14 @@ attest_run(const struct attest_opts *o, struct attest_result *res,
 
 	memset(res, 0, sizeof(*res));
 	why[0] = '\0';
-	if (mkdir(o->state_dir, 0700) != 0 && errno != EEXIST)
-		return fail(&a, WG_E_IO, "cannot make %s: %s", o->state_dir,
-		    strerror(errno));
-	trail(&a, "attestation started: CA %s, EK %s", o->aik_url,
-	    tpm_ek_alg_name(o->ek_alg));
+	if ((rc = agent_state_dir(o->p.state_dir, why, whylen)) != WG_OK)
+		return rc;
+	trail(&a, "attestation started: CA %s, EK %s", o->p.server,
+	    tpm_ek_alg_name(o->p.ek_alg));
 	event(&a, ATTEST_EVT_STARTED, WG_LEVEL_INFO, WG_OK, "TPM attestation "
-	    "started (attestation CA %s)", o->aik_url);
+	    "started (attestation CA %s)", o->p.server);
 	rc = attest_steps(&a);
-	if (rc == WG_E_TPM_UNAVAILABLE) {
-		/* what the phase says when it has no usable TPM (Windows' too) */
-		char cause[512];
-
-		snprintf(cause, sizeof(cause), "%s", why);
-		rc = fail(&a, WG_E_TIMEOUT, "no usable TPM (%s): %s",
-		    wg_err_name(WG_E_TPM_UNAVAILABLE), cause);
-	}
+	rc = agent_phase_code(rc, why, whylen);
 	if (rc == WG_OK)
 		event(&a, ATTEST_EVT_DONE, WG_LEVEL_INFO, WG_OK, "AIK "
 		    "certificate installed (%s, %u %s)", res->assurance_cert ?

@@ -10,6 +10,7 @@
 #ifndef WG_AGENT_ATTEST_H
 #define WG_AGENT_ATTEST_H
 
+#include "agent/phaseopts.h"
 #include "agent/tpm.h"
 #include "common/errors.h"
 
@@ -28,19 +29,11 @@ enum {
 #define ATTEST_TRAIL_FILE "CertReq_enrollaik_Output.txt"
 
 struct attest_opts {
-	const char *state_dir;	/* AIK blobs, certificate, trail, events */
-	const char *tcti;	/* NULL: tpm_tcti_default() */
-	enum tpm_ek_alg ek_alg;
-	const char *aik_url;	/* the attestation CA: https://host:port */
+	struct agent_phase_opts p; /* server: the attestation CA */
 	const char *ekcert_url;	/* the manufacturer's service, ".../
 				   ekcertservice"; NULL: none */
-	const char *ca_file;	/* the only CA trusted for TLS; NULL: system */
 	const char *ek_roots;	/* dir of pinned manufacturer roots */
 	const char *aik_root;	/* PEM of the attestation CA's root */
-	const char *serial;	/* the device's serial number */
-	unsigned tries;		/* of the CA exchange, 1..20 */
-	long timeout_ms;	/* per request */
-	long backoff_ms;	/* the first wait; doubled per try, <= 60 s */
 };
 
 struct attest_result {

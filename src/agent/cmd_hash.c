@@ -14,6 +14,7 @@
 
 #include "agent/agent.h"
 #include "agent/config.h"
+#include "agent/hwid.h"
 #include "agent/sysinfo.h"
 #include "agent/tpm.h"
 #include "common/csv.h"
@@ -176,108 +177,7 @@ hash_parse_args(int argc, char **argv, struct hash_opts *o,
 	return ret;
 }
 
-/* The reason the firmware gave no serial (from the missing list). */
-static const char *
-serial_reason(const struct sysinfo *si)
-{
-	size_t i;
-
-	for (i = 0; i < si->nmissing; i++)
-		if (strcmp(si->missing[i].field, "product_serial") == 0)
-			return si->missing[i].reason;
-	return "not reported";
-}
-
-/*
- * The serial recorded in the hash: the firmware's, else --serial.  NULL
- * (after saying why) when there is none or --serial contradicts the
- * firmware.
- */
-static const char *
-serial_choose(const struct sysinfo *si, const char *given)
-{
-	char code[16];
-
-	if (si->serial != NULL && given != NULL &&
-	    strcmp(si->serial, given) != 0) {
-		fprintf(stderr, "whiteglove-agent hash: --serial is only for "
-		    "devices whose firmware reports no serial number; this "
-		    "one reports '%s'\n", si->serial);
-		return NULL;
-	}
-	if (si->serial != NULL)
-		return si->serial;
-	if (given != NULL)
-		return given;
-	wg_err_code_str(WG_E_DDS_MISSING_SERIAL, code, sizeof(code));
-	fprintf(stderr, "whiteglove-agent hash: %s %s: the firmware reports "
-	    "no serial number (product_serial: %s); a device cannot be "
-	    "registered without one. On a virtual machine set one in its "
-	    "configuration or give it with --serial.\n", code,
-	    wg_err_name(WG_E_DDS_MISSING_SERIAL), serial_reason(si));
-	return NULL;
-}
-
-/* The TPM part of the hash: info and EK public (h->ek_public: caller). */
-static enum wg_err
-hash_tpm(const struct hash_opts *o, struct wg_hwhash *h, char vendor[17])
-{
-	struct tpm_ctx *tpm = NULL;
-	struct tpm_info info;
-	enum wg_err err;
-
-	if ((err = tpm_open(o->tcti, &tpm)) != WG_OK)
-		return err;
-	if ((err = tpm_info_read(tpm, &info)) != WG_OK)
-		goto done;
-	if ((err = tpm_ek_public(tpm, o->alg, &h->ek_public,
-	    &h->ek_public_len)) != WG_OK)
-		goto done;
-	memcpy(vendor, info.vendor, sizeof(info.vendor));
-	h->tpm_manufacturer = info.manufacturer;
-	h->tpm_vendor = vendor[0] != '\0' ? vendor : NULL;
-	h->tpm_firmware = info.firmware;
-	h->tpm_spec_level = info.spec_level;
-	h->tpm_spec_revision = info.spec_revision;
-done:
-	tpm_close(tpm);
-	return err;
-}
-
-/*
- * Builds and encodes the hash; *b64 is the caller's.  The strings in the
- * wg_hwhash are borrowed from si, serial and the stack.
- */
-static enum wg_err
-hash_build(const struct hash_opts *o, const struct sysinfo *si,
-    const char *serial, char **b64)
-{
-	struct wg_hwhash h;
-	char vendor[17];
-	enum wg_err err;
-	size_t i;
-
-	*b64 = NULL;
-	memset(&h, 0, sizeof(h));
-	h.version = HWHASH_VERSION;
-	h.created_ms = wg_now_ms();
-	h.serial = (char *)serial;
-	h.manufacturer = si->manufacturer;
-	h.model = si->model;
-	h.family = si->family;
-	h.sku = si->sku;
-	h.smbios_uuid = si->uuid;
-	for (i = 0; i < si->ndisks; i++)
-		h.disk_serials[i] = si->disk_serials[i];
-	h.ndisks = si->ndisks;
-	memcpy(h.macs, si->macs, sizeof(h.macs));
-	h.nmacs = si->nmacs;
-	if ((err = hash_tpm(o, &h, vendor)) == WG_OK)
-		err = hwhash_encode_b64(&h, b64);
-	free(h.ek_public);
-	return err;
-}
-
+/* The Autopilot CSV: its header and one row. */
 static void
 print_csv(const struct hash_opts *o, const char *serial, const char *b64)
 {
@@ -331,8 +231,9 @@ cmd_hash(int argc, char **argv)
 	struct hash_opts o;
 	struct agent_config cfg;
 	struct sysinfo *si = NULL;
+	struct tpm_ctx *tpm = NULL;
 	const char *serial;
-	char *b64 = NULL, code[16];
+	char *b64 = NULL, code[16], why[512];
 	enum wg_err err;
 	int ret;
 
@@ -344,9 +245,12 @@ cmd_hash(int argc, char **argv)
 	if ((err = sysinfo_collect(NULL, &si)) != WG_OK)
 		goto done;
 	report_missing(si);
-	if ((serial = serial_choose(si, o.serial)) == NULL)
+	if ((serial = hwid_serial(si, o.serial, why, sizeof(why))) == NULL) {
+		fprintf(stderr, "whiteglove-agent hash: %s\n", why);
 		goto done;
-	if ((err = hash_build(&o, si, serial, &b64)) != WG_OK)
+	}
+	if ((err = tpm_open(o.tcti, &tpm)) != WG_OK ||
+	    (err = hwid_build(tpm, o.alg, si, serial, &b64)) != WG_OK)
 		goto done;
 	if (o.json) {
 		if (print_json(&o, si, serial, b64) != 0)
@@ -363,6 +267,7 @@ done:
 		    code, wg_err_name(err), code);
 	}
 	free(b64);
+	tpm_close(tpm);
 	sysinfo_free(si);
 	agent_config_free(&cfg);
 	return ret;

@@ -165,3 +165,12 @@ agent_options(int argc, char **argv, const struct option *longopts,
 			ret = apply(o, ch, optarg);
 	return ret;
 }
+
+long
+agent_number(const char *s, long min, long max)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return *s != '\0' && *end == '\0' && v >= min && v <= max ? v : -1;
+}

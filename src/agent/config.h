@@ -48,4 +48,7 @@ int agent_options(int argc, char **argv, const struct option *longopts,
     struct agent_config *cfg, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 
+/* A number option value in [min, max]; -1 if it is not one. */
+long agent_number(const char *s, long min, long max);
+
 #endif

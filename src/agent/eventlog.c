@@ -35,3 +35,22 @@ eventlog_write(const char *state_dir, const struct wg_event *ev)
 	free(path);
 	free(dir);
 }
+
+void
+eventlog_vsay(const char *state_dir, const char *channel, int id,
+    enum wg_level level, enum wg_phase phase, enum wg_err err,
+    const char *correlation, const char *key, const char *value,
+    const char *fmt, va_list ap)
+{
+	struct wg_event *ev;
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	ev = wg_event_new(channel, id, level, phase, err, "%s", msg);
+	if (correlation != NULL)
+		wg_event_set_correlation(ev, correlation);
+	if (key != NULL)
+		wg_event_add(ev, key, "%s", value);
+	eventlog_write(state_dir, ev);
+	wg_event_free(ev);
+}

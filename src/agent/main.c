@@ -13,6 +13,8 @@
 
 static const struct wg_cmd commands[] = {
 	{ "hash", cmd_hash, "print this device's hardware hash (CSV or JSON)" },
+	{ "profile", cmd_profile, "acquire the deployment profile, sealed to "
+	    "this TPM" },
 	{ "attest", cmd_attest, "secure the hardware: AIK certificate from "
 	    "the attestation CA" },
 	{ "version", cmd_version, "print the version" },

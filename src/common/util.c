@@ -453,6 +453,19 @@ wg_say(char *why, size_t whylen, const char *fmt, ...)
 	va_end(ap);
 }
 
+enum wg_err
+wg_fail(enum wg_err err, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
 uint64_t
 wg_get_be(const unsigned char *p, size_t n)
 {

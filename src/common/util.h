@@ -103,6 +103,12 @@ enum wg_b64_err wg_b64_decode(const char *in, size_t len,
  */
 void wg_say(char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* wg_say(), then returns err: `return wg_fail(err, why, whylen, ...);`. */
+enum wg_err wg_fail(enum wg_err err, char *why, size_t whylen,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* wg_fail() into the why and whylen members of the struct ctx points to. */
+#define WG_FAIL(ctx, err, ...) \
+	wg_fail((err), (ctx)->why, (ctx)->whylen, __VA_ARGS__)
 
 /* n (<= 8) bytes big-endian at p, the TPM's and the TLV's byte order. */
 uint64_t wg_get_be(const unsigned char *p, size_t n);

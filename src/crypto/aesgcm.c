@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "crypto/aesgcm.h"
+#include "crypto/makecred.h"
 
 /* Runs one GCM pass (enc 1 seals, 0 opens) over n bytes; 0 on success. */
 static int
@@ -82,4 +83,37 @@ aesgcm_open(const unsigned char key[32], const unsigned char *in, size_t n,
 	*out = buf;
 	*outlen = len;
 	return WG_OK;
+}
+
+enum wg_err
+aesgcm_seal_for_tpm(const struct tpm_public *ek, const unsigned char *name,
+    size_t name_len, const unsigned char *data, size_t n,
+    struct aesgcm_for_tpm *out, char *why, size_t whylen)
+{
+	unsigned char secret[32], *sealed = NULL;
+	struct makecred mc;
+	enum wg_err rc;
+	size_t len = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = wg_random(secret, sizeof(secret))) == WG_OK &&
+	    (rc = makecred(ek, name, name_len, secret, sizeof(secret), &mc,
+	    why, whylen)) == WG_OK &&
+	    (rc = aesgcm_seal(secret, data, n, &sealed, &len)) == WG_OK) {
+		out->blob = wg_b64(mc.blob, mc.blob_len);
+		out->secret = wg_b64(mc.secret, mc.secret_len);
+		out->sealed = wg_b64(sealed, len);
+	}
+	OPENSSL_cleanse(secret, sizeof(secret));
+	free(sealed);
+	return rc;
+}
+
+void
+aesgcm_for_tpm_free(struct aesgcm_for_tpm *s)
+{
+	free(s->blob);
+	free(s->secret);
+	free(s->sealed);
+	memset(s, 0, sizeof(*s));
 }

@@ -103,4 +103,17 @@ enum wg_err hwhash_parse_b64(const char *b64, size_t len,
 
 void hwhash_free(struct wg_hwhash *h);
 
+/*
+ * Whether sent, a hash the device sends now, describes the device that
+ * imported describes (hwhash_match.c): the same serial, manufacturer,
+ * model, family, SKU, SMBIOS UUID, set of disk serials, set of MAC
+ * addresses, TPM manufacturer, vendor string and specification, and the
+ * very same EK public area.  The creation time and the TPM's firmware
+ * version may differ (a hash is made again for every request; a firmware
+ * update keeps the TPM).  1 if it does; 0 with why naming the first field
+ * that differs and both values.
+ */
+int hwhash_same_device(const struct wg_hwhash *imported,
+    const struct wg_hwhash *sent, char *why, size_t whylen);
+
 #endif

@@ -50,7 +50,16 @@ verb_of(int event_id)
 	case ADMIN_EVT_AIK_ISSUED:
 		return "certified";
 	case ADMIN_EVT_DEVICE_DELETED:
+	case ADMIN_EVT_PROFILE_DELETED:
 		return "deleted";
+	case ADMIN_EVT_PROFILE_ASSIGNED:
+		return "assigned";
+	case ADMIN_EVT_PROFILE_UNASSIGNED:
+		return "unassigned";
+	case ADMIN_EVT_PROFILE_DELIVERED:
+		return "delivered";
+	case ADMIN_EVT_PROFILE_REFUSED:
+		return "refused";
 	case ADMIN_EVT_IMPORT_ENDED:
 		return "ended";
 	default:
@@ -109,4 +118,28 @@ admin_tpm_public(struct http_req *req, const json_t *root, const char *name,
 		return http_fail(req, WG_E_JSON_FIELD, "field \"%s\": %s",
 		    name, why);
 	return WG_OK;
+}
+
+/* The AIK attributes an AIK must have, and the one it must not. */
+#define AIK_NEED (TPMA_RESTRICTED | TPMA_SIGN | TPMA_FIXEDTPM | \
+	TPMA_FIXEDPARENT | TPMA_SENSITIVEDATAORIGIN)
+
+enum wg_err
+admin_aik_public(struct http_req *req, const json_t *root, const char *name,
+    unsigned char **raw, size_t *len, struct tpm_public *out)
+{
+	char have[256];
+	enum wg_err rc;
+
+	if ((rc = admin_tpm_public(req, root, name, 0, raw, len, out)) !=
+	    WG_OK)
+		return rc;
+	tpm_public_attributes_str(out->attributes, have, sizeof(have));
+	if ((out->attributes & AIK_NEED) != AIK_NEED ||
+	    (out->attributes & TPMA_DECRYPT) != 0)
+		return http_fail(req, WG_E_AIK_ATTRIBUTES, "%s: "
+		    "objectAttributes %s; an AIK must be restricted, sign, "
+		    "fixedTPM, fixedParent and sensitiveDataOrigin, and not "
+		    "decrypt", name, have);
+	return WG_OK; /* the parser took SHA-256 names only */
 }

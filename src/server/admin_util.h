@@ -67,4 +67,13 @@ enum wg_err admin_tpm_public(struct http_req *req, const json_t *root,
     const char *name, int ek, unsigned char **raw, size_t *len,
     struct tpm_public *out) __attribute__((warn_unused_result));
 
+/*
+ * admin_tpm_public() for an attestation identity key: a restricted
+ * signing key bound to its TPM (restricted, sign, fixedTPM, fixedParent,
+ * sensitiveDataOrigin; not decrypt).  WG_E_AIK_ATTRIBUTES otherwise.
+ */
+enum wg_err admin_aik_public(struct http_req *req, const json_t *root,
+    const char *name, unsigned char **raw, size_t *len,
+    struct tpm_public *out) __attribute__((warn_unused_result));
+
 #endif

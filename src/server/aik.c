@@ -19,7 +19,6 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "crypto/aesgcm.h"
-#include "crypto/makecred.h"
 #include "crypto/tpmcert.h"
 #include "crypto/tpmpub.h"
 #include "crypto/x509.h"
@@ -27,10 +26,6 @@
 #include "server/server.h"
 
 #define AIK_BODY_MAX 16384
-
-/* The AIK attributes the CA insists on, and the one it refuses. */
-#define AIK_NEED (TPMA_RESTRICTED | TPMA_SIGN | TPMA_FIXEDTPM | \
-	TPMA_FIXEDPARENT | TPMA_SENSITIVEDATAORIGIN)
 
 /* What an enrollment request carries, parsed. */
 struct enroll {
@@ -86,22 +81,6 @@ aik_scep(struct http_req *req, struct http_resp *resp)
 	return WG_OK;
 }
 
-/* The AIK must be a restricted signing key bound to its TPM. */
-static enum wg_err
-aik_check(struct http_req *req, const struct tpm_public *aik)
-{
-	char have[256];
-
-	tpm_public_attributes_str(aik->attributes, have, sizeof(have));
-	if ((aik->attributes & AIK_NEED) != AIK_NEED ||
-	    (aik->attributes & TPMA_DECRYPT) != 0)
-		return http_fail(req, WG_E_AIK_ATTRIBUTES, "aikPublic: "
-		    "objectAttributes %s; an AIK must be restricted, sign, "
-		    "fixedTPM, fixedParent and sensitiveDataOrigin, and not "
-		    "decrypt", have);
-	return WG_OK; /* the parser took SHA-256 names only */
-}
-
 static enum wg_err
 enroll_parse(struct http_req *req, struct enroll *e)
 {
@@ -117,9 +96,8 @@ enroll_parse(struct http_req *req, struct enroll *e)
 	    WG_OK ||
 	    (rc = admin_tpm_public(req, root, "ekPublic", 1, &e->ek_raw,
 	    &e->ek_raw_len, &e->ek)) != WG_OK ||
-	    (rc = admin_tpm_public(req, root, "aikPublic", 0, &e->aik_raw,
+	    (rc = admin_aik_public(req, root, "aikPublic", &e->aik_raw,
 	    &e->aik_raw_len, &e->aik)) != WG_OK ||
-	    (rc = aik_check(req, &e->aik)) != WG_OK ||
 	    (rc = admin_b64_field(req, root, "ekCertificate", 0,
 	    TPMCERT_DER_MAX, &e->ek_cert, &e->ek_cert_len)) != WG_OK ||
 	    (rc = wg_json_string(root, "serialNumber", 1, WG_SERIAL_MAX,
@@ -227,32 +205,21 @@ enroll_answer(struct http_req *req, const struct enroll *e,
     const unsigned char *der, size_t len, json_t **out)
 {
 	const struct attest_cas *cas = &req->srv->cas;
-	unsigned char secret[32], *sealed = NULL;
-	struct makecred mc;
-	char why[256] = "", *blob, *sec, *enc;
+	struct aesgcm_for_tpm sealed;
+	char why[256] = "";
 	enum wg_err rc;
-	size_t n;
 
 	*out = NULL;
-	if ((rc = wg_random(secret, sizeof(secret))) != WG_OK ||
-	    (rc = makecred(&e->ek, e->aik_name, sizeof(e->aik_name), secret,
-	    sizeof(secret), &mc, why, sizeof(why))) != WG_OK ||
-	    (rc = aesgcm_seal(secret, der, len, &sealed, &n)) != WG_OK) {
-		OPENSSL_cleanse(secret, sizeof(secret));
+	if ((rc = aesgcm_seal_for_tpm(&e->ek, e->aik_name,
+	    sizeof(e->aik_name), der, len, &sealed, why, sizeof(why))) !=
+	    WG_OK)
 		return http_fail(req, rc, "the credential could not be made%s%s",
 		    why[0] ? ": " : "", why);
-	}
-	OPENSSL_cleanse(secret, sizeof(secret));
-	blob = wg_b64(mc.blob, mc.blob_len);
-	sec = wg_b64(mc.secret, mc.secret_len);
-	enc = wg_b64(sealed, n);
-	*out = json_pack("{s:s, s:s, s:s, s:[s, s]}", "credentialBlob", blob,
-	    "encryptedSecret", sec, "encryptedCertificate", enc, "caChain",
+	*out = json_pack("{s:s, s:s, s:s, s:[s, s]}", "credentialBlob",
+	    sealed.blob, "encryptedSecret", sealed.secret,
+	    "encryptedCertificate", sealed.sealed, "caChain",
 	    cas->aik_chain_b64[0], cas->aik_chain_b64[1]);
-	free(blob);
-	free(sec);
-	free(enc);
-	free(sealed);
+	aesgcm_for_tpm_free(&sealed);
 	return WG_OK;
 }
 

@@ -487,6 +487,68 @@ test_hwhash_free_null(void **state)
 	hwhash_free(NULL);
 }
 
+/*
+ * hwhash_same_device: a hash made again (other time, other TPM firmware,
+ * disks and MACs in another order) is the same device; each field that
+ * differs is named.
+ */
+static void
+test_hwhash_same_device(void **state)
+{
+	struct wg_hwhash a, b;
+	unsigned char *ecc;
+	size_t ecc_len;
+	char why[256];
+	char *disk0;
+
+	fill_full(&a);
+	fill_full(&b);
+	b.created_ms += 86400000;
+	b.tpm_firmware++;
+	disk0 = b.disk_serials[0];
+	b.disk_serials[0] = b.disk_serials[1];
+	b.disk_serials[1] = disk0;
+	memcpy(b.macs[0], a.macs[1], 6);
+	memcpy(b.macs[1], a.macs[0], 6);
+	assert_int_equal(hwhash_same_device(&a, &b, why, sizeof(why)), 1);
+
+	b.serial = "PF3ABC13";
+	assert_int_equal(hwhash_same_device(&a, &b, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "serial number"));
+	assert_non_null(strstr(why, "PF3ABC13"));
+	b.serial = a.serial;
+
+	b.smbios_uuid = NULL;
+	assert_int_equal(hwhash_same_device(&a, &b, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "SMBIOS UUID"));
+	assert_non_null(strstr(why, "(absent)"));
+	b.smbios_uuid = a.smbios_uuid;
+
+	b.ndisks = 1; /* one disk fewer */
+	assert_int_equal(hwhash_same_device(&a, &b, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "disk serial"));
+	b.ndisks = 2;
+
+	b.macs[0][5] ^= 1;
+	assert_int_equal(hwhash_same_device(&a, &b, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "MAC address"));
+	b.macs[0][5] ^= 1;
+
+	b.tpm_spec_revision = 159;
+	assert_int_equal(hwhash_same_device(&a, &b, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "TPM specification"));
+	b.tpm_spec_revision = a.tpm_spec_revision;
+
+	ecc = corpus_file_hex(ECC_EK, &ecc_len);
+	free(b.ek_public);
+	b.ek_public = ecc;
+	b.ek_public_len = ecc_len;
+	assert_int_equal(hwhash_same_device(&a, &b, why, sizeof(why)), 0);
+	assert_non_null(strstr(why, "EK"));
+	free(a.ek_public);
+	free(b.ek_public);
+}
+
 int
 main(void)
 {
@@ -507,6 +569,7 @@ main(void)
 		cmocka_unit_test(test_hwhash_parse_names_record_and_offset),
 		cmocka_unit_test(test_hwhash_parse_b64_rejects_text),
 		cmocka_unit_test(test_hwhash_free_null),
+		cmocka_unit_test(test_hwhash_same_device),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,151 @@
+/*
+ * The options every phase of the flow takes (phaseopts.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "agent/config.h"
+#include "agent/phaseopts.h"
+#include "common/util.h"
+
+void
+agent_phase_defaults(struct agent_phase_opts *p, unsigned tries)
+{
+	memset(p, 0, sizeof(*p));
+	p->state_dir = AGENT_STATE_DEFAULT;
+	p->ek_alg = TPM_EK_RSA;
+	p->tries = tries;
+	p->timeout_ms = 30000;
+	p->backoff_ms = 2000;
+}
+
+int
+agent_phase_option(struct agent_phase_opts *p, int ch, const char *arg,
+    char *why, size_t whylen)
+{
+	long v;
+
+	if (arg != NULL && !wg_str_printable(arg)) {
+		wg_say(why, whylen, "option values must be printable UTF-8");
+		return -1;
+	}
+	switch (ch) {
+	case PHASE_OPT_TCTI: p->tcti = arg; return 0;
+	case PHASE_OPT_SERVER: p->server = arg; return 0;
+	case PHASE_OPT_CA: p->ca_file = arg; return 0;
+	case PHASE_OPT_STATE: p->state_dir = arg; return 0;
+	case PHASE_OPT_SERIAL: p->serial = arg; return 0;
+	case PHASE_OPT_EK_ALG:
+		if (tpm_ek_alg_parse(arg, &p->ek_alg) == 0)
+			return 0;
+		wg_say(why, whylen, "--ek-alg is rsa or ecc");
+		return -1;
+	case PHASE_OPT_TRIES:
+		if ((v = agent_number(arg, 1, 20)) >= 0) {
+			p->tries = (unsigned)v;
+			return 0;
+		}
+		wg_say(why, whylen, "--tries is 1 to 20");
+		return -1;
+	case PHASE_OPT_TIMEOUT:
+		if ((v = agent_number(arg, 1, 600)) >= 0) {
+			p->timeout_ms = v * 1000;
+			return 0;
+		}
+		wg_say(why, whylen, "--timeout is 1 to 600 seconds");
+		return -1;
+	case PHASE_OPT_BACKOFF:
+		if ((v = agent_number(arg, 0, 60000)) >= 0) {
+			p->backoff_ms = v;
+			return 0;
+		}
+		wg_say(why, whylen, "--backoff-ms is 0 to 60000");
+		return -1;
+	default:
+		return 1;
+	}
+}
+
+void
+agent_phase_usage(FILE *f, const char *server_is, unsigned tries_default)
+{
+	fprintf(f,
+	    "  --server URL       %s\n"
+	    "  --ca FILE          the only CA trusted for TLS (the server's "
+	    "STATE/tls/ca.crt)\n"
+	    "  --state-dir DIR    the agent's state (default "
+	    AGENT_STATE_DEFAULT ")\n"
+	    "  --tcti SPEC        the TPM (WHITEGLOVE_TCTI; default "
+	    TPM_TCTI_DEFAULT ")\n"
+	    "  --ek-alg ALG       the endorsement key: rsa (default) or ecc "
+	    "(the one the\n"
+	    "                     imported hardware hash carries)\n"
+	    "  --serial S         the serial number, for a device whose "
+	    "firmware reports\n"
+	    "                     none (as given to `whiteglove-agent hash`)\n"
+	    "  --tries N          tries of each exchange (default %u, at most "
+	    "20)\n"
+	    "  --timeout S        per request (default 30)\n"
+	    "  --backoff-ms MS    the first wait between tries, doubled each "
+	    "time\n"
+	    "                     (default 2000, with +-25%% jitter)\n"
+	    "  --config FILE      settings as 'key = value' lines with these "
+	    "names\n"
+	    "                     (WHITEGLOVE_AGENT_CONFIG; default\n"
+	    "                     " AGENT_CONFIG_DEFAULT " if present); the "
+	    "command\n"
+	    "                     line wins\n"
+	    "  -h, --help         print this help\n", server_is,
+	    tries_default);
+}
+
+int
+agent_usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "whiteglove-agent %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n\n");
+	usage(stderr);
+	return AGENT_EXIT_USAGE;
+}
+
+int
+agent_phase_cmd(int argc, char **argv, const char *cmd,
+    const struct option *longopts, int (*apply)(void *o, int ch,
+    const char *arg), void (*usage)(FILE *), void *o, int (*run)(void *o))
+{
+	struct agent_config cfg;
+	char why[256];
+	int ret;
+
+	ret = agent_options(argc, argv, longopts, PHASE_OPT_CONFIG, apply, o,
+	    &cfg, why, sizeof(why));
+	if (ret == -2)
+		ret = agent_usage_error(cmd, usage, "%s", why);
+	else if (ret < 0 && optind != argc)
+		ret = agent_usage_error(cmd, usage, "unexpected argument '%s'",
+		    argv[optind]);
+	else if (ret < 0)
+		ret = run(o);
+	agent_config_free(&cfg);
+	return ret;
+}
+
+enum wg_err
+agent_phase_code(enum wg_err rc, char *why, size_t whylen)
+{
+	char cause[512];
+
+	if (rc != WG_E_TPM_UNAVAILABLE)
+		return rc;
+	snprintf(cause, sizeof(cause), "%s", why);
+	return wg_fail(WG_E_TIMEOUT, why, whylen, "no usable TPM (%s): %s",
+	    wg_err_name(WG_E_TPM_UNAVAILABLE), cause);
+}
