@@ -27,6 +27,11 @@ def b64(data):
     return base64.b64encode(data).decode()
 
 
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 @unittest.skipUnless(have_swtpm(), "swtpm is not installed")
 class Profile(wgtest.ServerTest):
 
@@ -39,9 +44,9 @@ class Profile(wgtest.ServerTest):
 
     # ---- helpers ----
 
-    def device_hash(self, tpm, alg="rsa", sysfs=None):
+    def device_hash(self, tpm, alg="rsa"):
         p = run_agent(["hash", "--json", "--tcti", tpm.tcti, "--ek-alg",
-                       alg, "--group-tag", "Depot"], sysfs or self.sysfs)
+                       alg, "--group-tag", "Depot"], self.sysfs)
         self.assertEqual(p.returncode, 0, p.stderr)
         item = json.loads(p.stdout)
         item.pop("missing", None)
@@ -55,7 +60,10 @@ class Profile(wgtest.ServerTest):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["value"][0]["state"]["deviceImportStatus"],
                          "complete", r)
-        return r.json["value"][0]["state"]["deviceRegistrationId"]
+        r = self.req("GET", "/admin/v1/devices?serial=" +
+                     item["serialNumber"], token=key or self.key)
+        self.assertEqual(len(r.json["value"]), 1, r)
+        return r.json["value"][0]["id"]
 
     def make_profile(self, name, key=None, tag="Depot", default=False,
                      **fields):
@@ -105,6 +113,9 @@ class Profile(wgtest.ServerTest):
         for alg in ("rsa", "ecc"):
             with self.subTest(alg=alg), Swtpm() as tpm:
                 shutil.rmtree(self.agent_state, ignore_errors=True)
+                serial = "ZT-" + alg.upper()
+                self.sysfs = fake_sysfs(os.path.join(self.workdir, alg),
+                                        serial, "Contoso", "Surface Test 1")
                 dev = self.import_device(tpm, alg)
                 p = self.profile(tpm, alg)
                 self.assertEqual(p.returncode, 0, p.stderr)
@@ -126,7 +137,7 @@ class Profile(wgtest.ServerTest):
                 self.assertEqual(prof["DeploymentProfileName"], "Depot PP")
                 self.assertEqual(prof["EspTimeoutMinutes"], 30)
                 self.assertEqual(prof["RebootPolicy"], "tolerant")
-                self.assertEqual(prof["SerialNumber"], "ZT-0001")
+                self.assertEqual(prof["SerialNumber"], serial)
                 self.assertIsInstance(prof["Version"], int)
                 self.assertIn("Comment_File", prof)
                 corr = prof["ZtdCorrelationId"]
@@ -168,7 +179,7 @@ class Profile(wgtest.ServerTest):
                 t.tools("tpm2_flushcontext", "-t")
                 r = self.req("POST", "/ztd/v1/profile", {
                     "hardwareHash": item["hardwareIdentifier"],
-                    "aikPublic": b64(open(d + "/ak.pub", "rb").read())})
+                    "aikPublic": b64(read(d + "/ak.pub"))})
                 self.assertEqual(r.status, 200, r)
                 self.assertEqual(sorted(r.json), ["credentialBlob",
                                  "encryptedProfile", "encryptedSecret"])
@@ -191,7 +202,7 @@ class Profile(wgtest.ServerTest):
                 if name == "mine":
                     self.assertEqual(results[name].returncode, 0,
                                      results[name].stderr)
-                    key = open(d + "/secret", "rb").read()
+                    key = read(d + "/secret")
                     sealed = base64.b64decode(r.json["encryptedProfile"])
                     text = AESGCM(key).decrypt(sealed[:12], sealed[12:],
                                                None)
@@ -268,8 +279,8 @@ class Profile(wgtest.ServerTest):
             tpm.tools("tpm2_createak", "-C", d + "/ek.ctx", "-c",
                       d + "/ak.ctx", "-u", d + "/ak.pub")
             tpm.tools("tpm2_flushcontext", "-t")
-            ak = b64(open(d + "/ak.pub", "rb").read())
-            ek = b64(open(d + "/ek.pub", "rb").read())
+            ak = b64(read(d + "/ak.pub"))
+            ek = b64(read(d + "/ek.pub"))
         hw = item["hardwareIdentifier"]
         cases = [
             ({"hardwareHash": hw}, 400, "WG_E_JSON_FIELD"),
@@ -286,7 +297,9 @@ class Profile(wgtest.ServerTest):
         for body, status, name in cases:
             with self.subTest(body=sorted(body)):
                 r = self.req("POST", "/ztd/v1/profile", body)
-                self.assertError(r, status, name)
+                self.assertEqual(r.status, status, r)
+                self.assertEqual(r.error.get("name"), name, r)
+                self.assertTrue(r.error.get("message"), r)
         r = self.req("POST", "/ztd/v1/profile", b"{not json",
                      headers={"Content-Type": "application/json"})
         self.assertError(r, 400, "WG_E_JSON_MALFORMED")
