@@ -83,6 +83,21 @@ say "Tenant admin: whiteglove import device.csv"
 WHITEGLOVE_TOKEN=$admin_key "$wg" import "$demo/device.csv"
 WHITEGLOVE_TOKEN=$admin_key "$wg" devices
 
+say "Tenant admin: a pre-provisioning profile for the Depot group tag (whiteglove profile)"
+WHITEGLOVE_TOKEN=$admin_key "$wg" profile create "Depot pre-provisioning" \
+	--mode pre-provisioning --name-template 'CT-%SERIAL%' \
+	--oobe skipEula,userNotLocalAdmin,skipExpressSettings
+WHITEGLOVE_TOKEN=$admin_key "$wg" profile assign "Depot pre-provisioning" \
+	--group-tag Depot
+WHITEGLOVE_TOKEN=$admin_key "$wg" profile list
+
+say "Device: Acquire profile (whiteglove-agent profile)"
+"$agent" profile --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
+	--server "$WHITEGLOVE_URL" --ca "$WHITEGLOVE_CA" \
+	--state-dir "$demo/agent" --serial DEMO-0001 | sed 's/^/  /'
+echo "  $demo/agent/AutopilotDDSZTDFile.json, opened by the TPM:"
+sed 's/^/    /' "$demo/agent/AutopilotDDSZTDFile.json"
+
 say "Factory: the TPM's EK gets its certificate (whiteglove ekca register)"
 # A firmware TPM has no EK certificate in NV: the manufacturer's service
 # issues one, which the device fetches (tpm2-tools reads the EK here).

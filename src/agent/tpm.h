@@ -159,4 +159,19 @@ enum wg_err tpm_activate_credential(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
     const unsigned char *secret, size_t secret_len, unsigned char out[64],
     size_t *outlen) __attribute__((warn_unused_result));
 
+/*
+ * TPM2_Quote (TPM 2.0 Part 3, 18.4) by aik, loaded under the SRK again,
+ * over PCR 0 of the SHA-256 bank, with qd (1 to 64 bytes: a server's
+ * nonce) as qualifying data and the AIK's own scheme (RSASSA, SHA-256).
+ * *attest is the TPMS_ATTEST exactly as the TPM signed it (the body of
+ * the TPM2B_ATTEST), *sig the marshalled TPMT_SIGNATURE; both xmalloc'd,
+ * the caller frees them.  The AIK is flushed on every path.  WG_E_TPM_*
+ * on failure (WG_E_TPM_ACTIVATION if aik does not load on this TPM), with
+ * both NULL.
+ */
+enum wg_err tpm_quote(struct tpm_ctx *ctx, const struct tpm_aik *aik,
+    const unsigned char *qd, size_t qd_len, unsigned char **attest,
+    size_t *attest_len, unsigned char **sig, size_t *sig_len)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -217,15 +217,9 @@ tpm_aik_create(struct tpm_ctx *ctx, struct tpm_aik *out)
 	return err;
 }
 
-/*
- * Loads aik under the SRK, which is flushed again at once: the AIK stays
- * usable without its parent, and a TPM without a resource manager may
- * have only three object slots (AIK and EK are then the only two).  The
- * caller flushes *out.  A private part the TPM's integrity check refuses
- * was made by another TPM or before a TPM2_Clear: WG_E_TPM_ACTIVATION.
- */
-static enum wg_err
-aik_load(struct tpm_ctx *ctx, const struct tpm_aik *aik, ESYS_TR *out)
+/* tpm_int.h */
+enum wg_err
+tpm_aik_load(struct tpm_ctx *ctx, const struct tpm_aik *aik, ESYS_TR *out)
 {
 	TPM2B_PUBLIC pub = { 0 };
 	TPM2B_PRIVATE priv = { 0 };
@@ -361,7 +355,7 @@ tpm_activate_credential(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
 
 	*outlen = 0;
 	if ((err = credential_parse(blob, blob_len, secret, secret_len, &id,
-	    &enc)) != WG_OK || (err = aik_load(ctx, aik, &aik_tr)) != WG_OK)
+	    &enc)) != WG_OK || (err = tpm_aik_load(ctx, aik, &aik_tr)) != WG_OK)
 		return err;
 	if ((err = tpm_ek_open(ctx, alg, &ek)) != WG_OK ||
 	    (err = ek_session_start(ctx, &ek, &session)) != WG_OK)

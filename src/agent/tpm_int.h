@@ -87,4 +87,14 @@ enum wg_err tpm_ek_open(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
 enum wg_err tpm_ek_close(struct tpm_ctx *ctx, struct tpm_ek *ek,
     enum wg_err err) __attribute__((warn_unused_result));
 
+/*
+ * Loads aik under the SRK, which is flushed again at once: the AIK stays
+ * usable without its parent, and a TPM without a resource manager may
+ * have only three object slots.  The caller flushes *out.  A private
+ * part the TPM's integrity check refuses was made by another TPM or
+ * before a TPM2_Clear: WG_E_TPM_ACTIVATION.
+ */
+enum wg_err tpm_aik_load(struct tpm_ctx *ctx, const struct tpm_aik *aik,
+    ESYS_TR *out) __attribute__((warn_unused_result));
+
 #endif

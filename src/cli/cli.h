@@ -21,6 +21,7 @@ int cmd_device(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_hash(int argc, char **argv);
 int cmd_ekca(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

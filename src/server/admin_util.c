@@ -60,6 +60,8 @@ verb_of(int event_id)
 		return "delivered";
 	case ADMIN_EVT_PROFILE_REFUSED:
 		return "refused";
+	case ADMIN_EVT_DEVICE_TOKEN:
+		return "issued";
 	case ADMIN_EVT_IMPORT_ENDED:
 		return "ended";
 	default:
@@ -125,21 +127,50 @@ admin_tpm_public(struct http_req *req, const json_t *root, const char *name,
 	TPMA_FIXEDPARENT | TPMA_SENSITIVEDATAORIGIN)
 
 enum wg_err
-admin_aik_public(struct http_req *req, const json_t *root, const char *name,
-    unsigned char **raw, size_t *len, struct tpm_public *out)
+admin_aik_check(struct http_req *req, const char *name,
+    const struct tpm_public *aik)
 {
 	char have[256];
-	enum wg_err rc;
 
-	if ((rc = admin_tpm_public(req, root, name, 0, raw, len, out)) !=
-	    WG_OK)
-		return rc;
-	tpm_public_attributes_str(out->attributes, have, sizeof(have));
-	if ((out->attributes & AIK_NEED) != AIK_NEED ||
-	    (out->attributes & TPMA_DECRYPT) != 0)
+	tpm_public_attributes_str(aik->attributes, have, sizeof(have));
+	if ((aik->attributes & AIK_NEED) != AIK_NEED ||
+	    (aik->attributes & TPMA_DECRYPT) != 0)
 		return http_fail(req, WG_E_AIK_ATTRIBUTES, "%s: "
 		    "objectAttributes %s; an AIK must be restricted, sign, "
 		    "fixedTPM, fixedParent and sensitiveDataOrigin, and not "
 		    "decrypt", name, have);
 	return WG_OK; /* the parser took SHA-256 names only */
+}
+
+enum wg_err
+admin_aik_public(struct http_req *req, const json_t *root, const char *name,
+    unsigned char **raw, size_t *len, struct tpm_public *out)
+{
+	enum wg_err rc;
+
+	if ((rc = admin_tpm_public(req, root, name, 0, raw, len, out)) !=
+	    WG_OK)
+		return rc;
+	return admin_aik_check(req, name, out);
+}
+
+enum wg_err
+admin_device_audit(struct http_req *req, struct store_conn *c,
+    const struct wg_device *d, const char *channel, int id,
+    enum wg_phase phase, enum wg_err err, const char *correlation,
+    const char *key, const char *value, const char *msg)
+{
+	struct wg_event *ev;
+	enum wg_err rc;
+
+	ev = wg_event_new(channel, id, err == WG_OK ? WG_LEVEL_INFO :
+	    WG_LEVEL_ERROR, phase, err, "%s", msg);
+	if (correlation != NULL)
+		wg_event_set_correlation(ev, correlation);
+	wg_event_add(ev, "serialNumber", "%s", d->serial);
+	if (key != NULL && value != NULL)
+		wg_event_add(ev, key, "%s", value);
+	rc = store_audit_append(c, d->tenant_id, d->id, req->request_id, ev);
+	wg_event_free(ev);
+	return rc;
 }

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "crypto/tpmpub.h"
+#include "store/store.h"
 #include "server/http.h"
 
 /* Audit event ids of the admin channel (docs/api.md lists them). */
@@ -28,6 +29,7 @@ enum {
 	ADMIN_EVT_PROFILE_DELETED = 1012,
 	ADMIN_EVT_PROFILE_DELIVERED = 1013,
 	ADMIN_EVT_PROFILE_REFUSED = 1014,
+	ADMIN_EVT_DEVICE_TOKEN = 1015,
 };
 
 /* RFC 3339 text of ms since the epoch, or JSON null for 0. */
@@ -68,10 +70,25 @@ enum wg_err admin_tpm_public(struct http_req *req, const json_t *root,
     struct tpm_public *out) __attribute__((warn_unused_result));
 
 /*
- * admin_tpm_public() for an attestation identity key: a restricted
- * signing key bound to its TPM (restricted, sign, fixedTPM, fixedParent,
+ * admin_tpm_public() for an attestation identity key, and the check
+ * alone (name: the field, for the message): a restricted signing key
+ * bound to its TPM (restricted, sign, fixedTPM, fixedParent,
  * sensitiveDataOrigin; not decrypt).  WG_E_AIK_ATTRIBUTES otherwise.
  */
+/*
+ * Appends a record to device d's server-side timeline (its tenant, its
+ * id) in the caller's transaction: channel, id, phase, code (WG_OK:
+ * info, else error), the correlation id (NULL: none), the device's serial
+ * number and one detail key = value (key or value NULL: none).
+ */
+enum wg_err admin_device_audit(struct http_req *req, struct store_conn *c,
+    const struct wg_device *d, const char *channel, int id,
+    enum wg_phase phase, enum wg_err err, const char *correlation,
+    const char *key, const char *value, const char *msg)
+    __attribute__((warn_unused_result));
+
+enum wg_err admin_aik_check(struct http_req *req, const char *name,
+    const struct tpm_public *aik) __attribute__((warn_unused_result));
 enum wg_err admin_aik_public(struct http_req *req, const json_t *root,
     const char *name, unsigned char **raw, size_t *len,
     struct tpm_public *out) __attribute__((warn_unused_result));

@@ -165,6 +165,7 @@ enroll_issue(struct http_req *req, const struct enroll *e,
     unsigned char **der, size_t *len, struct wg_aik_cert *rec)
 {
 	const struct attest_cas *cas = &req->srv->cas;
+	unsigned char digest[32];
 	char *b64;
 	X509 *cert;
 	int n;
@@ -185,6 +186,8 @@ enroll_issue(struct http_req *req, const struct enroll *e,
 	x509_serial_hex(cert, rec->cert_serial, sizeof(rec->cert_serial));
 	wg_hex(e->aik_name, sizeof(e->aik_name), rec->aik_name);
 	snprintf(rec->ek_id, sizeof(rec->ek_id), "%s", e->ek_id);
+	tpm_public_sha256(&e->ek, digest);
+	wg_hex(digest, sizeof(digest), rec->ek_sha256);
 	snprintf(rec->assurance, sizeof(rec->assurance), "%s",
 	    e->assurance == TPMCERT_EK_CERT ? "ek-certificate" : "ek-on-list");
 	snprintf(rec->serial_number, sizeof(rec->serial_number), "%s",

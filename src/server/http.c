@@ -44,6 +44,7 @@ static const struct http_routes *const route_tables[] = {
 	&aik_routes,
 	&profiles_routes,
 	&ztd_routes,
+	&token_routes,
 };
 
 /* Per-request state, from the first callback to the completion notice. */

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/xmalloc.h"
+#include "crypto/jose.h"
 #include "server/server.h"
 #include "wg_version.h"
 
@@ -172,6 +173,7 @@ server_run(const struct server_config *cfg)
 		goto done;
 	}
 	if (state_attest_load(cfg, srv.services, &srv.cas) != WG_OK ||
+	    state_token_load(cfg, srv.services, &srv.signer) != WG_OK ||
 	    state_operator_key(cfg->state_dir, srv.store) != WG_OK ||
 	    state_instance_id(cfg->state_dir, srv.instance_id) != WG_OK ||
 	    interrupt_imports(&srv) != WG_OK)
@@ -204,6 +206,7 @@ server_run(const struct server_config *cfg)
 	rc = 0;
 done:
 	state_attest_free(&srv.cas);
+	jose_signer_free(srv.signer);
 	store_close(srv.store);
 	if (key_pem != NULL)
 		xfree_secret(key_pem, strlen(key_pem));

@@ -39,6 +39,8 @@ struct server_config {
  * manufacturer's role), the attestation CA that issues AIK certificates,
  * and the TPM manufacturer roots it trusts.
  */
+struct jose_signer;
+
 struct attest_cas {
 	EVP_PKEY *ekcert_key;
 	X509 *ekcert_cert, *ekcert_root;
@@ -61,6 +63,7 @@ struct server {
 	atomic_int draining;
 	char instance_id[37]; /* STATE/instance.id: owner of its imports */
 	struct attest_cas cas;
+	struct jose_signer *signer; /* token, drs, mdm: device tokens */
 };
 
 /* Route tables, one per service file; the router walks all of them. */
@@ -76,6 +79,7 @@ extern const struct http_routes ekcert_routes;
 extern const struct http_routes aik_routes;
 extern const struct http_routes profiles_routes;
 extern const struct http_routes ztd_routes;
+extern const struct http_routes token_routes;
 
 /* Sets defaults in cfg (every field owned by cfg). */
 void server_config_defaults(struct server_config *cfg);
@@ -128,6 +132,15 @@ enum wg_err state_attest_load(const struct server_config *cfg,
     unsigned services, struct attest_cas *out)
     __attribute__((warn_unused_result));
 void state_attest_free(struct attest_cas *cas);
+
+/*
+ * The token service's signing key STATE/token/signing.key (EC P-256,
+ * 0600; made on first start), as a signer, when the token, drs or mdm
+ * service is enabled (*out NULL otherwise).
+ */
+enum wg_err state_token_load(const struct server_config *cfg,
+    unsigned services, struct jose_signer **out)
+    __attribute__((warn_unused_result));
 
 /*
  * Makes sure the operator key exists: generates STATE/operator.key

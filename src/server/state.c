@@ -9,6 +9,8 @@
  *   STATE/aik/root.*, issuing.*       the attestation CA, made once
  *   STATE/ek-trust/                   TPM manufacturer roots the
  *                                     attestation CA trusts (default)
+ *   STATE/token/signing.key           the token service's ES256 key
+ *                                     (0600), made once
  *   STATE/whiteglove.db               the SQLite database (default --db)
  *
  * Everything is generated on first start and reused after; the server
@@ -28,6 +30,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "crypto/jose.h"
 #include "common/xmalloc.h"
 #include "crypto/tpmcert.h"
 #include "crypto/x509.h"
@@ -446,7 +449,9 @@ state_attest_load(const struct server_config *cfg, unsigned services,
 	memset(out, 0, sizeof(*out));
 	if ((services & (1u << WG_SVC_EKCERT)) != 0)
 		rc = ekcert_load(cfg, trust, out);
-	if (rc == WG_OK && (services & (1u << WG_SVC_AIK)) != 0) {
+	/* the token service checks the AIK certificates this CA issues */
+	if (rc == WG_OK && (services & (1u << WG_SVC_AIK |
+	    1u << WG_SVC_TOKEN)) != 0) {
 		if ((rc = ca_pair(dir, "attestation", &out->aik_key,
 		    &out->aik_cert, &out->aik_root)) == WG_OK)
 			rc = aik_chain_encode(out);
@@ -483,4 +488,42 @@ state_attest_free(struct attest_cas *cas)
 	free(cas->aik_chain_b64[1]);
 	free(cas->aik_p7);
 	memset(cas, 0, sizeof(*cas));
+}
+
+enum wg_err
+state_token_load(const struct server_config *cfg, unsigned services,
+    struct jose_signer **out)
+{
+	char *dir = xasprintf("%s/token", cfg->state_dir);
+	char *kp = xasprintf("%s/signing.key", dir);
+	EVP_PKEY *key = NULL;
+	enum wg_err rc = WG_OK;
+
+	*out = NULL;
+	/* drs and mdm check the device tokens it signs */
+	if ((services & (1u << WG_SVC_TOKEN | 1u << WG_SVC_DRS |
+	    1u << WG_SVC_MDM)) == 0)
+		goto done;
+	if ((rc = ensure_dir(dir)) != WG_OK)
+		goto done;
+	if (exists(kp)) {
+		key = x509_key_read(kp);
+	} else {
+		wg_info("first start: creating the token signing key in %s",
+		    dir);
+		if ((key = x509_key_new_p256()) != NULL &&
+		    x509_key_write(kp, key) != WG_OK) {
+			EVP_PKEY_free(key);
+			key = NULL;
+		}
+	}
+	rc = key != NULL ? jose_signer_new(key, out) : WG_E_TLS_SETUP;
+	if (rc != WG_OK)
+		wg_error("the token signing key %s cannot be used; see the "
+		    "line above", kp);
+done:
+	EVP_PKEY_free(key);
+	free(kp);
+	free(dir);
+	return rc;
 }

@@ -92,18 +92,8 @@ ztd_audit(struct http_req *req, struct store_conn *c,
     const struct wg_device *d, const struct ztd_req *z, int id,
     enum wg_err err, const char *msg, const char *profile)
 {
-	struct wg_event *ev;
-	enum wg_err rc;
-
-	ev = wg_event_new("ztd", id, err == WG_OK ? WG_LEVEL_INFO :
-	    WG_LEVEL_ERROR, WG_PHASE_PROFILE, err, "%s", msg);
-	wg_event_set_correlation(ev, z->correlation);
-	wg_event_add(ev, "serialNumber", "%s", d->serial);
-	if (profile != NULL)
-		wg_event_add(ev, "profile", "%s", profile);
-	rc = store_audit_append(c, d->tenant_id, d->id, req->request_id, ev);
-	wg_event_free(ev);
-	return rc;
+	return admin_device_audit(req, c, d, "ztd", id, WG_PHASE_PROFILE, err,
+	    z->correlation, "profile", profile, msg);
 }
 
 /*

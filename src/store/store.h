@@ -396,6 +396,8 @@ struct wg_aik_cert {
 	char serial_number[WG_SERIAL_MAX + 1]; /* the device's, as sent */
 	char certificate[WG_CERT_B64_MAX + 1];
 	int64_t created_ms, not_after_ms;
+	char ek_sha256[65];	   /* of the EK's TPMT_PUBLIC, hex; "" if
+				      issued before it was recorded */
 };
 
 /*
@@ -433,6 +435,14 @@ enum wg_err store_ek_on_list(struct store_conn *c, const char *ek_sha256,
 /* Records an issued AIK certificate (created_ms set by the caller). */
 enum wg_err store_aik_cert_put(struct store_conn *c,
     const struct wg_aik_cert *a) __attribute__((warn_unused_result));
+/*
+ * The AIK certificate issued for the AIK of name aik_name (hex) that is
+ * certificate (base64, as store_aik_cert_put() recorded it);
+ * WG_E_NOT_FOUND if the attestation CA issued no such certificate.
+ */
+enum wg_err store_aik_cert_find(struct store_conn *c, const char *aik_name,
+    const char *certificate, struct wg_aik_cert *out)
+    __attribute__((warn_unused_result));
 
 /* ---- deployment profiles (step 1: the ztd service) ---- */
 
@@ -525,5 +535,26 @@ enum wg_err store_device_by_ek(struct store_conn *c, const char *ek_sha256,
 /* Records that device id was in contact now (lastContacted). */
 enum wg_err store_device_contacted(struct store_conn *c, const char *id)
     __attribute__((warn_unused_result));
+
+/* ---- the token service's nonces (single use, across instances) ---- */
+
+#define WG_NONCE_PURPOSE_MAX 32
+
+/* Records a nonce by its SHA-256 (hex), valid until expires_ms. */
+enum wg_err store_nonce_put(struct store_conn *c, const char *sha256_hex,
+    const char *purpose, int64_t expires_ms)
+    __attribute__((warn_unused_result));
+/*
+ * Takes the nonce with SHA-256 sha256_hex for purpose: WG_OK if it was
+ * recorded for that purpose, unused and unexpired, and is used from now
+ * on (one UPDATE: two servers cannot both take it).  Otherwise
+ * WG_E_NOT_FOUND with *why "unknown", "already used", "expired" or
+ * "issued for another purpose".
+ */
+enum wg_err store_nonce_take(struct store_conn *c, const char *sha256_hex,
+    const char *purpose, const char **why) __attribute__((warn_unused_result));
+/* Deletes at most limit nonces that expired before `before`. */
+enum wg_err store_nonce_purge(struct store_conn *c, int64_t before,
+    size_t limit) __attribute__((warn_unused_result));
 
 #endif

@@ -21,9 +21,10 @@ enum attest_q {
 	Q_EK_REVOKED,
 	Q_EK_ON_LIST,
 	Q_AIK_INSERT,
+	Q_AIK_GET,
 	Q_ATTEST_Q_END
 };
-_Static_assert(Q_ATTEST_Q_END <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
+_Static_assert(Q_ATTEST_Q_END <= STORE_Q_PROFILE_BASE, "renumber the bases");
 
 #define EKCERT_COLS \
 	"e.ek_id, e.ek_alg, e.ek_sha256, e.ek_public, e.certificate, " \
@@ -53,8 +54,12 @@ static const char *const attest_sql[Q_ATTEST_Q_END - STORE_Q_ATTEST_BASE] = {
 	    "device_identities WHERE ek_key = $1 AND ek_sha256 = $2 LIMIT 1",
 	[Q_AIK_INSERT - STORE_Q_ATTEST_BASE] = "INSERT INTO aik_certificates "
 	    "(cert_serial, aik_name, ek_id, assurance, serial_number, "
-	    "certificate, created_ms, not_after_ms) VALUES ($1, $2, $3, $4, "
-	    "$5, $6, $7, $8)",
+	    "certificate, created_ms, not_after_ms, ek_sha256) VALUES ($1, $2, "
+	    "$3, $4, $5, $6, $7, $8, $9)",
+	[Q_AIK_GET - STORE_Q_ATTEST_BASE] = "SELECT cert_serial, aik_name, "
+	    "ek_id, assurance, serial_number, certificate, created_ms, "
+	    "not_after_ms, COALESCE(ek_sha256, '') FROM aik_certificates "
+	    "WHERE aik_name = $1 AND certificate = $2",
 };
 
 static const char *
@@ -195,8 +200,39 @@ store_aik_cert_put(struct store_conn *c, const struct wg_aik_cert *a)
 	struct store_param p[] = {P_TEXT(a->cert_serial), P_TEXT(a->aik_name),
 	    P_TEXT(a->ek_id), P_TEXT(a->assurance), P_TEXT(a->serial_number),
 	    P_TEXT(a->certificate), P_INT(a->created_ms),
-	    P_INT(a->not_after_ms)};
+	    P_INT(a->not_after_ms), P_OPT(a->ek_sha256)};
 
 	return store_conn_run(c, Q_AIK_INSERT, sql_of(Q_AIK_INSERT), p,
 	    ARRAY_LEN(p), NULL);
+}
+
+static int
+aik_row(const struct store_res *res, size_t r, void *out)
+{
+	struct wg_aik_cert *a = out;
+
+	memset(a, 0, sizeof(*a));
+	a->created_ms = store_res_int(res, r, 6);
+	a->not_after_ms = store_res_int(res, r, 7);
+	return store_res_copy(res, r, 0, a->cert_serial,
+	    sizeof(a->cert_serial)) ||
+	    store_res_copy(res, r, 1, a->aik_name, sizeof(a->aik_name)) ||
+	    store_res_copy(res, r, 2, a->ek_id, sizeof(a->ek_id)) ||
+	    store_res_copy(res, r, 3, a->assurance, sizeof(a->assurance)) ||
+	    store_res_copy(res, r, 4, a->serial_number,
+	    sizeof(a->serial_number)) ||
+	    store_res_copy(res, r, 5, a->certificate,
+	    sizeof(a->certificate)) ||
+	    store_res_copy(res, r, 8, a->ek_sha256, sizeof(a->ek_sha256)) ?
+	    -1 : 0;
+}
+
+enum wg_err
+store_aik_cert_find(struct store_conn *c, const char *aik_name,
+    const char *certificate, struct wg_aik_cert *out)
+{
+	struct store_param p[] = {P_TEXT(aik_name), P_TEXT(certificate)};
+
+	return store_q_one(c, Q_AIK_GET, sql_of(Q_AIK_GET), p, ARRAY_LEN(p),
+	    aik_row, out);
 }

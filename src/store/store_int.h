@@ -20,12 +20,13 @@
 #define STORE_STMT_MAX 112
 /*
  * Statement ids: store.c from 0, store_import.c, store_device.c and
- * store_attest.c, store_profile.c from here.
+ * store_attest.c, store_profile.c, store_token.c from here.
  */
 #define STORE_Q_IMPORT_BASE 32
 #define STORE_Q_DEVICE_BASE 56
 #define STORE_Q_ATTEST_BASE 64
 #define STORE_Q_PROFILE_BASE 80
+#define STORE_Q_TOKEN_BASE 96
 /* Parameters one statement takes at the most. */
 #define STORE_PARAM_MAX 4096
 

@@ -30,7 +30,7 @@ enum profile_q {
 	Q_PROFILE_FOR_DEFAULT,
 	Q_PROFILE_Q_END
 };
-_Static_assert(Q_PROFILE_Q_END <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
+_Static_assert(Q_PROFILE_Q_END <= STORE_Q_TOKEN_BASE, "renumber the bases");
 
 #define PROFILE_COLS \
 	"p.id, p.tenant_id, p.name, p.deployment_mode, p.join_method, " \

@@ -210,3 +210,23 @@ def agent_hash_json(tcti, serial="WG-TEST-0001", manufacturer="Contoso",
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def activate_credential(tpm, d, ak_ctx, ek_ctx, blob_b64, secret_b64):
+    """tpm2_activatecredential (an independent client) on a credential a
+    whiteglove service made (base64 TPM2B_ID_OBJECT and
+    TPM2B_ENCRYPTED_SECRET), with the EK's policy session; the opened
+    secret goes to d/secret.  Returns tpm2_activatecredential's result."""
+    import base64
+    with open(d + "/cred.in", "wb") as f:
+        f.write(b"\xba\xdc\xc0\xde\x00\x00\x00\x01" +
+                base64.b64decode(blob_b64) + base64.b64decode(secret_b64))
+    tpm.tools("tpm2_startauthsession", "--policy-session", "-S",
+              d + "/s.ctx")
+    tpm.tools("tpm2_policysecret", "-S", d + "/s.ctx", "-c", "e")
+    p = tpm.tools("tpm2_activatecredential", "-c", ak_ctx, "-C", ek_ctx,
+                  "-i", d + "/cred.in", "-o", d + "/secret", "-P",
+                  "session:" + d + "/s.ctx", check=False)
+    tpm.tools("tpm2_flushcontext", d + "/s.ctx", check=False)
+    tpm.tools("tpm2_flushcontext", "-t", check=False)
+    return p

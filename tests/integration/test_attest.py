@@ -11,7 +11,8 @@ import subprocess
 import unittest
 
 import wgtest
-from swtpm import Swtpm, have_swtpm, run_agent, fake_sysfs
+from swtpm import (Swtpm, activate_credential, have_swtpm, run_agent,
+                   fake_sysfs)
 
 
 def b64(data):
@@ -418,23 +419,11 @@ class Attest(wgtest.ServerTest):
                 "aikPublic": b64(open(d + "/a.pub", "rb").read()),
                 "serialNumber": "AT-0001"})
             self.assertEqual(r.status, 200, r)
-            cred = (b"\xba\xdc\xc0\xde\x00\x00\x00\x01" +
-                    base64.b64decode(r.json["credentialBlob"]) +
-                    base64.b64decode(r.json["encryptedSecret"]))
-            with open(d + "/cred.in", "wb") as f:
-                f.write(cred)
             results = {}
             for name in ("a", "b"):
-                tpm.tools("tpm2_startauthsession", "--policy-session", "-S",
-                          d + "/s.ctx")
-                tpm.tools("tpm2_policysecret", "-S", d + "/s.ctx", "-c", "e")
-                p = tpm.tools("tpm2_activatecredential", "-c",
-                              "%s/%s.ctx" % (d, name), "-C", d + "/ek.ctx",
-                              "-i", d + "/cred.in", "-o", d + "/secret",
-                              "-P", "session:" + d + "/s.ctx", check=False)
-                results[name] = p
-                tpm.tools("tpm2_flushcontext", d + "/s.ctx", check=False)
-                tpm.tools("tpm2_flushcontext", "-t", check=False)
+                results[name] = activate_credential(
+                    tpm, d, "%s/%s.ctx" % (d, name), d + "/ek.ctx",
+                    r.json["credentialBlob"], r.json["encryptedSecret"])
             self.assertEqual(results["a"].returncode, 0, results["a"].stderr)
             self.assertEqual(os.path.getsize(d + "/secret"), 32)
             self.assertNotEqual(results["b"].returncode, 0)

@@ -12,7 +12,8 @@ import subprocess
 import unittest
 
 import wgtest
-from swtpm import Swtpm, have_swtpm, run_agent, fake_sysfs
+from swtpm import (Swtpm, activate_credential, have_swtpm, run_agent,
+                   fake_sysfs)
 
 try:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -185,20 +186,9 @@ class Profile(wgtest.ServerTest):
                                  "encryptedProfile", "encryptedSecret"])
                 # nothing of the profile crosses in clear
                 self.assertNotIn(self.tenant, r.body)
-                with open(d + "/cred.in", "wb") as f:
-                    f.write(b"\xba\xdc\xc0\xde\x00\x00\x00\x01" +
-                            base64.b64decode(r.json["credentialBlob"]) +
-                            base64.b64decode(r.json["encryptedSecret"]))
-                t.tools("tpm2_startauthsession", "--policy-session", "-S",
-                        d + "/s.ctx")
-                t.tools("tpm2_policysecret", "-S", d + "/s.ctx", "-c", "e")
-                results[name] = t.tools(
-                    "tpm2_activatecredential", "-c", d + "/ak.ctx", "-C",
-                    d + "/ek.ctx", "-i", d + "/cred.in", "-o",
-                    d + "/secret", "-P", "session:" + d + "/s.ctx",
-                    check=False)
-                t.tools("tpm2_flushcontext", d + "/s.ctx", check=False)
-                t.tools("tpm2_flushcontext", "-t", check=False)
+                results[name] = activate_credential(
+                    t, d, d + "/ak.ctx", d + "/ek.ctx",
+                    r.json["credentialBlob"], r.json["encryptedSecret"])
                 if name == "mine":
                     self.assertEqual(results[name].returncode, 0,
                                      results[name].stderr)

@@ -8,6 +8,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import tempfile
@@ -40,6 +41,18 @@ class Database:
         self.name = "wgit_%d_%d" % (os.getpid(), int(time.time() * 1e6))
         psql(PG_URL, "CREATE DATABASE %s" % self.name)
         self.url = re.sub(r"/[^/]*$", "/" + self.name, PG_URL)
+
+    def execute(self, sql):
+        """Runs one SQL statement on the database, beside the server."""
+        if BACKEND == "sqlite":
+            con = sqlite3.connect(self.url[len("sqlite:"):], timeout=10)
+            try:
+                con.execute(sql)
+                con.commit()
+            finally:
+                con.close()
+        else:
+            psql(self.url, sql)
 
     def drop(self):
         if self.name:

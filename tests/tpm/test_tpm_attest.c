@@ -35,6 +35,7 @@
 #include <openssl/x509.h>
 
 #include "agent/tpm.h"
+#include "crypto/tpmattest.h"
 #include "crypto/tpmpub.h"
 
 #include "tpm_fixture.h"
@@ -525,6 +526,51 @@ test_tpm_ek_cert_manufactured(void **state)
 	activate_roundtrip(fx, TPM_EK_RSA, "0x81010001");
 }
 
+/*
+ * The AIK's quote of a nonce, checked by the server's own verifier
+ * (crypto/tpmattest.c): a TPM2_Quote over PCR 0 (SHA-256) carrying the
+ * nonce, signed by the AIK; one changed byte and it no longer verifies.
+ */
+static void
+test_tpm_quote_of_a_nonce(void **state)
+{
+	struct fx *fx = *state;
+	struct tpm_aik aik;
+	struct tpm_public pub;
+	struct tpm_attest att;
+	unsigned char nonce[32], *quote = NULL, *sig = NULL;
+	size_t qlen = 0, slen = 0;
+	char why[256];
+
+	assert_int_equal(RAND_bytes(nonce, sizeof(nonce)), 1);
+	up(fx);
+	assert_int_equal(tpm_aik_create(fx->tpm, &aik), WG_OK);
+	assert_int_equal(tpm_quote(fx->tpm, &aik, nonce, 0, &quote, &qlen,
+	    &sig, &slen), WG_E_INTERNAL);
+	assert_null(quote);
+	assert_int_equal(tpm_quote(fx->tpm, &aik, nonce, sizeof(nonce),
+	    &quote, &qlen, &sig, &slen), WG_OK);
+	down(fx);
+	assert_int_equal(tpm_public_parse(aik.pub, aik.pub_len, &pub, why,
+	    sizeof(why)), WG_OK);
+	assert_int_equal(tpm_attest_parse(quote, qlen, &att, why,
+	    sizeof(why)), WG_OK);
+	assert_int_equal(att.type, TPM_ST_ATTEST_QUOTE);
+	assert_int_equal(att.extra_len, sizeof(nonce));
+	assert_memory_equal(att.extra, nonce, sizeof(nonce));
+	assert_int_equal(att.bank_count, 1);
+	assert_int_equal(att.banks[0].hash, TPM_ALG_SHA256);
+	assert_int_equal(att.banks[0].pcrs, 1);
+	assert_int_equal(tpm_attest_verify(&pub, quote, qlen, sig, slen, why,
+	    sizeof(why)), WG_OK);
+	quote[qlen - 1] ^= 1;
+	assert_int_not_equal(tpm_attest_verify(&pub, quote, qlen, sig, slen,
+	    why, sizeof(why)), WG_OK);
+	assert_true(tpm_is_clean(fx));
+	free(quote);
+	free(sig);
+}
+
 /* 1 if every program the tests run is in PATH. */
 static int
 have_tools(void)
@@ -563,6 +609,7 @@ main(void)
 		T(test_tpm_activate_credential_other_ek, setup_fresh),
 		T(test_tpm_activate_credential_malformed, setup_fresh),
 		T(test_tpm_activate_credential_damaged_aik, setup_fresh),
+		T(test_tpm_quote_of_a_nonce, setup_fresh),
 		T(test_tpm_ek_cert_manufactured, setup_manufactured),
 	};
 

@@ -1,0 +1,347 @@
+/*
+ * The token service's device token (step 3 of the flow; the role of the
+ * token service's srv_challenge and device authentication in the
+ * Windows flow, MS-OAPXBC).  A device asks for a nonce
+ * (grant_type=srv_challenge), has its TPM quote it with the AIK
+ * (TPM2_Quote, the nonce as qualifying data) and sends the quote, the
+ * AIK and its AIK certificate; the answer is a device token: a JWT (ES256)
+ * for the drs and mdm services, whose subject is the device's ZTDID and
+ * which is bound to the AIK.  Nonces are single-use and live five
+ * minutes, enforced in the database.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "crypto/jose.h"
+#include "crypto/tpmattest.h"
+#include "crypto/tpmpub.h"
+#include "server/admin_util.h"
+#include "server/form.h"
+#include "server/server.h"
+
+#define TOKEN_BODY_MAX 16384
+#define NONCE_LEN 32
+#define NONCE_LIFE_MS (5 * 60 * 1000)
+#define NONCE_PURGE_AFTER_MS (60 * 60 * 1000)
+#define DEVICE_TOKEN_LIFE_S 3600
+#define GRANT_CHALLENGE "srv_challenge"
+#define GRANT_TPM_QUOTE "urn:whiteglove:params:oauth:grant-type:tpm-quote"
+#define PURPOSE_DEVICE "device-token"
+
+/* What a device token request carries, decoded. */
+struct quote_req {
+	unsigned char *nonce, *aik_raw, *cert, *quote, *sig;
+	size_t nonce_len, aik_raw_len, cert_len, quote_len, sig_len;
+	struct tpm_public aik;
+	struct tpm_attest att;
+	char aik_name[69];
+	char nonce_hex[65];
+};
+
+static void
+quote_req_free(struct quote_req *q)
+{
+	free(q->nonce);
+	free(q->aik_raw);
+	free(q->cert);
+	free(q->quote);
+	free(q->sig);
+}
+
+/* A base64url form field into *out (1..max bytes once decoded). */
+static enum wg_err
+form_b64(struct http_req *req, const struct form *f, const char *name,
+    size_t max, unsigned char **out, size_t *len)
+{
+	const char *v = form_get(f, name);
+
+	*out = NULL;
+	*len = 0;
+	if (v == NULL)
+		return http_fail(req, WG_E_JSON_FIELD, "form field '%s' is "
+		    "missing", name);
+	if (strlen(v) > (max + 2) / 3 * 4 || wg_b64url_decode(v, out, len) !=
+	    0 || *len == 0 || *len > max) {
+		free(*out);
+		*out = NULL;
+		return http_fail(req, WG_E_JSON_FIELD, "form field '%s' is not "
+		    "base64url of 1 to %zu bytes", name, max);
+	}
+	return WG_OK;
+}
+
+static void
+sha256_hex(const unsigned char *p, size_t n, char out[65])
+{
+	unsigned char md[32];
+
+	SHA256(p, n, md);
+	wg_hex(md, sizeof(md), out);
+}
+
+/* grant_type=srv_challenge: a fresh nonce, recorded by its hash. */
+static enum wg_err
+token_challenge(struct http_req *req, struct http_resp *resp)
+{
+	unsigned char nonce[NONCE_LEN];
+	struct store_conn *c;
+	char hex[65], *text;
+	int64_t now = wg_now_ms();
+	enum wg_err rc;
+
+	if ((rc = wg_random(nonce, sizeof(nonce))) != WG_OK ||
+	    (rc = http_db(req, &c)) != WG_OK)
+		return rc;
+	sha256_hex(nonce, sizeof(nonce), hex);
+	/* expired nonces go a little at a time, by whoever asks next */
+	if ((rc = store_nonce_purge(c, now - NONCE_PURGE_AFTER_MS, 100)) !=
+	    WG_OK || (rc = store_nonce_put(c, hex, PURPOSE_DEVICE, now +
+	    NONCE_LIFE_MS)) != WG_OK)
+		return rc;
+	text = wg_b64url(nonce, sizeof(nonce));
+	http_resp_json(resp, 200, json_pack("{s:s, s:i}", "Nonce", text,
+	    "expires_in", NONCE_LIFE_MS / 1000));
+	free(text);
+	return WG_OK;
+}
+
+/* The fields of a quote grant, decoded and parsed. */
+static enum wg_err
+quote_parse(struct http_req *req, const struct form *f, struct quote_req *q)
+{
+	static const char *const allowed[] = {"grant_type", "nonce",
+	    "aik_public", "aik_certificate", "quote", "signature", NULL};
+	unsigned char name[34];
+	char why[256] = "";
+	enum wg_err rc;
+
+	if (form_only(f, allowed, why, sizeof(why)) != 0)
+		return http_fail(req, WG_E_JSON_FIELD, "%s", why);
+	if ((rc = form_b64(req, f, "nonce", NONCE_LEN, &q->nonce,
+	    &q->nonce_len)) != WG_OK ||
+	    (rc = form_b64(req, f, "aik_public", 1024, &q->aik_raw,
+	    &q->aik_raw_len)) != WG_OK ||
+	    (rc = form_b64(req, f, "aik_certificate", WG_CERT_B64_MAX / 4 * 3,
+	    &q->cert, &q->cert_len)) != WG_OK ||
+	    (rc = form_b64(req, f, "quote", 1024, &q->quote, &q->quote_len)) !=
+	    WG_OK ||
+	    (rc = form_b64(req, f, "signature", 1024, &q->sig,
+	    &q->sig_len)) != WG_OK)
+		return rc;
+	if (tpm_public_parse(q->aik_raw, q->aik_raw_len, &q->aik, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "form field "
+		    "'aik_public': %s", why);
+	if ((rc = admin_aik_check(req, "aik_public", &q->aik)) != WG_OK)
+		return rc;
+	if (tpm_attest_parse(q->quote, q->quote_len, &q->att, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "quote: %s",
+		    why);
+	tpm_public_name(&q->aik, name);
+	wg_hex(name, sizeof(name), q->aik_name);
+	sha256_hex(q->nonce, q->nonce_len, q->nonce_hex);
+	return WG_OK;
+}
+
+/* The quote is the AIK's, over this nonce. */
+static enum wg_err
+quote_check(struct http_req *req, const struct quote_req *q)
+{
+	char why[256] = "";
+	enum wg_err rc;
+
+	if (q->att.type != TPM_ST_ATTEST_QUOTE)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "quote: a "
+		    "TPM2_Quote is needed, not attestation type 0x%04x",
+		    q->att.type);
+	if (q->att.extra_len != q->nonce_len || CRYPTO_memcmp(q->att.extra,
+	    q->nonce, q->nonce_len) != 0)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "quote: its "
+		    "qualifying data is not the nonce sent with it");
+	rc = tpm_attest_verify(&q->aik, q->quote, q->quote_len, q->sig,
+	    q->sig_len, why, sizeof(why));
+	if (rc == WG_E_JSON_FIELD)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "signature: %s "
+		    "(it must be the AIK's over the quote)", why);
+	return rc != WG_OK ? http_fail(req, rc, "the quote's signature could "
+	    "not be checked") : WG_OK;
+}
+
+/*
+ * The AIK certificate must be one the attestation CA issued for this AIK
+ * and still valid; it leads to the EK, which leads to the device.
+ */
+static enum wg_err
+quote_device(struct http_req *req, struct store_conn *c,
+    const struct quote_req *q, struct wg_aik_cert *rec, struct wg_device *d)
+{
+	char *b64 = wg_b64(q->cert, q->cert_len), reason[WG_REASON_MAX + 1];
+	unsigned char *hash = NULL;
+	int64_t revoked = 0;
+	enum wg_err rc;
+	size_t n = 0;
+
+	rc = store_aik_cert_find(c, q->aik_name, b64, rec);
+	free(b64);
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "aik_certificate "
+		    "is not a certificate the attestation CA issued for this "
+		    "AIK");
+	if (rc != WG_OK)
+		return rc;
+	if (rec->not_after_ms <= wg_now_ms() || rec->ek_sha256[0] == '\0')
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "the AIK "
+		    "certificate %s; run \"Securing your hardware\" again",
+		    rec->ek_sha256[0] ? "has expired" : "predates device "
+		    "tokens");
+	if ((rc = store_ek_revoked(c, rec->ek_id, &revoked, reason)) !=
+	    WG_OK)
+		return rc;
+	if (revoked != 0)
+		return http_fail(req, WG_E_TPM_VULNERABLE, "this TPM's EK %s "
+		    "was revoked: %s", rec->ek_id, reason);
+	rc = store_device_by_ek(c, rec->ek_sha256, d, &hash, &n);
+	free(hash);
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_DDS_DEVICE_NOT_FOUND, "the AIK's TPM "
+		    "belongs to no registered device");
+	return rc;
+}
+
+/* The device token's claims. */
+static json_t *
+token_claims(const struct wg_device *d, const struct quote_req *q,
+    int64_t now_s)
+{
+	unsigned char md[32];
+	char jti[37], *x5t;
+	json_t *claims;
+
+	wg_uuid(jti);
+	SHA256(q->cert, q->cert_len, md);
+	x5t = wg_b64url(md, sizeof(md));
+	claims = json_pack("{s:s, s:[s, s], s:s, s:s, s:s, s:s, s:I, s:I, "
+	    "s:I, s:s, s:{s:s, s:s}}", "iss", "urn:whiteglove:token",
+	    "aud", "urn:whiteglove:drs", "urn:whiteglove:mdm",
+	    "sub", d->ztd_id, "tid", d->tenant_id,
+	    "deviceid", d->directory_device_id, "serialNumber", d->serial,
+	    "iat", (json_int_t)now_s, "nbf", (json_int_t)now_s,
+	    "exp", (json_int_t)(now_s + DEVICE_TOKEN_LIFE_S), "jti", jti,
+	    "cnf", "tpm_aik_name", q->aik_name, "x5t#S256", x5t);
+	free(x5t);
+	return claims;
+}
+
+/* Takes the nonce and records the token, in one transaction. */
+static enum wg_err
+token_commit(struct http_req *req, struct store_conn *c,
+    const struct quote_req *q, const struct wg_device *d)
+{
+	const char *why = NULL;
+	enum wg_err rc;
+
+	if ((rc = store_begin(c)) != WG_OK)
+		return rc;
+	rc = store_nonce_take(c, q->nonce_hex, PURPOSE_DEVICE, &why);
+	if (rc == WG_OK)
+		rc = admin_device_audit(req, c, d, "token",
+		    ADMIN_EVT_DEVICE_TOKEN, WG_PHASE_JOINING, WG_OK, NULL,
+		    "aikName", q->aik_name, "device token issued");
+	if (rc == WG_OK)
+		return store_commit(c);
+	store_rollback(c);
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_NONCE_INVALID, "the nonce is %s; ask "
+		    "for a new one (grant_type=srv_challenge)", why);
+	return rc;
+}
+
+/* grant_type=...:tpm-quote: the device token. */
+static enum wg_err
+token_quote(struct http_req *req, struct http_resp *resp,
+    const struct form *f)
+{
+	struct quote_req q;
+	struct wg_aik_cert rec;
+	struct wg_device d;
+	struct store_conn *c;
+	int64_t now_s = wg_now_ms() / 1000;
+	json_t *claims = NULL;
+	char *jwt = NULL;
+	enum wg_err rc;
+
+	memset(&q, 0, sizeof(q));
+	if ((rc = quote_parse(req, f, &q)) == WG_OK &&
+	    (rc = quote_check(req, &q)) == WG_OK &&
+	    (rc = http_db(req, &c)) == WG_OK &&
+	    (rc = quote_device(req, c, &q, &rec, &d)) == WG_OK &&
+	    (rc = jose_sign(req->srv->signer, claims = token_claims(&d, &q,
+	    now_s), &jwt)) == WG_OK &&
+	    (rc = token_commit(req, c, &q, &d)) == WG_OK)
+		http_resp_json(resp, 200, json_pack("{s:s, s:s, s:i, s:s}",
+		    "access_token", jwt, "token_type", "Bearer", "expires_in",
+		    DEVICE_TOKEN_LIFE_S, "resource", "urn:whiteglove:drs "
+		    "urn:whiteglove:mdm"));
+	if (jwt != NULL)
+		OPENSSL_cleanse(jwt, strlen(jwt));
+	free(jwt);
+	json_decref(claims);
+	quote_req_free(&q);
+	return rc;
+}
+
+/* POST /token (application/x-www-form-urlencoded) */
+static enum wg_err
+token_post(struct http_req *req, struct http_resp *resp)
+{
+	const char *grant;
+	char why[256] = "";
+	struct form f;
+	enum wg_err rc;
+
+	if (form_parse(req->body, req->body_len, &f, why, sizeof(why)) !=
+	    WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "%s", why);
+	grant = form_get(&f, "grant_type");
+	if (grant == NULL)
+		rc = http_fail(req, WG_E_JSON_FIELD, "form field 'grant_type' "
+		    "is missing (" GRANT_CHALLENGE " or " GRANT_TPM_QUOTE ")");
+	else if (strcmp(grant, GRANT_CHALLENGE) == 0)
+		rc = f.n == 1 ? token_challenge(req, resp) : http_fail(req,
+		    WG_E_JSON_FIELD, "grant_type=" GRANT_CHALLENGE " takes no "
+		    "other field");
+	else if (strcmp(grant, GRANT_TPM_QUOTE) == 0)
+		rc = token_quote(req, resp, &f);
+	else
+		rc = http_fail(req, WG_E_JSON_FIELD, "grant_type '%.64s' is not "
+		    "offered (" GRANT_CHALLENGE ", " GRANT_TPM_QUOTE ")", grant);
+	form_free(&f);
+	return rc;
+}
+
+/* GET /token/keys: the JWK Set that verifies device tokens. */
+static enum wg_err
+token_keys(struct http_req *req, struct http_resp *resp)
+{
+	http_resp_json(resp, 200, jose_jwks(req->srv->signer));
+	return WG_OK;
+}
+
+static const struct http_route routes[] = {
+	{ HTTP_POST, "/token", WG_SVC_TOKEN, HTTP_AUTH_NONE, TOKEN_BODY_MAX,
+	    token_post, NULL, "application/x-www-form-urlencoded" },
+	HTTP_ROUTE(HTTP_GET, "/token/keys", WG_SVC_TOKEN, HTTP_AUTH_NONE, 0,
+	    token_keys),
+};
+
+const struct http_routes token_routes = { routes,
+	sizeof(routes) / sizeof(routes[0]) };
