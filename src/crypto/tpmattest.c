@@ -90,7 +90,8 @@ get_2b(struct cur *c, const char *field, size_t cap, unsigned char *out,
 		    "is over the cap of %zu bytes", field, size, where, cap);
 	if ((rc = take(c, field, size, &at)) != WG_OK)
 		return rc;
-	memcpy(out, at, size);
+	if (size > 0) /* at may be the end of an empty buffer */
+		memcpy(out, at, size);
 	*outlen = size;
 	return WG_OK;
 }

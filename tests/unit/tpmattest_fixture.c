@@ -32,7 +32,8 @@ put_2b(struct buf *w, const void *p, size_t n)
 {
 	put(w, n, 2);
 	assert_true(n <= sizeof(w->b) - w->len);
-	memcpy(w->b + w->len, p, n);
+	if (n > 0) /* an empty TPM2B may come with no buffer */
+		memcpy(w->b + w->len, p, n);
 	w->len += n;
 }
 
@@ -218,7 +219,8 @@ splice(const struct buf *w, size_t off, size_t del, const void *ins,
 
 	assert_true(off + del <= w->len);
 	memcpy(out.b, w->b, off);
-	memcpy(out.b + off, ins, inslen);
+	if (inslen > 0)
+		memcpy(out.b + off, ins, inslen);
 	memcpy(out.b + off + inslen, w->b + off + del, w->len - off - del);
 	out.len = w->len - del + inslen;
 	return out;
