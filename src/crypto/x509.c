@@ -141,33 +141,57 @@ san_value(const char *const *names, size_t n)
 	return s;
 }
 
-X509 *
-x509_issue_server(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
-    const char *const *names, size_t nnames, int days)
+/*
+ * An end-entity certificate for pub: CN=cn, CA:FALSE, digitalSignature,
+ * EKU eku, subjectAltName san (NULL: none), SKI, AKI; signed by ca_key.
+ */
+static X509 *
+issue_leaf(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub, const char *cn,
+    const char *eku, const char *san, int days, const char *what)
 {
-	X509 *cert = NULL;
-	char *san = NULL;
+	X509 *cert = x509_cert_new(pub, cn, ca_cert, days);
 
-	if (nnames == 0)
-		return NULL;
-	cert = x509_cert_new(pub, names[0], ca_cert, days);
-	san = san_value(names, nnames);
 	if (cert == NULL ||
-	    !x509_add_ext(cert, ca_cert, NID_basic_constraints, "critical,CA:FALSE") ||
+	    !x509_add_ext(cert, ca_cert, NID_basic_constraints,
+	    "critical,CA:FALSE") ||
 	    !x509_add_ext(cert, ca_cert, NID_key_usage,
 	    "critical,digitalSignature") ||
-	    !x509_add_ext(cert, ca_cert, NID_ext_key_usage, "serverAuth") ||
-	    !x509_add_ext(cert, ca_cert, NID_subject_alt_name, san) ||
+	    !x509_add_ext(cert, ca_cert, NID_ext_key_usage, eku) ||
+	    (san != NULL &&
+	    !x509_add_ext(cert, ca_cert, NID_subject_alt_name, san)) ||
 	    !x509_add_ext(cert, ca_cert, NID_subject_key_identifier, "hash") ||
 	    !x509_add_ext(cert, ca_cert, NID_authority_key_identifier,
 	    "keyid:always") ||
 	    X509_sign(cert, ca_key, EVP_sha256()) == 0) {
-		wg_log_openssl("server certificate issuance");
+		wg_log_openssl(what);
 		X509_free(cert);
 		cert = NULL;
 	}
+	return cert;
+}
+
+X509 *
+x509_issue_server(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
+    const char *const *names, size_t nnames, int days)
+{
+	X509 *cert;
+	char *san;
+
+	if (nnames == 0)
+		return NULL;
+	san = san_value(names, nnames);
+	cert = issue_leaf(ca_key, ca_cert, pub, names[0], "serverAuth", san,
+	    days, "server certificate issuance");
 	free(san);
 	return cert;
+}
+
+X509 *
+x509_issue_client(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
+    const char *cn, int days)
+{
+	return issue_leaf(ca_key, ca_cert, pub, cn, "clientAuth", NULL, days,
+	    "client certificate issuance");
 }
 
 void

@@ -57,6 +57,15 @@ X509 *x509_issue_ca(EVP_PKEY *parent_key, X509 *parent_cert, EVP_PKEY *pub,
 X509 *x509_issue_server(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
     const char *const *names, size_t nnames, int days);
 
+/*
+ * A client certificate for pub issued by ca_cert/ca_key (a joined
+ * device's): subject CN=cn, basicConstraints CA:FALSE, keyUsage
+ * digitalSignature (critical), EKU clientAuth, SKI, AKI.  The caller
+ * frees it; NULL on failure (logged).
+ */
+X509 *x509_issue_client(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
+    const char *cn, int days);
+
 /* Writes key as unencrypted PKCS#8 PEM to path, mode 0600, atomically. */
 enum wg_err x509_key_write(const char *path, EVP_PKEY *key)
     __attribute__((warn_unused_result));

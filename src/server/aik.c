@@ -188,6 +188,9 @@ enroll_issue(struct http_req *req, const struct enroll *e,
 	snprintf(rec->ek_id, sizeof(rec->ek_id), "%s", e->ek_id);
 	tpm_public_sha256(&e->ek, digest);
 	wg_hex(digest, sizeof(digest), rec->ek_sha256);
+	b64 = wg_b64(e->aik_raw, e->aik_raw_len);
+	snprintf(rec->aik_public, sizeof(rec->aik_public), "%s", b64);
+	free(b64);
 	snprintf(rec->assurance, sizeof(rec->assurance), "%s",
 	    e->assurance == TPMCERT_EK_CERT ? "ek-certificate" : "ek-on-list");
 	snprintf(rec->serial_number, sizeof(rec->serial_number), "%s",

@@ -45,6 +45,7 @@ static const struct http_routes *const route_tables[] = {
 	&profiles_routes,
 	&ztd_routes,
 	&token_routes,
+	&drs_routes,
 };
 
 /* Per-request state, from the first callback to the completion notice. */

@@ -51,6 +51,9 @@ struct attest_cas {
 	char *aik_chain_b64[2]; /* issuing, root: base64 DER, as sent */
 	unsigned char *aik_p7;	/* the same as certs-only PKCS#7 (GetCACert) */
 	size_t aik_p7_len;
+	EVP_PKEY *drs_key;	/* the device CA (drs): issuing, root */
+	X509 *drs_cert, *drs_root;
+	char *drs_chain_b64[2];	/* issuing, root: base64 DER, as sent */
 };
 
 struct server {
@@ -80,6 +83,7 @@ extern const struct http_routes aik_routes;
 extern const struct http_routes profiles_routes;
 extern const struct http_routes ztd_routes;
 extern const struct http_routes token_routes;
+extern const struct http_routes drs_routes;
 
 /* Sets defaults in cfg (every field owned by cfg). */
 void server_config_defaults(struct server_config *cfg);
@@ -124,7 +128,8 @@ enum wg_err state_ca(const char *dir, const char *name, const char *cn,
 /*
  * Loads (creating on first start) the CAs of the enabled services:
  * STATE/ekcert/root and issuing for ekcert; STATE/aik/root and issuing
- * and the manufacturer roots of --ek-trust-dir for aik.  The ekcert root and
+ * and the manufacturer roots of --ek-trust-dir for aik (and token, which
+ * checks AIK certificates); STATE/drs/root and issuing for drs.  The ekcert root and
  * issuing certificates are copied into STATE/ek-trust when the CA is
  * made, so a server that hosts both trusts its own EK certificates.
  */
@@ -156,5 +161,30 @@ enum wg_err state_operator_key(const char *state_dir, struct store *st)
  */
 enum wg_err state_instance_id(const char *state_dir, char out[37])
     __attribute__((warn_unused_result));
+
+/* ---- device tokens (token.c), for the services they are for ---- */
+
+#define TOKEN_ISSUER "urn:whiteglove:token"
+#define TOKEN_AUD_DRS "urn:whiteglove:drs"
+#define TOKEN_AUD_MDM "urn:whiteglove:mdm"
+/* The purpose of the nonces srv_challenge gives: any TPM proof. */
+#define TOKEN_NONCE_PURPOSE "challenge"
+
+/* What a device token says of its device. */
+struct device_claims {
+	char ztd_id[37];	       /* sub */
+	char tenant_id[37];	       /* tid */
+	char directory_device_id[37];  /* deviceid */
+	char aik_name[69];	       /* cnf.tpm_aik_name, hex */
+};
+
+/*
+ * Checks the request's `Authorization: Bearer <device token>`: signed by
+ * this token service, for audience, within its lifetime (60 s of clock
+ * skew for nbf); its claims into *out.  WG_E_TOKEN_INVALID (401) with the
+ * reason otherwise.
+ */
+enum wg_err token_device_check(struct http_req *req, const char *audience,
+    struct device_claims *out) __attribute__((warn_unused_result));
 
 #endif

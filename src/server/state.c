@@ -9,6 +9,8 @@
  *   STATE/aik/root.*, issuing.*       the attestation CA, made once
  *   STATE/ek-trust/                   TPM manufacturer roots the
  *                                     attestation CA trusts (default)
+ *   STATE/drs/root.*, issuing.*       the device CA of the device
+ *                                     registration service, made once
  *   STATE/token/signing.key           the token service's ES256 key
  *                                     (0600), made once
  *   STATE/whiteglove.db               the SQLite database (default --db)
@@ -437,6 +439,22 @@ ekcert_load(const struct server_config *cfg, const char *trust,
 	return rc;
 }
 
+/* The drs device CA and its chain as the join answer sends it. */
+static enum wg_err
+drs_load(const struct server_config *cfg, struct attest_cas *out)
+{
+	char *dir = xasprintf("%s/drs", cfg->state_dir);
+	enum wg_err rc;
+
+	rc = ca_pair(dir, "device", &out->drs_key, &out->drs_cert,
+	    &out->drs_root);
+	if (rc == WG_OK && ((out->drs_chain_b64[0] = cert_b64(out->drs_cert)) ==
+	    NULL || (out->drs_chain_b64[1] = cert_b64(out->drs_root)) == NULL))
+		rc = WG_E_CRYPTO;
+	free(dir);
+	return rc;
+}
+
 enum wg_err
 state_attest_load(const struct server_config *cfg, unsigned services,
     struct attest_cas *out)
@@ -467,6 +485,8 @@ state_attest_load(const struct server_config *cfg, unsigned services,
 			    "imported hardware hashes will be attested", trust);
 		}
 	}
+	if (rc == WG_OK && (services & (1u << WG_SVC_DRS)) != 0)
+		rc = drs_load(cfg, out);
 	if (rc != WG_OK)
 		state_attest_free(out);
 	free(trust);
@@ -487,6 +507,11 @@ state_attest_free(struct attest_cas *cas)
 	free(cas->aik_chain_b64[0]);
 	free(cas->aik_chain_b64[1]);
 	free(cas->aik_p7);
+	EVP_PKEY_free(cas->drs_key);
+	X509_free(cas->drs_cert);
+	X509_free(cas->drs_root);
+	free(cas->drs_chain_b64[0]);
+	free(cas->drs_chain_b64[1]);
 	memset(cas, 0, sizeof(*cas));
 }
 

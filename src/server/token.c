@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -34,7 +35,6 @@
 #define DEVICE_TOKEN_LIFE_S 3600
 #define GRANT_CHALLENGE "srv_challenge"
 #define GRANT_TPM_QUOTE "urn:whiteglove:params:oauth:grant-type:tpm-quote"
-#define PURPOSE_DEVICE "device-token"
 
 /* What a device token request carries, decoded. */
 struct quote_req {
@@ -103,7 +103,7 @@ token_challenge(struct http_req *req, struct http_resp *resp)
 	sha256_hex(nonce, sizeof(nonce), hex);
 	/* expired nonces go a little at a time, by whoever asks next */
 	if ((rc = store_nonce_purge(c, now - NONCE_PURGE_AFTER_MS, 100)) !=
-	    WG_OK || (rc = store_nonce_put(c, hex, PURPOSE_DEVICE, now +
+	    WG_OK || (rc = store_nonce_put(c, hex, TOKEN_NONCE_PURPOSE, now +
 	    NONCE_LIFE_MS)) != WG_OK)
 		return rc;
 	text = wg_b64url(nonce, sizeof(nonce));
@@ -230,8 +230,8 @@ token_claims(const struct wg_device *d, const struct quote_req *q,
 	SHA256(q->cert, q->cert_len, md);
 	x5t = wg_b64url(md, sizeof(md));
 	claims = json_pack("{s:s, s:[s, s], s:s, s:s, s:s, s:s, s:I, s:I, "
-	    "s:I, s:s, s:{s:s, s:s}}", "iss", "urn:whiteglove:token",
-	    "aud", "urn:whiteglove:drs", "urn:whiteglove:mdm",
+	    "s:I, s:s, s:{s:s, s:s}}", "iss", TOKEN_ISSUER,
+	    "aud", TOKEN_AUD_DRS, TOKEN_AUD_MDM,
 	    "sub", d->ztd_id, "tid", d->tenant_id,
 	    "deviceid", d->directory_device_id, "serialNumber", d->serial,
 	    "iat", (json_int_t)now_s, "nbf", (json_int_t)now_s,
@@ -251,7 +251,7 @@ token_commit(struct http_req *req, struct store_conn *c,
 
 	if ((rc = store_begin(c)) != WG_OK)
 		return rc;
-	rc = store_nonce_take(c, q->nonce_hex, PURPOSE_DEVICE, &why);
+	rc = store_nonce_take(c, q->nonce_hex, TOKEN_NONCE_PURPOSE, &why);
 	if (rc == WG_OK)
 		rc = admin_device_audit(req, c, d, "token",
 		    ADMIN_EVT_DEVICE_TOKEN, WG_PHASE_JOINING, WG_OK, NULL,
@@ -325,6 +325,75 @@ token_post(struct http_req *req, struct http_resp *resp)
 		rc = http_fail(req, WG_E_JSON_FIELD, "grant_type '%.64s' is not "
 		    "offered (" GRANT_CHALLENGE ", " GRANT_TPM_QUOTE ")", grant);
 	form_free(&f);
+	return rc;
+}
+
+/* A string claim of at most size - 1 bytes into dst; -1 if not one. */
+static int
+claim(const json_t *claims, const char *name, char *dst, size_t size)
+{
+	const json_t *v = json_object_get(claims, name);
+
+	if (!json_is_string(v) || json_string_length(v) >= size)
+		return -1;
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+/* Whether the token's aud names audience. */
+static int
+for_audience(const json_t *claims, const char *audience)
+{
+	const json_t *aud = json_object_get(claims, "aud"), *v;
+	size_t i;
+
+	json_array_foreach(aud, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    audience) == 0)
+			return 1;
+	return 0;
+}
+
+enum wg_err
+token_device_check(struct http_req *req, const char *audience,
+    struct device_claims *out)
+{
+	const char *auth = http_header(req, "Authorization");
+	int64_t now = wg_now_ms() / 1000;
+	json_t *claims = NULL, *cnf;
+	char why[256] = "";
+	enum wg_err rc = WG_E_TOKEN_INVALID;
+
+	memset(out, 0, sizeof(*out));
+	if (req->srv->signer == NULL)
+		return http_fail(req, WG_E_INTERNAL, "no token signing key");
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0)
+		return http_fail(req, rc, "missing 'Authorization: Bearer "
+		    "<device token>'");
+	if (jose_verify(req->srv->signer, auth + 7, &claims, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, rc, "device token: %s", why);
+	cnf = json_object_get(claims, "cnf");
+	if (!json_is_string(json_object_get(claims, "iss")) ||
+	    strcmp(json_string_value(json_object_get(claims, "iss")),
+	    TOKEN_ISSUER) != 0 || !for_audience(claims, audience))
+		rc = http_fail(req, rc, "device token: not issued by this token "
+		    "service for %s", audience);
+	else if (!json_is_integer(json_object_get(claims, "exp")) ||
+	    json_integer_value(json_object_get(claims, "exp")) <= now ||
+	    !json_is_integer(json_object_get(claims, "nbf")) ||
+	    json_integer_value(json_object_get(claims, "nbf")) > now + 60)
+		rc = http_fail(req, rc, "device token: expired or not yet "
+		    "valid; the device gets a new one");
+	else if (claim(claims, "sub", out->ztd_id, sizeof(out->ztd_id)) ||
+	    claim(claims, "tid", out->tenant_id, sizeof(out->tenant_id)) ||
+	    claim(claims, "deviceid", out->directory_device_id,
+	    sizeof(out->directory_device_id)) ||
+	    claim(cnf, "tpm_aik_name", out->aik_name, sizeof(out->aik_name)))
+		rc = http_fail(req, rc, "device token: a claim is missing");
+	else
+		rc = WG_OK;
+	json_decref(claims);
 	return rc;
 }
 

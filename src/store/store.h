@@ -398,6 +398,8 @@ struct wg_aik_cert {
 	int64_t created_ms, not_after_ms;
 	char ek_sha256[65];	   /* of the EK's TPMT_PUBLIC, hex; "" if
 				      issued before it was recorded */
+	char aik_public[WG_EK_PUBLIC_B64_MAX + 1]; /* TPM2B_PUBLIC, base64;
+						      "" if not recorded */
 };
 
 /*
@@ -556,5 +558,42 @@ enum wg_err store_nonce_take(struct store_conn *c, const char *sha256_hex,
 /* Deletes at most limit nonces that expired before `before`. */
 enum wg_err store_nonce_purge(struct store_conn *c, int64_t before,
     size_t limit) __attribute__((warn_unused_result));
+
+/* ---- the join (step 3: drs) ---- */
+
+#define WG_DISPLAY_NAME_MAX 15
+
+/* What a join writes: the directory object's new state and the
+ * certificate the device registration service issued. */
+struct wg_join {
+	char tenant_id[37];
+	char device_id[37];		/* device_identities.id */
+	char directory_device_id[37];
+	char display_name[WG_DISPLAY_NAME_MAX + 1];
+	char os_version[64];
+	char trust_type[24];
+	char device_key_id[65];		/* SHA-256 of the DK's TPMT_PUBLIC */
+	char transport_key_id[65];	/* the same of the TK */
+	char dk_name[69];		/* the DK's TPM name, hex */
+	char cert_serial[65];
+	char thumbprint[41];		/* SHA-1 of the DER, hex upper case */
+	char certificate[WG_CERT_B64_MAX + 1];
+	int64_t join_ms, not_after_ms;
+};
+
+/* The device of the tenant whose ZTDID is ztd_id; WG_E_NOT_FOUND. */
+enum wg_err store_device_by_ztd(struct store_conn *c, const char *tenant_id,
+    const char *ztd_id, struct wg_device *out)
+    __attribute__((warn_unused_result));
+/*
+ * Records a join in the caller's transaction: the directory object is
+ * enabled and updated (name, OS, trust type, join time, key ids) and the
+ * certificate recorded.  WG_E_NOT_FOUND if the directory object is gone.
+ */
+enum wg_err store_join_record(struct store_conn *c, const struct wg_join *j)
+    __attribute__((warn_unused_result));
+/* How many device certificates device_id has (tests, diagnostics). */
+enum wg_err store_device_cert_count(struct store_conn *c,
+    const char *device_id, int64_t *n) __attribute__((warn_unused_result));
 
 #endif

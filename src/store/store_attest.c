@@ -54,11 +54,12 @@ static const char *const attest_sql[Q_ATTEST_Q_END - STORE_Q_ATTEST_BASE] = {
 	    "device_identities WHERE ek_key = $1 AND ek_sha256 = $2 LIMIT 1",
 	[Q_AIK_INSERT - STORE_Q_ATTEST_BASE] = "INSERT INTO aik_certificates "
 	    "(cert_serial, aik_name, ek_id, assurance, serial_number, "
-	    "certificate, created_ms, not_after_ms, ek_sha256) VALUES ($1, $2, "
-	    "$3, $4, $5, $6, $7, $8, $9)",
+	    "certificate, created_ms, not_after_ms, ek_sha256, aik_public) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
 	[Q_AIK_GET - STORE_Q_ATTEST_BASE] = "SELECT cert_serial, aik_name, "
 	    "ek_id, assurance, serial_number, certificate, created_ms, "
-	    "not_after_ms, COALESCE(ek_sha256, '') FROM aik_certificates "
+	    "not_after_ms, COALESCE(ek_sha256, ''), COALESCE(aik_public, '') "
+	    "FROM aik_certificates "
 	    "WHERE aik_name = $1 AND certificate = $2",
 };
 
@@ -200,7 +201,7 @@ store_aik_cert_put(struct store_conn *c, const struct wg_aik_cert *a)
 	struct store_param p[] = {P_TEXT(a->cert_serial), P_TEXT(a->aik_name),
 	    P_TEXT(a->ek_id), P_TEXT(a->assurance), P_TEXT(a->serial_number),
 	    P_TEXT(a->certificate), P_INT(a->created_ms),
-	    P_INT(a->not_after_ms), P_OPT(a->ek_sha256)};
+	    P_INT(a->not_after_ms), P_OPT(a->ek_sha256), P_OPT(a->aik_public)};
 
 	return store_conn_run(c, Q_AIK_INSERT, sql_of(Q_AIK_INSERT), p,
 	    ARRAY_LEN(p), NULL);
@@ -223,7 +224,8 @@ aik_row(const struct store_res *res, size_t r, void *out)
 	    sizeof(a->serial_number)) ||
 	    store_res_copy(res, r, 5, a->certificate,
 	    sizeof(a->certificate)) ||
-	    store_res_copy(res, r, 8, a->ek_sha256, sizeof(a->ek_sha256)) ?
+	    store_res_copy(res, r, 8, a->ek_sha256, sizeof(a->ek_sha256)) ||
+	    store_res_copy(res, r, 9, a->aik_public, sizeof(a->aik_public)) ?
 	    -1 : 0;
 }
 

@@ -25,14 +25,6 @@ enum device_q {
 };
 _Static_assert(Q_DEVICE_Q_END <= STORE_Q_ATTEST_BASE, "renumber the bases");
 
-#define DEVICE_COLS \
-	"d.id, d.tenant_id, COALESCE(d.import_id, ''), d.serial_number, " \
-	"COALESCE(d.product_key, ''), COALESCE(d.manufacturer, ''), " \
-	"COALESCE(d.model, ''), COALESCE(d.group_tag, ''), " \
-	"COALESCE(d.assigned_upn, ''), COALESCE(d.ek_sha256, ''), d.ztd_id, " \
-	"COALESCE(d.directory_device_id, ''), d.enrollment_state, " \
-	"COALESCE(dd.enabled, 0), d.created_ms, " \
-	"COALESCE(d.last_contacted_ms, 0)"
 #define DIRLIST_COLS \
 	"id, tenant_id, COALESCE(ztd_id, ''), COALESCE(display_name, ''), " \
 	"enabled, COALESCE(trust_type, ''), COALESCE(os_version, ''), " \
@@ -77,8 +69,8 @@ sql_of(enum device_q id)
 	return device_sql[id - STORE_Q_DEVICE_BASE];
 }
 
-static int
-device_row(const struct store_res *res, size_t r, void *out)
+int
+store_device_row(const struct store_res *res, size_t r, void *out)
 {
 	struct wg_device *d = out;
 
@@ -137,7 +129,7 @@ store_device_list(struct store_conn *c, const char *tenant_id,
 	enum wg_err rc;
 
 	rc = store_q_list(c, Q_DEVICE_LIST, sql_of(Q_DEVICE_LIST), p,
-	    ARRAY_LEN(p), device_row, sizeof(**out), NULL, &list, n);
+	    ARRAY_LEN(p), store_device_row, sizeof(**out), NULL, &list, n);
 	*out = list;
 	free(like);
 	return rc;
@@ -150,7 +142,7 @@ store_device_get(struct store_conn *c, const char *tenant_id, const char *id,
 	struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(id)};
 
 	return store_q_one(c, Q_DEVICE_GET, sql_of(Q_DEVICE_GET), p,
-	    ARRAY_LEN(p), device_row, out);
+	    ARRAY_LEN(p), store_device_row, out);
 }
 
 struct delete_args {
@@ -261,7 +253,7 @@ by_ek_row(const struct store_res *res, size_t r, void *out)
 	const char *hex = store_res_text(res, r, 16);
 	size_t n = hex != NULL ? strlen(hex) : 0;
 
-	if (device_row(res, r, b->dev) != 0)
+	if (store_device_row(res, r, b->dev) != 0)
 		return -1;
 	b->hash = xmalloc(n / 2 + 1);
 	b->len = n / 2;

@@ -17,16 +17,18 @@
 #include "store/store.h"
 
 /* Statements a connection caches (ids index store_conn.prep). */
-#define STORE_STMT_MAX 112
+#define STORE_STMT_MAX 128
 /*
  * Statement ids: store.c from 0, store_import.c, store_device.c and
- * store_attest.c, store_profile.c, store_token.c from here.
+ * store_attest.c, store_profile.c, store_token.c, store_join.c from
+ * here.
  */
 #define STORE_Q_IMPORT_BASE 32
 #define STORE_Q_DEVICE_BASE 56
 #define STORE_Q_ATTEST_BASE 64
 #define STORE_Q_PROFILE_BASE 80
 #define STORE_Q_TOKEN_BASE 96
+#define STORE_Q_JOIN_BASE 104
 /* Parameters one statement takes at the most. */
 #define STORE_PARAM_MAX 4096
 
@@ -210,5 +212,19 @@ void store_conn_free(struct store_conn *c);
 /* The highest migration version applied and how many rows record them. */
 enum wg_err store_migrations_applied(struct store_conn *c, int64_t *version,
     int64_t *count) __attribute__((warn_unused_result));
+
+/*
+ * A device as store_device_row() decodes it: DEVICE_COLS of
+ * device_identities d LEFT JOIN directory_devices dd (store_device.c).
+ */
+#define DEVICE_COLS \
+	"d.id, d.tenant_id, COALESCE(d.import_id, ''), d.serial_number, " \
+	"COALESCE(d.product_key, ''), COALESCE(d.manufacturer, ''), " \
+	"COALESCE(d.model, ''), COALESCE(d.group_tag, ''), " \
+	"COALESCE(d.assigned_upn, ''), COALESCE(d.ek_sha256, ''), d.ztd_id, " \
+	"COALESCE(d.directory_device_id, ''), d.enrollment_state, " \
+	"COALESCE(dd.enabled, 0), d.created_ms, " \
+	"COALESCE(d.last_contacted_ms, 0)"
+int store_device_row(const struct store_res *res, size_t r, void *out);
 
 #endif

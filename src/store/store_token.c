@@ -19,7 +19,7 @@ enum token_q {
 	Q_NONCE_PURGE,
 	Q_TOKEN_Q_END
 };
-_Static_assert(Q_TOKEN_Q_END <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
+_Static_assert(Q_TOKEN_Q_END <= STORE_Q_JOIN_BASE, "renumber the bases");
 
 static const char *const token_sql[Q_TOKEN_Q_END - STORE_Q_TOKEN_BASE] = {
 	[Q_NONCE_PUT - STORE_Q_TOKEN_BASE] = "INSERT INTO nonces "

@@ -1,0 +1,525 @@
+/*
+ * The drs service: device registration, "Joining your organization's
+ * network" (step 3 of the flow; the role of the device registration
+ * service, MS-DVRD discovery and MS-DVRJ join).  The device shows its
+ * device token (token.c), the TPM's certification of its device key (DK)
+ * and transport key (TK) by the AIK the token is bound to, over a fresh
+ * nonce, and a PKCS#10 request signed by the DK.  The answer is the
+ * device certificate (the drs device CA; subject CN = the directory
+ * device id); the directory object pre-created at import is enabled and
+ * updated.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/profile.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "crypto/tpmattest.h"
+#include "crypto/tpmpub.h"
+#include "crypto/x509.h"
+#include "server/admin_util.h"
+#include "server/server.h"
+
+#define JOIN_BODY_MAX 65536
+#define DEVICE_CERT_DAYS 365
+#define DRS_EVT_JOINED 306
+#define TPM_KEY_MAX 1024 /* a TPM2B_PUBLIC, TPMS_ATTEST or TPMT_SIGNATURE */
+
+/* One key the AIK certified: its public area and the certification. */
+struct certified {
+	unsigned char *pub, *info, *sig;
+	size_t pub_len, info_len, sig_len;
+	struct tpm_public key;
+	struct tpm_attest att;
+};
+
+/* What a join request carries, decoded. */
+struct join_req {
+	struct device_claims tok;
+	unsigned char *csr_der, *aik_cert, *nonce;
+	size_t csr_len, aik_cert_len, nonce_len;
+	struct certified dk, tk;
+	const char *domain, *os, *name, *type;
+	struct tpm_public aik;
+	char nonce_hex[65];
+};
+
+static void
+certified_free(struct certified *c)
+{
+	free(c->pub);
+	free(c->info);
+	free(c->sig);
+}
+
+static void
+join_req_free(struct join_req *j)
+{
+	free(j->csr_der);
+	free(j->aik_cert);
+	free(j->nonce);
+	certified_free(&j->dk);
+	certified_free(&j->tk);
+}
+
+/* GET /{tenant}/Discover: where a device joins, by the tenant's id or name. */
+static enum wg_err
+drs_discover(struct http_req *req, struct http_resp *resp)
+{
+	const char *host = http_header(req, "Host");
+	struct wg_tenant t, *list = NULL;
+	struct store_conn *c;
+	char *base;
+	size_t i, n = 0;
+	enum wg_err rc;
+
+	if (host == NULL || !wg_str_printable(host) || strpbrk(host, "/@ ") !=
+	    NULL)
+		return http_fail(req, WG_E_JSON_FIELD, "the request has no "
+		    "usable Host header");
+	if ((rc = http_db(req, &c)) != WG_OK)
+		return rc;
+	rc = store_tenant_get(c, req->params[0], &t);
+	if (rc == WG_E_NOT_FOUND && (rc = store_tenant_list(c, &list, &n)) ==
+	    WG_OK) {
+		rc = WG_E_NOT_FOUND;
+		for (i = 0; i < n && rc != WG_OK; i++)
+			if (strcmp(list[i].name, req->params[0]) == 0) {
+				t = list[i];
+				rc = WG_OK;
+			}
+		free(list);
+	}
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_NOT_FOUND, "no tenant '%.64s' on this "
+		    "server", wg_str_printable(req->params[0]) ?
+		    req->params[0] : "?");
+	if (rc != WG_OK)
+		return rc;
+	base = xasprintf("https://%s", host);
+	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, "
+	    "s:{s:{s:s, s:s}}, s:{s:s, s:s}}",
+	    "TenantId", t.id, "TenantDomain", t.name,
+	    "DeviceRegistrationService", "RegistrationEndpoint",
+	    "/EnrollmentServer/device/", "RegistrationResourceId",
+	    TOKEN_AUD_DRS, "ServiceVersion", "1.0",
+	    "AuthenticationService", "OAuth2", "TokenEndpoint", "/token",
+	    "NonceEndpoint", "/token",
+	    "ServiceBase", "Url", base, "KeysEndpoint", "/token/keys"));
+	free(base);
+	return WG_OK;
+}
+
+/* A base64 member of o into *out (1..max bytes). */
+static enum wg_err
+b64_member(struct http_req *req, const json_t *o, const char *path,
+    const char *name, size_t max, unsigned char **out, size_t *len)
+{
+	const char *s;
+
+	*out = NULL;
+	*len = 0;
+	if (wg_json_string(o, name, 1, (max + 2) / 3 * 4 + 2, &s, req->why,
+	    sizeof(req->why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "%s%s: missing, not a "
+		    "string, or over %zu bytes", path, name, max);
+	if (wg_b64_decode_text(s, out, len) != 0 || *len == 0 || *len > max) {
+		free(*out);
+		*out = NULL;
+		return http_fail(req, WG_E_JSON_FIELD, "%s%s is not base64 of 1 "
+		    "to %zu bytes", path, name, max);
+	}
+	return WG_OK;
+}
+
+/* {"Public"?, "CertifyInfo", "Signature"} of AttestationData. */
+static enum wg_err
+certified_parse(struct http_req *req, const json_t *att, const char *name,
+    int with_public, struct certified *c)
+{
+	static const char *const allowed[] = {"Public", "CertifyInfo",
+	    "Signature", NULL};
+	const json_t *o = json_object_get(att, name);
+	char path[64], why[256];
+	enum wg_err rc;
+
+	snprintf(path, sizeof(path), "AttestationData.%s.", name);
+	if (!json_is_object(o) || wg_json_only(o, allowed, why, sizeof(why)) !=
+	    WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "AttestationData.%s is "
+		    "not an object of Public, CertifyInfo and Signature", name);
+	if ((with_public && (rc = b64_member(req, o, path, "Public",
+	    TPM_KEY_MAX, &c->pub, &c->pub_len)) != WG_OK) ||
+	    (rc = b64_member(req, o, path, "CertifyInfo", TPM_KEY_MAX,
+	    &c->info, &c->info_len)) != WG_OK ||
+	    (rc = b64_member(req, o, path, "Signature", TPM_KEY_MAX, &c->sig,
+	    &c->sig_len)) != WG_OK)
+		return rc;
+	if (tpm_attest_parse(c->info, c->info_len, &c->att, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "%sCertifyInfo: "
+		    "%s", path, why);
+	return WG_OK;
+}
+
+/* The MS-DVRJ body, every field checked for shape. */
+static enum wg_err
+join_parse(struct http_req *req, json_t *root, struct join_req *j)
+{
+	static const char *const allowed[] = {"CertificateRequest",
+	    "TransportKey", "TargetDomain", "DeviceType", "OSVersion",
+	    "DeviceDisplayName", "JoinType", "AikCertificate",
+	    "AttestationData", NULL};
+	static const char *const att_allowed[] = {"Nonce", "DeviceKey",
+	    "TransportKey", NULL};
+	const json_t *csr = json_object_get(root, "CertificateRequest");
+	const json_t *att = json_object_get(root, "AttestationData");
+	const json_t *type = json_object_get(root, "JoinType");
+	const char *nonce, *ct;
+	char why[256];
+	enum wg_err rc;
+
+	if ((rc = wg_json_only(root, allowed, req->why, sizeof(req->why))) !=
+	    WG_OK)
+		return rc;
+	if (!json_is_object(csr) || wg_json_string(csr, "Type", 1, 16, &ct,
+	    why, sizeof(why)) != WG_OK || strcmp(ct, "pkcs10") != 0)
+		return http_fail(req, WG_E_JSON_FIELD, "CertificateRequest must "
+		    "be {\"Type\": \"pkcs10\", \"Data\": base64 DER}");
+	if (!json_is_integer(type) || json_integer_value(type) != 0)
+		return http_fail(req, WG_E_JSON_FIELD, "JoinType must be 0 (a "
+		    "device join)");
+	if ((rc = b64_member(req, csr, "CertificateRequest.", "Data", 8192,
+	    &j->csr_der, &j->csr_len)) != WG_OK ||
+	    (rc = b64_member(req, root, "", "AikCertificate",
+	    WG_CERT_B64_MAX / 4 * 3, &j->aik_cert, &j->aik_cert_len)) !=
+	    WG_OK ||
+	    (rc = b64_member(req, root, "", "TransportKey", TPM_KEY_MAX,
+	    &j->tk.pub, &j->tk.pub_len)) != WG_OK ||
+	    (rc = wg_json_string(root, "TargetDomain", 1, WG_TENANT_NAME_MAX,
+	    &j->domain, req->why, sizeof(req->why))) != WG_OK ||
+	    (rc = wg_json_string(root, "DeviceType", 1, 32, &j->type,
+	    req->why, sizeof(req->why))) != WG_OK ||
+	    (rc = wg_json_string(root, "OSVersion", 1, 63, &j->os, req->why,
+	    sizeof(req->why))) != WG_OK ||
+	    (rc = wg_json_string(root, "DeviceDisplayName", 0,
+	    WG_NAME_TEMPLATE_MAX, &j->name, req->why, sizeof(req->why))) !=
+	    WG_OK)
+		return rc;
+	if (!json_is_object(att) || wg_json_only(att, att_allowed, why,
+	    sizeof(why)) != WG_OK ||
+	    wg_json_string(att, "Nonce", 1, 64, &nonce, why, sizeof(why)) !=
+	    WG_OK || wg_b64url_decode(nonce, &j->nonce, &j->nonce_len) != 0 ||
+	    j->nonce_len == 0 || j->nonce_len > TPM_ATTEST_DATA_MAX)
+		return http_fail(req, WG_E_JSON_FIELD, "AttestationData must "
+		    "carry Nonce (base64url), DeviceKey and TransportKey");
+	if ((rc = certified_parse(req, att, "DeviceKey", 1, &j->dk)) != WG_OK)
+		return rc;
+	return certified_parse(req, att, "TransportKey", 0, &j->tk);
+}
+
+/* The attributes a DK (sign only) or a TK (decrypt only) must have. */
+static enum wg_err
+key_check(struct http_req *req, const char *what, const struct tpm_public *k,
+    int sign)
+{
+	uint32_t need = TPMA_FIXEDTPM | TPMA_FIXEDPARENT |
+	    TPMA_SENSITIVEDATAORIGIN | (sign ? TPMA_SIGN : TPMA_DECRYPT);
+	uint32_t never = TPMA_RESTRICTED | (sign ? TPMA_DECRYPT : TPMA_SIGN);
+	char have[256];
+
+	tpm_public_attributes_str(k->attributes, have, sizeof(have));
+	if ((k->attributes & need) != need || (k->attributes & never) != 0 ||
+	    k->type != TPM_ALG_RSA)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: an RSA "
+		    "key with objectAttributes %s; it must be made in the TPM "
+		    "(fixedTPM, fixedParent, sensitiveDataOrigin), %s, not "
+		    "restricted", what, have, sign ? "sign only" :
+		    "decrypt only");
+	return WG_OK;
+}
+
+/* One certification: by the AIK, of this key, over this nonce. */
+static enum wg_err
+certified_check(struct http_req *req, const struct join_req *j,
+    const char *what, const struct certified *c)
+{
+	unsigned char name[34];
+	char why[256] = "";
+	enum wg_err rc;
+
+	tpm_public_name(&c->key, name);
+	if (c->att.type != TPM_ST_ATTEST_CERTIFY)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: a "
+		    "TPM2_Certify is needed, not type 0x%04x", what,
+		    c->att.type);
+	if (c->att.name_len != sizeof(name) ||
+	    memcmp(c->att.name, name, sizeof(name)) != 0)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: the "
+		    "certified object is not the key sent", what);
+	if (c->att.extra_len != j->nonce_len || CRYPTO_memcmp(c->att.extra,
+	    j->nonce, j->nonce_len) != 0)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: its "
+		    "qualifying data is not the nonce sent", what);
+	rc = tpm_attest_verify(&j->aik, c->info, c->info_len, c->sig,
+	    c->sig_len, why, sizeof(why));
+	if (rc == WG_E_JSON_FIELD)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: %s (it "
+		    "must be signed by the AIK the device token is bound to)",
+		    what, why);
+	return rc;
+}
+
+/* Both keys are the TPM's, certified by the token's AIK. */
+static enum wg_err
+keys_check(struct http_req *req, struct store_conn *c, struct join_req *j)
+{
+	struct wg_aik_cert rec;
+	unsigned char *aik_raw = NULL;
+	char *b64 = wg_b64(j->aik_cert, j->aik_cert_len), why[256] = "";
+	enum wg_err rc;
+	size_t n = 0;
+
+	rc = store_aik_cert_find(c, j->tok.aik_name, b64, &rec);
+	free(b64);
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "AikCertificate "
+		    "is not the certificate of the AIK the device token is "
+		    "bound to");
+	if (rc != WG_OK)
+		return rc;
+	if (rec.aik_public[0] == '\0' ||
+	    wg_b64_decode_text(rec.aik_public, &aik_raw, &n) != 0 ||
+	    tpm_public_parse(aik_raw, n, &j->aik, why, sizeof(why)) != WG_OK) {
+		free(aik_raw);
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "the AIK "
+		    "certificate predates joins; run \"Securing your "
+		    "hardware\" again");
+	}
+	free(aik_raw);
+	if (tpm_public_parse(j->dk.pub, j->dk.pub_len, &j->dk.key, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "AttestationData."
+		    "DeviceKey.Public: %s", why);
+	if (tpm_public_parse(j->tk.pub, j->tk.pub_len, &j->tk.key, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "TransportKey: %s", why);
+	if ((rc = key_check(req, "the device key", &j->dk.key, 1)) != WG_OK ||
+	    (rc = key_check(req, "the transport key", &j->tk.key, 0)) !=
+	    WG_OK ||
+	    (rc = certified_check(req, j, "the device key's certification",
+	    &j->dk)) != WG_OK)
+		return rc;
+	return certified_check(req, j, "the transport key's certification",
+	    &j->tk);
+}
+
+/* The CSR: self-signed by the DK, whose key it carries; *dk out. */
+static enum wg_err
+csr_check(struct http_req *req, const struct join_req *j, EVP_PKEY **dk)
+{
+	const unsigned char *p = j->csr_der;
+	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)j->csr_len);
+	EVP_PKEY *key = csr ? X509_REQ_get0_pubkey(csr) : NULL;
+	enum wg_err rc = WG_OK;
+
+	*dk = tpm_public_to_pkey(&j->dk.key);
+	if (csr == NULL || p != j->csr_der + j->csr_len)
+		rc = http_fail(req, WG_E_JSON_FIELD, "CertificateRequest.Data "
+		    "is not one DER PKCS#10 request");
+	else if (key == NULL || X509_REQ_verify(csr, key) != 1)
+		rc = http_fail(req, WG_E_ATTESTATION_INVALID, "the certificate "
+		    "request's signature does not verify");
+	else if (*dk == NULL || EVP_PKEY_eq(key, *dk) != 1)
+		rc = http_fail(req, WG_E_ATTESTATION_INVALID, "the certificate "
+		    "request's key is not the device key the TPM certified");
+	ERR_clear_error();
+	X509_REQ_free(csr);
+	if (rc != WG_OK) {
+		EVP_PKEY_free(*dk);
+		*dk = NULL;
+	}
+	return rc;
+}
+
+/* The device the token names, its directory object, its display name. */
+static enum wg_err
+join_device(struct http_req *req, struct store_conn *c, struct join_req *j,
+    struct wg_device *d, struct wg_join *out)
+{
+	struct wg_profile prof;
+	struct wg_tenant t;
+	char why[256] = "";
+	enum wg_err rc;
+	int by_tag;
+
+	if ((rc = store_tenant_get(c, j->tok.tenant_id, &t)) != WG_OK ||
+	    (strcmp(j->domain, t.name) != 0 && strcmp(j->domain, t.id) != 0))
+		return http_fail(req, WG_E_DSREG_NOT_AUTHORIZED, "the device "
+		    "token is for another tenant than TargetDomain '%.64s'",
+		    wg_str_printable(j->domain) ? j->domain : "?");
+	rc = store_device_by_ztd(c, t.id, j->tok.ztd_id, d);
+	if (rc == WG_OK && d->directory_device_id[0] == '\0')
+		rc = WG_E_NOT_FOUND;
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_DSREG_DEVICE_OBJECT_NOT_FOUND, "the "
+		    "directory object of device %s was deleted", j->tok.ztd_id);
+	if (rc != WG_OK)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	/* the profile's template names the device, else the serial does */
+	rc = store_profile_for(c, t.id, d->group_tag, &prof, &by_tag);
+	if (rc == WG_OK && prof.name_template[0] != '\0')
+		rc = wg_name_template_expand(prof.name_template, d->serial,
+		    wg_random, out->display_name, why, sizeof(why));
+	else if (rc == WG_OK || rc == WG_E_NOT_FOUND)
+		rc = wg_name_template_expand("%SERIAL%", d->serial, wg_random,
+		    out->display_name, why, sizeof(why));
+	if (rc != WG_OK)
+		return http_fail(req, rc, "the device's name: %s", why);
+	return WG_OK;
+}
+
+/* The device certificate for the DK, and the join's record. */
+static enum wg_err
+join_issue(struct http_req *req, const struct join_req *j,
+    const struct wg_device *d, EVP_PKEY *dk, struct wg_join *out)
+{
+	const struct attest_cas *cas = &req->srv->cas;
+	unsigned char md[32], name[34], sha1[SHA_DIGEST_LENGTH], *der = NULL;
+	X509 *cert;
+	char *b64;
+	int n;
+
+	cert = x509_issue_client(cas->drs_key, cas->drs_cert, dk,
+	    d->directory_device_id, DEVICE_CERT_DAYS);
+	if (cert == NULL || (n = i2d_X509(cert, &der)) <= 0 ||
+	    (size_t)n > WG_CERT_B64_MAX / 4 * 3) {
+		X509_free(cert);
+		OPENSSL_free(der);
+		return http_fail(req, WG_E_CRYPTO, "the device certificate "
+		    "could not be issued");
+	}
+	snprintf(out->tenant_id, sizeof(out->tenant_id), "%s", d->tenant_id);
+	snprintf(out->device_id, sizeof(out->device_id), "%s", d->id);
+	snprintf(out->directory_device_id, sizeof(out->directory_device_id),
+	    "%s", d->directory_device_id);
+	snprintf(out->os_version, sizeof(out->os_version), "%s", j->os);
+	snprintf(out->trust_type, sizeof(out->trust_type), "joined");
+	tpm_public_sha256(&j->dk.key, md);
+	wg_hex(md, sizeof(md), out->device_key_id);
+	tpm_public_sha256(&j->tk.key, md);
+	wg_hex(md, sizeof(md), out->transport_key_id);
+	tpm_public_name(&j->dk.key, name);
+	wg_hex(name, sizeof(name), out->dk_name);
+	x509_serial_hex(cert, out->cert_serial, sizeof(out->cert_serial));
+	SHA1(der, (size_t)n, sha1);
+	wg_hex(sha1, sizeof(sha1), out->thumbprint);
+	for (n = 0; out->thumbprint[n] != '\0'; n++)
+		if (out->thumbprint[n] >= 'a' && out->thumbprint[n] <= 'f')
+			out->thumbprint[n] = (char)(out->thumbprint[n] - 32);
+	b64 = wg_b64(der, (size_t)i2d_X509(cert, NULL));
+	snprintf(out->certificate, sizeof(out->certificate), "%s", b64);
+	free(b64);
+	out->join_ms = wg_now_ms();
+	out->not_after_ms = out->join_ms + (int64_t)DEVICE_CERT_DAYS * 86400 *
+	    1000;
+	X509_free(cert);
+	OPENSSL_free(der);
+	return WG_OK;
+}
+
+/* Takes the nonce and writes the join, in one transaction. */
+static enum wg_err
+join_commit(struct http_req *req, struct store_conn *c,
+    const struct join_req *j, const struct wg_device *d,
+    const struct wg_join *w)
+{
+	const char *why = NULL;
+	char msg[160];
+	enum wg_err rc;
+
+	snprintf(msg, sizeof(msg), "device joined as %s (certificate %s)",
+	    w->display_name, w->thumbprint);
+	if ((rc = store_begin(c)) != WG_OK)
+		return rc;
+	if ((rc = store_nonce_take(c, j->nonce_hex, TOKEN_NONCE_PURPOSE,
+	    &why)) == WG_E_NOT_FOUND) {
+		store_rollback(c);
+		return http_fail(req, WG_E_NONCE_INVALID, "AttestationData."
+		    "Nonce is %s; ask for a new one", why);
+	}
+	if (rc == WG_OK && (rc = store_join_record(c, w)) == WG_E_NOT_FOUND) {
+		store_rollback(c);
+		return http_fail(req, WG_E_DSREG_DEVICE_OBJECT_NOT_FOUND, "the "
+		    "directory object of device %s was deleted", d->ztd_id);
+	}
+	if (rc == WG_OK && (rc = admin_device_audit(req, c, d, "registration",
+	    DRS_EVT_JOINED, WG_PHASE_JOINING, WG_OK, NULL, "directoryDeviceId",
+	    w->directory_device_id, msg)) == WG_OK)
+		return store_commit(c);
+	store_rollback(c);
+	return rc;
+}
+
+/* POST /EnrollmentServer/device/: the join (MS-DVRJ field names). */
+static enum wg_err
+drs_join(struct http_req *req, struct http_resp *resp)
+{
+	const struct attest_cas *cas = &req->srv->cas;
+	struct join_req j;
+	struct wg_device d;
+	struct wg_join *w = xcalloc(1, sizeof(*w));
+	struct store_conn *c;
+	EVP_PKEY *dk = NULL;
+	json_t *root = NULL;
+	unsigned char md[32];
+	enum wg_err rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = token_device_check(req, TOKEN_AUD_DRS, &j.tok)) != WG_OK ||
+	    (rc = wg_json_load_object(req->body, req->body_len, &root,
+	    req->why, sizeof(req->why))) != WG_OK ||
+	    (rc = join_parse(req, root, &j)) != WG_OK ||
+	    (rc = http_db(req, &c)) != WG_OK ||
+	    (rc = keys_check(req, c, &j)) != WG_OK ||
+	    (rc = csr_check(req, &j, &dk)) != WG_OK ||
+	    (rc = join_device(req, c, &j, &d, w)) != WG_OK ||
+	    (rc = join_issue(req, &j, &d, dk, w)) != WG_OK)
+		goto done;
+	SHA256(j.nonce, j.nonce_len, md);
+	wg_hex(md, sizeof(md), j.nonce_hex);
+	if ((rc = join_commit(req, c, &j, &d, w)) == WG_OK)
+		http_resp_json(resp, 200, json_pack("{s:{s:s, s:s}, s:s, s:s, "
+		    "s:[s, s]}", "Certificate", "RawBody", w->certificate,
+		    "Thumbprint", w->thumbprint, "DeviceId",
+		    w->directory_device_id, "DisplayName", w->display_name,
+		    "CaChain", cas->drs_chain_b64[0], cas->drs_chain_b64[1]));
+done:
+	EVP_PKEY_free(dk);
+	json_decref(root);
+	join_req_free(&j);
+	free(w);
+	return rc;
+}
+
+static const struct http_route routes[] = {
+	HTTP_ROUTE(HTTP_POST, "/EnrollmentServer/device/", WG_SVC_DRS,
+	    HTTP_AUTH_NONE, JOIN_BODY_MAX, drs_join),
+	HTTP_ROUTE(HTTP_POST, "/EnrollmentServer/device", WG_SVC_DRS,
+	    HTTP_AUTH_NONE, JOIN_BODY_MAX, drs_join),
+	HTTP_ROUTE(HTTP_GET, "/{tenant}/Discover", WG_SVC_DRS, HTTP_AUTH_NONE,
+	    0, drs_discover),
+};
+
+const struct http_routes drs_routes = { routes,
+	sizeof(routes) / sizeof(routes[0]) };
