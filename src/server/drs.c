@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -23,52 +22,33 @@
 #include "common/profile.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
-#include "crypto/tpmattest.h"
 #include "crypto/tpmpub.h"
 #include "crypto/x509.h"
 #include "server/admin_util.h"
 #include "server/server.h"
+#include "server/tpmproof.h"
 
 #define JOIN_BODY_MAX 65536
 #define DEVICE_CERT_DAYS 365
 #define DRS_EVT_JOINED 306
-#define TPM_KEY_MAX 1024 /* a TPM2B_PUBLIC, TPMS_ATTEST or TPMT_SIGNATURE */
-
-/* One key the AIK certified: its public area and the certification. */
-struct certified {
-	unsigned char *pub, *info, *sig;
-	size_t pub_len, info_len, sig_len;
-	struct tpm_public key;
-	struct tpm_attest att;
-};
 
 /* What a join request carries, decoded. */
 struct join_req {
 	struct device_claims tok;
-	unsigned char *csr_der, *aik_cert, *nonce;
-	size_t csr_len, aik_cert_len, nonce_len;
-	struct certified dk, tk;
+	unsigned char *csr_der;
+	size_t csr_len;
+	struct proof proof;
+	struct proof_key dk, tk;
 	const char *domain, *os, *name, *type;
-	struct tpm_public aik;
-	char nonce_hex[65];
 };
-
-static void
-certified_free(struct certified *c)
-{
-	free(c->pub);
-	free(c->info);
-	free(c->sig);
-}
 
 static void
 join_req_free(struct join_req *j)
 {
 	free(j->csr_der);
-	free(j->aik_cert);
-	free(j->nonce);
-	certified_free(&j->dk);
-	certified_free(&j->tk);
+	proof_free(&j->proof);
+	proof_key_free(&j->dk);
+	proof_key_free(&j->tk);
 }
 
 /* GET /{tenant}/Discover: where a device joins, by the tenant's id or name. */
@@ -119,58 +99,6 @@ drs_discover(struct http_req *req, struct http_resp *resp)
 	return WG_OK;
 }
 
-/* A base64 member of o into *out (1..max bytes). */
-static enum wg_err
-b64_member(struct http_req *req, const json_t *o, const char *path,
-    const char *name, size_t max, unsigned char **out, size_t *len)
-{
-	const char *s;
-
-	*out = NULL;
-	*len = 0;
-	if (wg_json_string(o, name, 1, (max + 2) / 3 * 4 + 2, &s, req->why,
-	    sizeof(req->why)) != WG_OK)
-		return http_fail(req, WG_E_JSON_FIELD, "%s%s: missing, not a "
-		    "string, or over %zu bytes", path, name, max);
-	if (wg_b64_decode_text(s, out, len) != 0 || *len == 0 || *len > max) {
-		free(*out);
-		*out = NULL;
-		return http_fail(req, WG_E_JSON_FIELD, "%s%s is not base64 of 1 "
-		    "to %zu bytes", path, name, max);
-	}
-	return WG_OK;
-}
-
-/* {"Public"?, "CertifyInfo", "Signature"} of AttestationData. */
-static enum wg_err
-certified_parse(struct http_req *req, const json_t *att, const char *name,
-    int with_public, struct certified *c)
-{
-	static const char *const allowed[] = {"Public", "CertifyInfo",
-	    "Signature", NULL};
-	const json_t *o = json_object_get(att, name);
-	char path[64], why[256];
-	enum wg_err rc;
-
-	snprintf(path, sizeof(path), "AttestationData.%s.", name);
-	if (!json_is_object(o) || wg_json_only(o, allowed, why, sizeof(why)) !=
-	    WG_OK)
-		return http_fail(req, WG_E_JSON_FIELD, "AttestationData.%s is "
-		    "not an object of Public, CertifyInfo and Signature", name);
-	if ((with_public && (rc = b64_member(req, o, path, "Public",
-	    TPM_KEY_MAX, &c->pub, &c->pub_len)) != WG_OK) ||
-	    (rc = b64_member(req, o, path, "CertifyInfo", TPM_KEY_MAX,
-	    &c->info, &c->info_len)) != WG_OK ||
-	    (rc = b64_member(req, o, path, "Signature", TPM_KEY_MAX, &c->sig,
-	    &c->sig_len)) != WG_OK)
-		return rc;
-	if (tpm_attest_parse(c->info, c->info_len, &c->att, why,
-	    sizeof(why)) != WG_OK)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "%sCertifyInfo: "
-		    "%s", path, why);
-	return WG_OK;
-}
-
 /* The MS-DVRJ body, every field checked for shape. */
 static enum wg_err
 join_parse(struct http_req *req, json_t *root, struct join_req *j)
@@ -179,12 +107,12 @@ join_parse(struct http_req *req, json_t *root, struct join_req *j)
 	    "TransportKey", "TargetDomain", "DeviceType", "OSVersion",
 	    "DeviceDisplayName", "JoinType", "AikCertificate",
 	    "AttestationData", NULL};
-	static const char *const att_allowed[] = {"Nonce", "DeviceKey",
-	    "TransportKey", NULL};
+	static const char *const keys[] = {"DeviceKey", "TransportKey",
+	    NULL};
 	const json_t *csr = json_object_get(root, "CertificateRequest");
 	const json_t *att = json_object_get(root, "AttestationData");
 	const json_t *type = json_object_get(root, "JoinType");
-	const char *nonce, *ct;
+	const char *ct;
 	char why[256];
 	enum wg_err rc;
 
@@ -198,12 +126,9 @@ join_parse(struct http_req *req, json_t *root, struct join_req *j)
 	if (!json_is_integer(type) || json_integer_value(type) != 0)
 		return http_fail(req, WG_E_JSON_FIELD, "JoinType must be 0 (a "
 		    "device join)");
-	if ((rc = b64_member(req, csr, "CertificateRequest.", "Data", 8192,
+	if ((rc = proof_b64(req, csr, "CertificateRequest.", "Data", 8192,
 	    &j->csr_der, &j->csr_len)) != WG_OK ||
-	    (rc = b64_member(req, root, "", "AikCertificate",
-	    WG_CERT_B64_MAX / 4 * 3, &j->aik_cert, &j->aik_cert_len)) !=
-	    WG_OK ||
-	    (rc = b64_member(req, root, "", "TransportKey", TPM_KEY_MAX,
+	    (rc = proof_b64(req, root, "", "TransportKey", PROOF_TPM_MAX,
 	    &j->tk.pub, &j->tk.pub_len)) != WG_OK ||
 	    (rc = wg_json_string(root, "TargetDomain", 1, WG_TENANT_NAME_MAX,
 	    &j->domain, req->why, sizeof(req->why))) != WG_OK ||
@@ -215,140 +140,27 @@ join_parse(struct http_req *req, json_t *root, struct join_req *j)
 	    WG_NAME_TEMPLATE_MAX, &j->name, req->why, sizeof(req->why))) !=
 	    WG_OK)
 		return rc;
-	if (!json_is_object(att) || wg_json_only(att, att_allowed, why,
-	    sizeof(why)) != WG_OK ||
-	    wg_json_string(att, "Nonce", 1, 64, &nonce, why, sizeof(why)) !=
-	    WG_OK || wg_b64url_decode(nonce, &j->nonce, &j->nonce_len) != 0 ||
-	    j->nonce_len == 0 || j->nonce_len > TPM_ATTEST_DATA_MAX)
-		return http_fail(req, WG_E_JSON_FIELD, "AttestationData must "
-		    "carry Nonce (base64url), DeviceKey and TransportKey");
-	if ((rc = certified_parse(req, att, "DeviceKey", 1, &j->dk)) != WG_OK)
+	if ((rc = proof_parse(req, root, att, keys, &j->proof)) != WG_OK ||
+	    (rc = proof_key_parse(req, att, "DeviceKey", 1, &j->dk)) != WG_OK)
 		return rc;
-	return certified_parse(req, att, "TransportKey", 0, &j->tk);
+	return proof_key_parse(req, att, "TransportKey", 0, &j->tk);
 }
 
-/* The attributes a DK (sign only) or a TK (decrypt only) must have. */
+/* Both keys are the TPM's, certified by the token's AIK; the CSR the DK's. */
 static enum wg_err
-key_check(struct http_req *req, const char *what, const struct tpm_public *k,
-    int sign)
+keys_check(struct http_req *req, struct store_conn *c, struct join_req *j,
+    EVP_PKEY **dk)
 {
-	uint32_t need = TPMA_FIXEDTPM | TPMA_FIXEDPARENT |
-	    TPMA_SENSITIVEDATAORIGIN | (sign ? TPMA_SIGN : TPMA_DECRYPT);
-	uint32_t never = TPMA_RESTRICTED | (sign ? TPMA_DECRYPT : TPMA_SIGN);
-	char have[256];
-
-	tpm_public_attributes_str(k->attributes, have, sizeof(have));
-	if ((k->attributes & need) != need || (k->attributes & never) != 0 ||
-	    k->type != TPM_ALG_RSA)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: an RSA "
-		    "key with objectAttributes %s; it must be made in the TPM "
-		    "(fixedTPM, fixedParent, sensitiveDataOrigin), %s, not "
-		    "restricted", what, have, sign ? "sign only" :
-		    "decrypt only");
-	return WG_OK;
-}
-
-/* One certification: by the AIK, of this key, over this nonce. */
-static enum wg_err
-certified_check(struct http_req *req, const struct join_req *j,
-    const char *what, const struct certified *c)
-{
-	unsigned char name[34];
-	char why[256] = "";
 	enum wg_err rc;
 
-	tpm_public_name(&c->key, name);
-	if (c->att.type != TPM_ST_ATTEST_CERTIFY)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: a "
-		    "TPM2_Certify is needed, not type 0x%04x", what,
-		    c->att.type);
-	if (c->att.name_len != sizeof(name) ||
-	    memcmp(c->att.name, name, sizeof(name)) != 0)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: the "
-		    "certified object is not the key sent", what);
-	if (c->att.extra_len != j->nonce_len || CRYPTO_memcmp(c->att.extra,
-	    j->nonce, j->nonce_len) != 0)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: its "
-		    "qualifying data is not the nonce sent", what);
-	rc = tpm_attest_verify(&j->aik, c->info, c->info_len, c->sig,
-	    c->sig_len, why, sizeof(why));
-	if (rc == WG_E_JSON_FIELD)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "%s: %s (it "
-		    "must be signed by the AIK the device token is bound to)",
-		    what, why);
-	return rc;
-}
-
-/* Both keys are the TPM's, certified by the token's AIK. */
-static enum wg_err
-keys_check(struct http_req *req, struct store_conn *c, struct join_req *j)
-{
-	struct wg_aik_cert rec;
-	unsigned char *aik_raw = NULL;
-	char *b64 = wg_b64(j->aik_cert, j->aik_cert_len), why[256] = "";
-	enum wg_err rc;
-	size_t n = 0;
-
-	rc = store_aik_cert_find(c, j->tok.aik_name, b64, &rec);
-	free(b64);
-	if (rc == WG_E_NOT_FOUND)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "AikCertificate "
-		    "is not the certificate of the AIK the device token is "
-		    "bound to");
-	if (rc != WG_OK)
+	if ((rc = proof_aik(req, c, j->tok.aik_name, &j->proof)) != WG_OK ||
+	    (rc = proof_key_check(req, &j->proof, "the device key", &j->dk,
+	    1)) != WG_OK ||
+	    (rc = proof_key_check(req, &j->proof, "the transport key", &j->tk,
+	    0)) != WG_OK)
 		return rc;
-	if (rec.aik_public[0] == '\0' ||
-	    wg_b64_decode_text(rec.aik_public, &aik_raw, &n) != 0 ||
-	    tpm_public_parse(aik_raw, n, &j->aik, why, sizeof(why)) != WG_OK) {
-		free(aik_raw);
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "the AIK "
-		    "certificate predates joins; run \"Securing your "
-		    "hardware\" again");
-	}
-	free(aik_raw);
-	if (tpm_public_parse(j->dk.pub, j->dk.pub_len, &j->dk.key, why,
-	    sizeof(why)) != WG_OK)
-		return http_fail(req, WG_E_JSON_FIELD, "AttestationData."
-		    "DeviceKey.Public: %s", why);
-	if (tpm_public_parse(j->tk.pub, j->tk.pub_len, &j->tk.key, why,
-	    sizeof(why)) != WG_OK)
-		return http_fail(req, WG_E_JSON_FIELD, "TransportKey: %s", why);
-	if ((rc = key_check(req, "the device key", &j->dk.key, 1)) != WG_OK ||
-	    (rc = key_check(req, "the transport key", &j->tk.key, 0)) !=
-	    WG_OK ||
-	    (rc = certified_check(req, j, "the device key's certification",
-	    &j->dk)) != WG_OK)
-		return rc;
-	return certified_check(req, j, "the transport key's certification",
-	    &j->tk);
-}
-
-/* The CSR: self-signed by the DK, whose key it carries; *dk out. */
-static enum wg_err
-csr_check(struct http_req *req, const struct join_req *j, EVP_PKEY **dk)
-{
-	const unsigned char *p = j->csr_der;
-	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)j->csr_len);
-	EVP_PKEY *key = csr ? X509_REQ_get0_pubkey(csr) : NULL;
-	enum wg_err rc = WG_OK;
-
-	*dk = tpm_public_to_pkey(&j->dk.key);
-	if (csr == NULL || p != j->csr_der + j->csr_len)
-		rc = http_fail(req, WG_E_JSON_FIELD, "CertificateRequest.Data "
-		    "is not one DER PKCS#10 request");
-	else if (key == NULL || X509_REQ_verify(csr, key) != 1)
-		rc = http_fail(req, WG_E_ATTESTATION_INVALID, "the certificate "
-		    "request's signature does not verify");
-	else if (*dk == NULL || EVP_PKEY_eq(key, *dk) != 1)
-		rc = http_fail(req, WG_E_ATTESTATION_INVALID, "the certificate "
-		    "request's key is not the device key the TPM certified");
-	ERR_clear_error();
-	X509_REQ_free(csr);
-	if (rc != WG_OK) {
-		EVP_PKEY_free(*dk);
-		*dk = NULL;
-	}
-	return rc;
+	return proof_csr(req, j->csr_der, j->csr_len, &j->dk.key,
+	    "the device key", dk);
 }
 
 /* The device the token names, its directory object, its display name. */
@@ -444,7 +256,6 @@ join_commit(struct http_req *req, struct store_conn *c,
     const struct join_req *j, const struct wg_device *d,
     const struct wg_join *w)
 {
-	const char *why = NULL;
 	char msg[160];
 	enum wg_err rc;
 
@@ -452,12 +263,7 @@ join_commit(struct http_req *req, struct store_conn *c,
 	    w->display_name, w->thumbprint);
 	if ((rc = store_begin(c)) != WG_OK)
 		return rc;
-	if ((rc = store_nonce_take(c, j->nonce_hex, TOKEN_NONCE_PURPOSE,
-	    &why)) == WG_E_NOT_FOUND) {
-		store_rollback(c);
-		return http_fail(req, WG_E_NONCE_INVALID, "AttestationData."
-		    "Nonce is %s; ask for a new one", why);
-	}
+	rc = proof_nonce_take(req, c, &j->proof);
 	if (rc == WG_OK && (rc = store_join_record(c, w)) == WG_E_NOT_FOUND) {
 		store_rollback(c);
 		return http_fail(req, WG_E_DSREG_DEVICE_OBJECT_NOT_FOUND, "the "
@@ -482,7 +288,6 @@ drs_join(struct http_req *req, struct http_resp *resp)
 	struct store_conn *c;
 	EVP_PKEY *dk = NULL;
 	json_t *root = NULL;
-	unsigned char md[32];
 	enum wg_err rc;
 
 	memset(&j, 0, sizeof(j));
@@ -491,13 +296,10 @@ drs_join(struct http_req *req, struct http_resp *resp)
 	    req->why, sizeof(req->why))) != WG_OK ||
 	    (rc = join_parse(req, root, &j)) != WG_OK ||
 	    (rc = http_db(req, &c)) != WG_OK ||
-	    (rc = keys_check(req, c, &j)) != WG_OK ||
-	    (rc = csr_check(req, &j, &dk)) != WG_OK ||
+	    (rc = keys_check(req, c, &j, &dk)) != WG_OK ||
 	    (rc = join_device(req, c, &j, &d, w)) != WG_OK ||
 	    (rc = join_issue(req, &j, &d, dk, w)) != WG_OK)
 		goto done;
-	SHA256(j.nonce, j.nonce_len, md);
-	wg_hex(md, sizeof(md), j.nonce_hex);
 	if ((rc = join_commit(req, c, &j, &d, w)) == WG_OK)
 		http_resp_json(resp, 200, json_pack("{s:{s:s, s:s}, s:s, s:s, "
 		    "s:[s, s]}", "Certificate", "RawBody", w->certificate,
