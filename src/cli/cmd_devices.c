@@ -57,11 +57,20 @@ device_usage(FILE *f)
 	    "       whiteglove device delete ID [--tenant ID] [OPTIONS]\n"
 	    "       whiteglove device set ID [--group-tag TAG] [--user UPN] "
 	    "[--tenant ID]\n"
-	    "                             [OPTIONS]\n\n"
+	    "                             [OPTIONS]\n"
+	    "       whiteglove device mdm ID [--tenant ID] [OPTIONS]\n"
+	    "       whiteglove device unenroll ID [--tenant ID] [OPTIONS]\n"
+	    "       whiteglove device allow-next-enrollment ID [--tenant ID] "
+	    "[OPTIONS]\n\n"
 	    "Shows, deletes or changes one registered device; ID is its id "
 	    "as 'whiteglove\ndevices' lists it.  Deleting a device removes "
 	    "its registration: it can be\nimported again (also into another "
 	    "tenant).\n\n"
+	    "A pre-provisioned device enrolls in MDM once; a second "
+	    "enrollment fails with\n0x80180014.  'mdm' shows the device's "
+	    "enrollment, 'unenroll' deletes it and\n'allow-next-enrollment' "
+	    "lets the device enroll one more time while keeping\nit; either "
+	    "lets the flow run again.\n\n"
 	    "Options:\n"
 	    "  -g, --group-tag TAG  set: the new group tag\n"
 	    "  -u, --user UPN       set: the new assigned user "
@@ -159,6 +168,43 @@ print_device(const struct clientopts *co, json_t *dev, const char *title)
 	return CLI_EXIT_OK;
 }
 
+/* mdm, unenroll, allow-next-enrollment: the device's MDM enrollment. */
+static int
+device_mdm(struct wg_httpc *c, const struct clientopts *co,
+    const struct device_args *a, const char *path)
+{
+	static const struct clientopts_col fields[] = {
+		{ "enrollment", "enrollmentId" },
+		{ "enrolled", "enrolledAt" },
+		{ "certificate", "thumbprint" },
+		{ "valid until", "certificateNotAfter" },
+	};
+	char *sub = xasprintf("%s/%s", path, strcmp(a->verb,
+	    "allow-next-enrollment") == 0 ? "allowNextEnrollment" :
+	    "mdmEnrollment");
+	json_t *ans = NULL;
+	int ret;
+
+	if (strcmp(a->verb, "mdm") == 0) {
+		ret = clientopts_call(c, "GET", sub, a->query.kv, NULL, &ans);
+		if (ret == CLI_EXIT_OK && co->json)
+			clientopts_print_json(ans);
+		else if (ret == CLI_EXIT_OK)
+			clientopts_print_fields(ans, fields,
+			    sizeof(fields) / sizeof(fields[0]));
+	} else {
+		ret = clientopts_call(c, strcmp(a->verb, "unenroll") == 0 ?
+		    "DELETE" : "POST", sub, a->query.kv, NULL, &ans);
+		if (ret == CLI_EXIT_OK && !co->json)
+			printf(strcmp(a->verb, "unenroll") == 0 ? "Deleted the "
+			    "MDM enrollment of device %s\n" : "Device %s may "
+			    "enroll in MDM once more\n", a->id);
+	}
+	json_decref(ans);
+	free(sub);
+	return ret;
+}
+
 static int
 device_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 {
@@ -176,6 +222,8 @@ device_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 		    &ans);
 		if (ret == CLI_EXIT_OK && !co->json)
 			printf("Deleted device %s\n", a->id);
+	} else if (strcmp(a->verb, "set") != 0) {
+		ret = device_mdm(c, co, a, path);
 	} else {
 		if ((body = json_object()) == NULL ||
 		    (a->group_tag != NULL && json_object_set_new(body,
@@ -203,8 +251,11 @@ device_check(struct device_args *a, int argc, char **argv)
 {
 	a->verb = optind < argc ? argv[optind] : "";
 	if (strcmp(a->verb, "show") != 0 && strcmp(a->verb, "delete") != 0 &&
-	    strcmp(a->verb, "set") != 0)
-		return "give show, delete or set";
+	    strcmp(a->verb, "set") != 0 && strcmp(a->verb, "mdm") != 0 &&
+	    strcmp(a->verb, "unenroll") != 0 &&
+	    strcmp(a->verb, "allow-next-enrollment") != 0)
+		return "give show, delete, set, mdm, unenroll or "
+		    "allow-next-enrollment";
 	if (argc - optind != 2)
 		return "give one device ID";
 	a->id = argv[optind + 1];

@@ -62,6 +62,10 @@ verb_of(int event_id)
 		return "refused";
 	case ADMIN_EVT_DEVICE_TOKEN:
 		return "issued";
+	case ADMIN_EVT_MDM_ALLOWED:
+		return "allowed to enroll once more";
+	case ADMIN_EVT_MDM_DELETED:
+		return "unenrolled";
 	case ADMIN_EVT_IMPORT_ENDED:
 		return "ended";
 	default:

@@ -284,6 +284,84 @@ directory_list(struct http_req *req, struct http_resp *resp)
 	return WG_OK;
 }
 
+/* The JSON an admin sees of an MDM enrollment. */
+static json_t *
+mdm_json(const struct wg_mdm_enrollment *e)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "enrollmentId",
+	    e->enrollment_id, "deviceId", e->device_id, "certificateSerial",
+	    e->cert_serial, "thumbprint", e->thumbprint, "enrolledAt",
+	    admin_json_time(e->created_ms), "certificateNotAfter",
+	    admin_json_time(e->not_after_ms));
+}
+
+/* GET /admin/v1/devices/{id}/mdmEnrollment */
+static enum wg_err
+mdm_get(struct http_req *req, struct http_resp *resp)
+{
+	struct wg_mdm_enrollment *e = xcalloc(1, sizeof(*e));
+	struct store_conn *c;
+	char tenant[37];
+	enum wg_err rc;
+
+	if ((rc = device_scope(req, tenant, &c)) == WG_OK) {
+		rc = store_mdm_get(c, tenant, req->params[0], e);
+		if (rc == WG_E_NOT_FOUND)
+			rc = http_fail(req, rc, "the device has no MDM "
+			    "enrollment");
+		else if (rc == WG_OK)
+			http_resp_json(resp, 200, mdm_json(e));
+	}
+	free(e);
+	return rc;
+}
+
+/* DELETE /admin/v1/devices/{id}/mdmEnrollment: it may enroll again. */
+static enum wg_err
+mdm_delete(struct http_req *req, struct http_resp *resp)
+{
+	struct store_conn *c;
+	char tenant[37];
+	enum wg_err rc;
+
+	if ((rc = device_scope(req, tenant, &c)) != WG_OK ||
+	    (rc = store_begin(c)) != WG_OK)
+		return rc;
+	rc = store_mdm_delete(c, tenant, req->params[0]);
+	if (rc == WG_E_NOT_FOUND)
+		rc = http_fail(req, rc, "the device has no MDM enrollment");
+	if (rc == WG_OK && (rc = admin_audit(req, c, tenant,
+	    ADMIN_EVT_MDM_DELETED, "device", req->params[0], "deviceId",
+	    req->params[0])) == WG_OK && (rc = store_commit(c)) == WG_OK) {
+		resp->status = 204;
+		return WG_OK;
+	}
+	store_rollback(c);
+	return rc;
+}
+
+/* POST /admin/v1/devices/{id}/allowNextEnrollment */
+static enum wg_err
+mdm_allow(struct http_req *req, struct http_resp *resp)
+{
+	struct store_conn *c;
+	char tenant[37];
+	enum wg_err rc;
+
+	if ((rc = device_scope(req, tenant, &c)) != WG_OK ||
+	    (rc = store_begin(c)) != WG_OK)
+		return rc;
+	if ((rc = device_found(req, store_mdm_allow_next(c, tenant,
+	    req->params[0]))) == WG_OK && (rc = admin_audit(req, c, tenant,
+	    ADMIN_EVT_MDM_ALLOWED, "device", req->params[0], "deviceId",
+	    req->params[0])) == WG_OK && (rc = store_commit(c)) == WG_OK) {
+		resp->status = 204;
+		return WG_OK;
+	}
+	store_rollback(c);
+	return rc;
+}
+
 static const struct http_route routes[] = {
 	HTTP_ROUTE(HTTP_GET, "/admin/v1/devices", WG_SVC_REGISTRY,
 	    HTTP_AUTH_ADMIN, 0, device_list),
@@ -295,6 +373,12 @@ static const struct http_route routes[] = {
 	    HTTP_AUTH_ADMIN, PATCH_BODY_MAX, device_patch),
 	HTTP_ROUTE(HTTP_GET, "/admin/v1/directory/devices", WG_SVC_REGISTRY,
 	    HTTP_AUTH_ADMIN, 0, directory_list),
+	HTTP_ROUTE(HTTP_GET, "/admin/v1/devices/{id}/mdmEnrollment",
+	    WG_SVC_REGISTRY, HTTP_AUTH_ADMIN, 0, mdm_get),
+	HTTP_ROUTE(HTTP_DELETE, "/admin/v1/devices/{id}/mdmEnrollment",
+	    WG_SVC_REGISTRY, HTTP_AUTH_ADMIN, 0, mdm_delete),
+	HTTP_ROUTE(HTTP_POST, "/admin/v1/devices/{id}/allowNextEnrollment",
+	    WG_SVC_REGISTRY, HTTP_AUTH_ADMIN, 0, mdm_allow),
 };
 
 const struct http_routes devices_routes = { routes,

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include "common/json.h"
@@ -206,21 +205,13 @@ static enum wg_err
 join_issue(struct http_req *req, const struct join_req *j,
     const struct wg_device *d, EVP_PKEY *dk, struct wg_join *out)
 {
-	const struct attest_cas *cas = &req->srv->cas;
-	unsigned char md[32], name[34], sha1[SHA_DIGEST_LENGTH], *der = NULL;
-	X509 *cert;
-	char *b64;
-	int n;
+	unsigned char md[32], name[34];
+	struct proof_cert pc;
+	enum wg_err rc;
 
-	cert = x509_issue_client(cas->drs_key, cas->drs_cert, dk,
-	    d->directory_device_id, DEVICE_CERT_DAYS);
-	if (cert == NULL || (n = i2d_X509(cert, &der)) <= 0 ||
-	    (size_t)n > WG_CERT_B64_MAX / 4 * 3) {
-		X509_free(cert);
-		OPENSSL_free(der);
-		return http_fail(req, WG_E_CRYPTO, "the device certificate "
-		    "could not be issued");
-	}
+	if ((rc = proof_issue(req, &req->srv->cas.drs, dk,
+	    d->directory_device_id, DEVICE_CERT_DAYS, &pc)) != WG_OK)
+		return rc;
 	snprintf(out->tenant_id, sizeof(out->tenant_id), "%s", d->tenant_id);
 	snprintf(out->device_id, sizeof(out->device_id), "%s", d->id);
 	snprintf(out->directory_device_id, sizeof(out->directory_device_id),
@@ -233,20 +224,12 @@ join_issue(struct http_req *req, const struct join_req *j,
 	wg_hex(md, sizeof(md), out->transport_key_id);
 	tpm_public_name(&j->dk.key, name);
 	wg_hex(name, sizeof(name), out->dk_name);
-	x509_serial_hex(cert, out->cert_serial, sizeof(out->cert_serial));
-	SHA1(der, (size_t)n, sha1);
-	wg_hex(sha1, sizeof(sha1), out->thumbprint);
-	for (n = 0; out->thumbprint[n] != '\0'; n++)
-		if (out->thumbprint[n] >= 'a' && out->thumbprint[n] <= 'f')
-			out->thumbprint[n] = (char)(out->thumbprint[n] - 32);
-	b64 = wg_b64(der, (size_t)i2d_X509(cert, NULL));
-	snprintf(out->certificate, sizeof(out->certificate), "%s", b64);
-	free(b64);
-	out->join_ms = wg_now_ms();
-	out->not_after_ms = out->join_ms + (int64_t)DEVICE_CERT_DAYS * 86400 *
-	    1000;
-	X509_free(cert);
-	OPENSSL_free(der);
+	memcpy(out->cert_serial, pc.serial, sizeof(pc.serial));
+	memcpy(out->thumbprint, pc.thumbprint, sizeof(pc.thumbprint));
+	snprintf(out->certificate, sizeof(out->certificate), "%s", pc.b64);
+	out->join_ms = pc.created_ms;
+	out->not_after_ms = pc.not_after_ms;
+	free(pc.b64);
 	return WG_OK;
 }
 
@@ -305,7 +288,7 @@ drs_join(struct http_req *req, struct http_resp *resp)
 		    "s:[s, s]}", "Certificate", "RawBody", w->certificate,
 		    "Thumbprint", w->thumbprint, "DeviceId",
 		    w->directory_device_id, "DisplayName", w->display_name,
-		    "CaChain", cas->drs_chain_b64[0], cas->drs_chain_b64[1]));
+		    "CaChain", cas->drs.chain_b64[0], cas->drs.chain_b64[1]));
 done:
 	EVP_PKEY_free(dk);
 	json_decref(root);

@@ -46,6 +46,7 @@ static const struct http_routes *const route_tables[] = {
 	&ztd_routes,
 	&token_routes,
 	&drs_routes,
+	&mdm_routes,
 };
 
 /* Per-request state, from the first callback to the completion notice. */

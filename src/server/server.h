@@ -41,6 +41,13 @@ struct server_config {
  */
 struct jose_signer;
 
+/* A CA that issues a service's end-entity certificates. */
+struct service_ca {
+	EVP_PKEY *key;		/* the issuing CA's */
+	X509 *cert, *root;
+	char *chain_b64[2];	/* issuing, root: base64 DER, as sent */
+};
+
 struct attest_cas {
 	EVP_PKEY *ekcert_key;
 	X509 *ekcert_cert, *ekcert_root;
@@ -51,9 +58,8 @@ struct attest_cas {
 	char *aik_chain_b64[2]; /* issuing, root: base64 DER, as sent */
 	unsigned char *aik_p7;	/* the same as certs-only PKCS#7 (GetCACert) */
 	size_t aik_p7_len;
-	EVP_PKEY *drs_key;	/* the device CA (drs): issuing, root */
-	X509 *drs_cert, *drs_root;
-	char *drs_chain_b64[2];	/* issuing, root: base64 DER, as sent */
+	struct service_ca drs;	/* the device CA */
+	struct service_ca mdm;	/* the MDM CA */
 };
 
 struct server {
@@ -84,6 +90,7 @@ extern const struct http_routes profiles_routes;
 extern const struct http_routes ztd_routes;
 extern const struct http_routes token_routes;
 extern const struct http_routes drs_routes;
+extern const struct http_routes mdm_routes;
 
 /* Sets defaults in cfg (every field owned by cfg). */
 void server_config_defaults(struct server_config *cfg);
@@ -129,7 +136,8 @@ enum wg_err state_ca(const char *dir, const char *name, const char *cn,
  * Loads (creating on first start) the CAs of the enabled services:
  * STATE/ekcert/root and issuing for ekcert; STATE/aik/root and issuing
  * and the manufacturer roots of --ek-trust-dir for aik (and token, which
- * checks AIK certificates); STATE/drs/root and issuing for drs.  The ekcert root and
+ * checks AIK certificates); STATE/drs/root and issuing for drs;
+ * STATE/mdm/root and issuing for mdm.  The ekcert root and
  * issuing certificates are copied into STATE/ek-trust when the CA is
  * made, so a server that hosts both trusts its own EK certificates.
  */

@@ -11,6 +11,7 @@
  *                                     attestation CA trusts (default)
  *   STATE/drs/root.*, issuing.*       the device CA of the device
  *                                     registration service, made once
+ *   STATE/mdm/root.*, issuing.*       the MDM CA, made once
  *   STATE/token/signing.key           the token service's ES256 key
  *                                     (0600), made once
  *   STATE/whiteglove.db               the SQLite database (default --db)
@@ -439,20 +440,30 @@ ekcert_load(const struct server_config *cfg, const char *trust,
 	return rc;
 }
 
-/* The drs device CA and its chain as the join answer sends it. */
+/* A leaf-issuing CA of a service, and its chain as its answers send it. */
 static enum wg_err
-drs_load(const struct server_config *cfg, struct attest_cas *out)
+service_ca_load(const struct server_config *cfg, const char *name,
+    const char *what, struct service_ca *out)
 {
-	char *dir = xasprintf("%s/drs", cfg->state_dir);
+	char *dir = xasprintf("%s/%s", cfg->state_dir, name);
 	enum wg_err rc;
 
-	rc = ca_pair(dir, "device", &out->drs_key, &out->drs_cert,
-	    &out->drs_root);
-	if (rc == WG_OK && ((out->drs_chain_b64[0] = cert_b64(out->drs_cert)) ==
-	    NULL || (out->drs_chain_b64[1] = cert_b64(out->drs_root)) == NULL))
+	rc = ca_pair(dir, what, &out->key, &out->cert, &out->root);
+	if (rc == WG_OK && ((out->chain_b64[0] = cert_b64(out->cert)) ==
+	    NULL || (out->chain_b64[1] = cert_b64(out->root)) == NULL))
 		rc = WG_E_CRYPTO;
 	free(dir);
 	return rc;
+}
+
+static void
+service_ca_free(struct service_ca *ca)
+{
+	EVP_PKEY_free(ca->key);
+	X509_free(ca->cert);
+	X509_free(ca->root);
+	free(ca->chain_b64[0]);
+	free(ca->chain_b64[1]);
 }
 
 enum wg_err
@@ -486,7 +497,9 @@ state_attest_load(const struct server_config *cfg, unsigned services,
 		}
 	}
 	if (rc == WG_OK && (services & (1u << WG_SVC_DRS)) != 0)
-		rc = drs_load(cfg, out);
+		rc = service_ca_load(cfg, "drs", "device", &out->drs);
+	if (rc == WG_OK && (services & (1u << WG_SVC_MDM)) != 0)
+		rc = service_ca_load(cfg, "mdm", "MDM", &out->mdm);
 	if (rc != WG_OK)
 		state_attest_free(out);
 	free(trust);
@@ -507,11 +520,8 @@ state_attest_free(struct attest_cas *cas)
 	free(cas->aik_chain_b64[0]);
 	free(cas->aik_chain_b64[1]);
 	free(cas->aik_p7);
-	EVP_PKEY_free(cas->drs_key);
-	X509_free(cas->drs_cert);
-	X509_free(cas->drs_root);
-	free(cas->drs_chain_b64[0]);
-	free(cas->drs_chain_b64[1]);
+	service_ca_free(&cas->drs);
+	service_ca_free(&cas->mdm);
 	memset(cas, 0, sizeof(*cas));
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "common/util.h"
+#include "crypto/x509.h"
 #include "server/server.h"
 #include "server/tpmproof.h"
 
@@ -216,6 +217,38 @@ proof_csr(struct http_req *req, const unsigned char *der, size_t len,
 		*pkey = NULL;
 	}
 	return rc;
+}
+
+enum wg_err
+proof_issue(struct http_req *req, const struct service_ca *ca, EVP_PKEY *key,
+    const char *cn, int days, struct proof_cert *out)
+{
+	unsigned char sha1[SHA_DIGEST_LENGTH], *der = NULL;
+	X509 *cert;
+	size_t i;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	cert = x509_issue_client(ca->key, ca->cert, key, cn, days);
+	if (cert == NULL || (n = i2d_X509(cert, &der)) <= 0 ||
+	    (size_t)n > WG_CERT_B64_MAX / 4 * 3) {
+		X509_free(cert);
+		OPENSSL_free(der);
+		return http_fail(req, WG_E_CRYPTO, "the certificate could not be "
+		    "issued");
+	}
+	x509_serial_hex(cert, out->serial, sizeof(out->serial));
+	SHA1(der, (size_t)n, sha1);
+	wg_hex(sha1, sizeof(sha1), out->thumbprint);
+	for (i = 0; out->thumbprint[i] != '\0'; i++)
+		if (out->thumbprint[i] >= 'a' && out->thumbprint[i] <= 'f')
+			out->thumbprint[i] = (char)(out->thumbprint[i] - 32);
+	out->b64 = wg_b64(der, (size_t)n);
+	out->created_ms = wg_now_ms();
+	out->not_after_ms = out->created_ms + (int64_t)days * 86400 * 1000;
+	X509_free(cert);
+	OPENSSL_free(der);
+	return WG_OK;
 }
 
 enum wg_err

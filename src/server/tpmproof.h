@@ -18,6 +18,7 @@
 #include "crypto/tpmattest.h"
 #include "crypto/tpmpub.h"
 #include "server/http.h"
+#include "server/server.h"
 #include "store/store.h"
 
 #define PROOF_TPM_MAX 1024 /* a TPM2B_PUBLIC, TPMS_ATTEST, TPMT_SIGNATURE */
@@ -86,6 +87,22 @@ enum wg_err proof_key_check(struct http_req *req, const struct proof *p,
 enum wg_err proof_csr(struct http_req *req, const unsigned char *der,
     size_t len, const struct tpm_public *key, const char *what,
     EVP_PKEY **pkey) __attribute__((warn_unused_result));
+
+/* A certificate issued for a proved key. */
+struct proof_cert {
+	char serial[65];	/* hex */
+	char thumbprint[41];	/* SHA-1 of the DER, hex upper case */
+	char *b64;		/* the DER in base64, xmalloc'd */
+	int64_t created_ms, not_after_ms;
+};
+
+/*
+ * A client certificate (x509_issue_client) for key from ca, subject
+ * CN=cn, valid `days`; WG_E_CRYPTO answered if it cannot be made.
+ */
+enum wg_err proof_issue(struct http_req *req, const struct service_ca *ca,
+    EVP_PKEY *key, const char *cn, int days, struct proof_cert *out)
+    __attribute__((warn_unused_result));
 
 /*
  * Takes p's nonce in the caller's transaction: WG_E_NONCE_INVALID (with

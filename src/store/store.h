@@ -596,4 +596,36 @@ enum wg_err store_join_record(struct store_conn *c, const struct wg_join *j)
 enum wg_err store_device_cert_count(struct store_conn *c,
     const char *device_id, int64_t *n) __attribute__((warn_unused_result));
 
+/* ---- MDM enrollment (step 4: mdm) ---- */
+
+struct wg_mdm_enrollment {
+	char device_id[37];
+	char tenant_id[37];
+	char enrollment_id[37];
+	char cert_serial[65];
+	char thumbprint[41];
+	char certificate[WG_CERT_B64_MAX + 1];
+	char key_name[69];	/* the MDM key's TPM name, hex */
+	int64_t created_ms, not_after_ms;
+};
+
+/*
+ * Records e in the caller's transaction and marks the device enrolled.
+ * WG_E_CONFLICT if the device is enrolled already and no admin allowed
+ * another enrollment; an allowance is used up, the earlier enrollment
+ * replaced.
+ */
+enum wg_err store_mdm_enroll(struct store_conn *c,
+    const struct wg_mdm_enrollment *e) __attribute__((warn_unused_result));
+/* The device's enrollment; WG_E_NOT_FOUND if it has none. */
+enum wg_err store_mdm_get(struct store_conn *c, const char *tenant_id,
+    const char *device_id, struct wg_mdm_enrollment *out)
+    __attribute__((warn_unused_result));
+/* Deletes the device's enrollment; WG_E_NOT_FOUND if it had none. */
+enum wg_err store_mdm_delete(struct store_conn *c, const char *tenant_id,
+    const char *device_id) __attribute__((warn_unused_result));
+/* Allows the device one more enrollment; WG_E_NOT_FOUND: no device. */
+enum wg_err store_mdm_allow_next(struct store_conn *c, const char *tenant_id,
+    const char *device_id) __attribute__((warn_unused_result));
+
 #endif

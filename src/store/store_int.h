@@ -20,8 +20,8 @@
 #define STORE_STMT_MAX 128
 /*
  * Statement ids: store.c from 0, store_import.c, store_device.c and
- * store_attest.c, store_profile.c, store_token.c, store_join.c from
- * here.
+ * store_attest.c, store_profile.c, store_token.c, store_join.c,
+ * store_mdm.c from here.
  */
 #define STORE_Q_IMPORT_BASE 32
 #define STORE_Q_DEVICE_BASE 56
@@ -29,6 +29,7 @@
 #define STORE_Q_PROFILE_BASE 80
 #define STORE_Q_TOKEN_BASE 96
 #define STORE_Q_JOIN_BASE 104
+#define STORE_Q_MDM_BASE 112
 /* Parameters one statement takes at the most. */
 #define STORE_PARAM_MAX 4096
 

@@ -19,7 +19,7 @@ enum join_q {
 	Q_DEVICE_CERT_COUNT,
 	Q_JOIN_Q_END
 };
-_Static_assert(Q_JOIN_Q_END <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
+_Static_assert(Q_JOIN_Q_END <= STORE_Q_MDM_BASE, "renumber the bases");
 
 static const char *const join_sql[Q_JOIN_Q_END - STORE_Q_JOIN_BASE] = {
 	[Q_DEVICE_BY_ZTD - STORE_Q_JOIN_BASE] = "SELECT " DEVICE_COLS " FROM "
