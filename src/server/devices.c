@@ -316,9 +316,14 @@ mdm_get(struct http_req *req, struct http_resp *resp)
 	return rc;
 }
 
-/* DELETE /admin/v1/devices/{id}/mdmEnrollment: it may enroll again. */
+/*
+ * An MDM action on the device the path names, audited as event in one
+ * transaction: 204, or none's message for WG_E_NOT_FOUND.
+ */
 static enum wg_err
-mdm_delete(struct http_req *req, struct http_resp *resp)
+mdm_action(struct http_req *req, struct http_resp *resp,
+    enum wg_err (*act)(struct store_conn *, const char *, const char *),
+    int event, const char *none)
 {
 	struct store_conn *c;
 	char tenant[37];
@@ -327,12 +332,12 @@ mdm_delete(struct http_req *req, struct http_resp *resp)
 	if ((rc = device_scope(req, tenant, &c)) != WG_OK ||
 	    (rc = store_begin(c)) != WG_OK)
 		return rc;
-	rc = store_mdm_delete(c, tenant, req->params[0]);
+	rc = act(c, tenant, req->params[0]);
 	if (rc == WG_E_NOT_FOUND)
-		rc = http_fail(req, rc, "the device has no MDM enrollment");
-	if (rc == WG_OK && (rc = admin_audit(req, c, tenant,
-	    ADMIN_EVT_MDM_DELETED, "device", req->params[0], "deviceId",
-	    req->params[0])) == WG_OK && (rc = store_commit(c)) == WG_OK) {
+		rc = http_fail(req, rc, "%s", none);
+	if (rc == WG_OK && (rc = admin_audit(req, c, tenant, event, "device",
+	    req->params[0], "deviceId", req->params[0])) == WG_OK &&
+	    (rc = store_commit(c)) == WG_OK) {
 		resp->status = 204;
 		return WG_OK;
 	}
@@ -340,26 +345,20 @@ mdm_delete(struct http_req *req, struct http_resp *resp)
 	return rc;
 }
 
+/* DELETE /admin/v1/devices/{id}/mdmEnrollment: it may enroll again. */
+static enum wg_err
+mdm_delete(struct http_req *req, struct http_resp *resp)
+{
+	return mdm_action(req, resp, store_mdm_delete, ADMIN_EVT_MDM_DELETED,
+	    "the device has no MDM enrollment");
+}
+
 /* POST /admin/v1/devices/{id}/allowNextEnrollment */
 static enum wg_err
 mdm_allow(struct http_req *req, struct http_resp *resp)
 {
-	struct store_conn *c;
-	char tenant[37];
-	enum wg_err rc;
-
-	if ((rc = device_scope(req, tenant, &c)) != WG_OK ||
-	    (rc = store_begin(c)) != WG_OK)
-		return rc;
-	if ((rc = device_found(req, store_mdm_allow_next(c, tenant,
-	    req->params[0]))) == WG_OK && (rc = admin_audit(req, c, tenant,
-	    ADMIN_EVT_MDM_ALLOWED, "device", req->params[0], "deviceId",
-	    req->params[0])) == WG_OK && (rc = store_commit(c)) == WG_OK) {
-		resp->status = 204;
-		return WG_OK;
-	}
-	store_rollback(c);
-	return rc;
+	return mdm_action(req, resp, store_mdm_allow_next,
+	    ADMIN_EVT_MDM_ALLOWED, "device not found");
 }
 
 static const struct http_route routes[] = {

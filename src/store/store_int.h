@@ -199,6 +199,13 @@ enum wg_err store_q_list(struct store_conn *c, unsigned id, const char *sql,
     void (*free_fn)(void *, size_t), void **out, size_t *n)
     __attribute__((warn_unused_result));
 /*
+ * Runs id, a statement that RETURNs a row for each row it changed:
+ * WG_E_NOT_FOUND if it changed none.
+ */
+enum wg_err store_q_changed(struct store_conn *c, unsigned id,
+    const char *sql, const struct store_param *p, size_t np)
+    __attribute__((warn_unused_result));
+/*
  * Runs fn(c, arg) in a transaction: its own, or the caller's if one is
  * open (store_begin nests).  Rolls back if fn fails.
  */

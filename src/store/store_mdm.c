@@ -54,20 +54,6 @@ sql_of(enum mdm_q id)
 	return mdm_sql[id - STORE_Q_MDM_BASE];
 }
 
-/* Runs id, which RETURNs a row if it changed one; WG_E_NOT_FOUND if not. */
-static enum wg_err
-changed(struct store_conn *c, enum mdm_q id, const struct store_param *p,
-    size_t np)
-{
-	struct store_res res = {0};
-	enum wg_err rc;
-
-	rc = store_conn_run(c, id, sql_of(id), p, np, &res);
-	if (rc == WG_OK && res.nrows == 0)
-		rc = WG_E_NOT_FOUND;
-	store_res_free(&res);
-	return rc;
-}
 
 enum wg_err
 store_mdm_enroll(struct store_conn *c, const struct wg_mdm_enrollment *e)
@@ -79,7 +65,8 @@ store_mdm_enroll(struct store_conn *c, const struct wg_mdm_enrollment *e)
 	struct store_param m[] = {P_TEXT(e->device_id)};
 	enum wg_err rc;
 
-	rc = changed(c, Q_MDM_UPSERT, p, ARRAY_LEN(p));
+	rc = store_q_changed(c, Q_MDM_UPSERT, sql_of(Q_MDM_UPSERT), p,
+	    ARRAY_LEN(p));
 	if (rc == WG_E_NOT_FOUND)
 		return WG_E_CONFLICT;
 	if (rc != WG_OK)
@@ -124,7 +111,8 @@ store_mdm_delete(struct store_conn *c, const char *tenant_id,
 {
 	struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(device_id)};
 
-	return changed(c, Q_MDM_DELETE, p, ARRAY_LEN(p));
+	return store_q_changed(c, Q_MDM_DELETE, sql_of(Q_MDM_DELETE), p,
+	    ARRAY_LEN(p));
 }
 
 enum wg_err
@@ -133,5 +121,6 @@ store_mdm_allow_next(struct store_conn *c, const char *tenant_id,
 {
 	struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(device_id)};
 
-	return changed(c, Q_MDM_ALLOW, p, ARRAY_LEN(p));
+	return store_q_changed(c, Q_MDM_ALLOW, sql_of(Q_MDM_ALLOW), p,
+	    ARRAY_LEN(p));
 }

@@ -165,20 +165,6 @@ store_profile_list(struct store_conn *c, const char *tenant_id,
 	return rc;
 }
 
-/* Runs id, which RETURNs a row if it changed one; WG_E_NOT_FOUND if not. */
-static enum wg_err
-changed_one(struct store_conn *c, enum profile_q id,
-    const struct store_param *p, size_t np)
-{
-	struct store_res res = {0};
-	enum wg_err rc;
-
-	rc = store_conn_run(c, id, sql_of(id), p, np, &res);
-	if (rc == WG_OK && res.nrows == 0)
-		rc = WG_E_NOT_FOUND;
-	store_res_free(&res);
-	return rc;
-}
 
 enum wg_err
 store_profile_delete(struct store_conn *c, const char *tenant_id,
@@ -187,7 +173,8 @@ store_profile_delete(struct store_conn *c, const char *tenant_id,
 	struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(id)};
 
 	/* assignments go with it (ON DELETE CASCADE) */
-	return changed_one(c, Q_PROFILE_DELETE, p, ARRAY_LEN(p));
+	return store_q_changed(c, Q_PROFILE_DELETE, sql_of(Q_PROFILE_DELETE),
+	    p, ARRAY_LEN(p));
 }
 
 struct assign {
@@ -219,7 +206,8 @@ assign_tx(struct store_conn *c, void *arg)
 	    sql_of(Q_PROFILE_DEFAULT_CLEAR), clr, ARRAY_LEN(clr), NULL)) !=
 	    WG_OK)
 		return rc;
-	return changed_one(c, Q_PROFILE_DEFAULT_SET, set, ARRAY_LEN(set));
+	return store_q_changed(c, Q_PROFILE_DEFAULT_SET,
+	    sql_of(Q_PROFILE_DEFAULT_SET), set, ARRAY_LEN(set));
 }
 
 enum wg_err
@@ -241,8 +229,10 @@ store_profile_unassign(struct store_conn *c, const char *tenant_id,
 	    P_INT(wg_now_ms())};
 
 	if (group_tag != NULL)
-		return changed_one(c, Q_PROFILE_TAG_DELETE, t, ARRAY_LEN(t));
-	return changed_one(c, Q_PROFILE_DEFAULT_UNSET, d, ARRAY_LEN(d));
+		return store_q_changed(c, Q_PROFILE_TAG_DELETE,
+		    sql_of(Q_PROFILE_TAG_DELETE), t, ARRAY_LEN(t));
+	return store_q_changed(c, Q_PROFILE_DEFAULT_UNSET,
+	    sql_of(Q_PROFILE_DEFAULT_UNSET), d, ARRAY_LEN(d));
 }
 
 enum wg_err

@@ -119,3 +119,17 @@ store_in_tx(struct store_conn *c,
 	}
 	return store_commit(c);
 }
+
+enum wg_err
+store_q_changed(struct store_conn *c, unsigned id, const char *sql,
+    const struct store_param *p, size_t np)
+{
+	struct store_res res = {0};
+	enum wg_err rc;
+
+	rc = store_conn_run(c, id, sql, p, np, &res);
+	if (rc == WG_OK && res.nrows == 0)
+		rc = WG_E_NOT_FOUND;
+	store_res_free(&res);
+	return rc;
+}
