@@ -32,6 +32,7 @@ enum {
 	ADMIN_EVT_DEVICE_TOKEN = 1015,
 	ADMIN_EVT_MDM_ALLOWED = 1016,
 	ADMIN_EVT_MDM_DELETED = 1017,
+	ADMIN_EVT_TICKET_ISSUED = 1018,
 };
 
 /* RFC 3339 text of ms since the epoch, or JSON null for 0. */

@@ -19,6 +19,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "common/profile.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "crypto/jose.h"
@@ -27,6 +28,7 @@
 #include "server/admin_util.h"
 #include "server/form.h"
 #include "server/server.h"
+#include "server/tpmproof.h"
 
 #define TOKEN_BODY_MAX 16384
 #define NONCE_LEN 32
@@ -328,6 +330,136 @@ token_post(struct http_req *req, struct http_resp *resp)
 	return rc;
 }
 
+/* The reseal's body: the AIK's quote of a nonce. */
+static enum wg_err
+reseal_parse(struct http_req *req, const json_t *root, struct quote_req *q,
+    struct proof *p)
+{
+	static const char *const allowed[] = {"AikCertificate", "Nonce",
+	    "Quote", "Signature", NULL};
+	const char *nonce;
+	char why[256] = "";
+	enum wg_err rc;
+
+	if ((rc = wg_json_only(root, allowed, req->why, sizeof(req->why))) !=
+	    WG_OK ||
+	    (rc = proof_b64(req, root, "", "AikCertificate",
+	    WG_CERT_B64_MAX / 4 * 3, &p->aik_cert, &p->aik_cert_len)) !=
+	    WG_OK ||
+	    (rc = proof_b64(req, root, "", "Quote", PROOF_TPM_MAX, &q->quote,
+	    &q->quote_len)) != WG_OK ||
+	    (rc = proof_b64(req, root, "", "Signature", PROOF_TPM_MAX, &q->sig,
+	    &q->sig_len)) != WG_OK)
+		return rc;
+	if (wg_json_string(root, "Nonce", 1, 64, &nonce, why, sizeof(why)) !=
+	    WG_OK || wg_b64url_decode(nonce, &q->nonce, &q->nonce_len) != 0 ||
+	    q->nonce_len == 0 || q->nonce_len > NONCE_LEN)
+		return http_fail(req, WG_E_JSON_FIELD, "Nonce must be the "
+		    "base64url nonce of POST /token grant_type=srv_challenge");
+	if (tpm_attest_parse(q->quote, q->quote_len, &q->att, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "Quote: %s",
+		    why);
+	sha256_hex(q->nonce, q->nonce_len, q->nonce_hex);
+	return WG_OK;
+}
+
+/* The ticket, recorded with the nonce taken and the event, in one tx. */
+static enum wg_err
+reseal_commit(struct http_req *req, struct store_conn *c,
+    const struct quote_req *q, const struct wg_device *d,
+    struct wg_ticket *t)
+{
+	const char *why = NULL;
+	char msg[128];
+	enum wg_err rc;
+
+	snprintf(msg, sizeof(msg), "pre-provisioning ticket issued (TPM "
+	    "resetCount %lld)", (long long)t->reset_count);
+	if ((rc = store_begin(c)) != WG_OK)
+		return rc;
+	if ((rc = store_nonce_take(c, q->nonce_hex, TOKEN_NONCE_PURPOSE,
+	    &why)) == WG_E_NOT_FOUND)
+		rc = http_fail(req, WG_E_NONCE_INVALID, "the nonce is %s; ask "
+		    "for a new one", why);
+	else if (rc == WG_OK && (rc = store_ticket_put(c, t,
+	    d->directory_device_id)) == WG_E_NOT_FOUND)
+		rc = http_fail(req, WG_E_RESEAL_NOT_JOINED, "device %s has not "
+		    "joined", d->serial);
+	if (rc == WG_OK && (rc = admin_device_audit(req, c, d, "token",
+	    ADMIN_EVT_TICKET_ISSUED, WG_PHASE_RESEAL, WG_OK, NULL, NULL,
+	    NULL, msg)) == WG_OK)
+		return store_commit(c);
+	store_rollback(c);
+	return rc;
+}
+
+/* POST /token/v1/reseal: the one-time pre-provisioning ticket. */
+static enum wg_err
+token_reseal(struct http_req *req, struct http_resp *resp)
+{
+	unsigned char raw[NONCE_LEN];
+	struct device_claims tok;
+	struct quote_req q;
+	struct proof p;
+	struct wg_device d;
+	struct wg_profile prof;
+	struct wg_ticket t;
+	struct store_conn *c;
+	json_t *root = NULL;
+	char *ticket = NULL, at[32];
+	enum wg_err rc;
+	int by_tag;
+
+	memset(&q, 0, sizeof(q));
+	memset(&p, 0, sizeof(p));
+	memset(&t, 0, sizeof(t));
+	if ((rc = token_device_check(req, TOKEN_AUD_DRS, &tok)) != WG_OK ||
+	    (rc = wg_json_load_object(req->body, req->body_len, &root,
+	    req->why, sizeof(req->why))) != WG_OK ||
+	    (rc = reseal_parse(req, root, &q, &p)) != WG_OK ||
+	    (rc = http_db(req, &c)) != WG_OK ||
+	    (rc = proof_aik(req, c, tok.aik_name, &p)) != WG_OK)
+		goto done;
+	q.aik = p.aik;
+	if ((rc = quote_check(req, &q)) != WG_OK)
+		goto done;
+	if ((rc = store_device_by_ztd(c, tok.tenant_id, tok.ztd_id, &d)) ==
+	    WG_E_NOT_FOUND) {
+		rc = http_fail(req, WG_E_DSREG_DEVICE_OBJECT_NOT_FOUND, "the "
+		    "device was deleted");
+		goto done;
+	}
+	if (rc != WG_OK || ((rc = store_profile_for(c, d.tenant_id,
+	    d.group_tag, &prof, &by_tag)) != WG_OK && rc != WG_E_NOT_FOUND) ||
+	    (rc = wg_random(raw, sizeof(raw))) != WG_OK)
+		goto done;
+	sha256_hex(raw, sizeof(raw), t.ticket_sha256);
+	snprintf(t.tenant_id, sizeof(t.tenant_id), "%s", d.tenant_id);
+	snprintf(t.device_id, sizeof(t.device_id), "%s", d.id);
+	t.reset_count = q.att.reset_count;
+	t.restart_count = q.att.restart_count;
+	t.created_ms = wg_now_ms();
+	t.expires_ms = t.created_ms + (rc == WG_OK ? prof.ticket_days :
+	    WG_TICKET_DAYS_DEFAULT) * 86400 * (int64_t)1000;
+	if ((rc = reseal_commit(req, c, &q, &d, &t)) != WG_OK)
+		goto done;
+	ticket = wg_b64url(raw, sizeof(raw));
+	wg_time_rfc3339(t.expires_ms, at);
+	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:I, s:I, s:s}",
+	    "Ticket", ticket, "ExpiresAt", at, "ResetCount",
+	    (json_int_t)t.reset_count, "RestartCount",
+	    (json_int_t)t.restart_count, "BoundTo", t.dk_id));
+	OPENSSL_cleanse(ticket, strlen(ticket));
+done:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	free(ticket);
+	json_decref(root);
+	quote_req_free(&q);
+	proof_free(&p);
+	return rc;
+}
+
 /* A string claim of at most size - 1 bytes into dst; -1 if not one. */
 static int
 claim(const json_t *claims, const char *name, char *dst, size_t size)
@@ -410,6 +542,8 @@ static const struct http_route routes[] = {
 	    token_post, NULL, "application/x-www-form-urlencoded" },
 	HTTP_ROUTE(HTTP_GET, "/token/keys", WG_SVC_TOKEN, HTTP_AUTH_NONE, 0,
 	    token_keys),
+	HTTP_ROUTE(HTTP_POST, "/token/v1/reseal", WG_SVC_TOKEN, HTTP_AUTH_NONE,
+	    TOKEN_BODY_MAX, token_reseal),
 };
 
 const struct http_routes token_routes = { routes,

@@ -628,4 +628,25 @@ enum wg_err store_mdm_delete(struct store_conn *c, const char *tenant_id,
 enum wg_err store_mdm_allow_next(struct store_conn *c, const char *tenant_id,
     const char *device_id) __attribute__((warn_unused_result));
 
+/* ---- pre-provisioning tickets (step 6: the reseal) ---- */
+
+struct wg_ticket {
+	char ticket_sha256[65];
+	char tenant_id[37];
+	char device_id[37];
+	char dk_id[65];
+	int64_t reset_count, restart_count;
+	int64_t created_ms, expires_ms, used_ms;
+};
+
+/*
+ * Records t in the caller's transaction, bound to the device key of the
+ * join of directory object directory_device_id (t->dk_id is set),
+ * replacing the device's unused ticket if it has one (a reseal made
+ * again).  WG_E_NOT_FOUND if that object is not joined (not enabled, or
+ * without a device key).
+ */
+enum wg_err store_ticket_put(struct store_conn *c, struct wg_ticket *t,
+    const char *directory_device_id) __attribute__((warn_unused_result));
+
 #endif

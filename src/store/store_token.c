@@ -1,7 +1,8 @@
 /*
  * The token service's nonces, for both backends: recorded by their
  * SHA-256, taken once by a single UPDATE so that the rule holds across
- * every server instance sharing the database.
+ * every server instance sharing the database; and its pre-provisioning
+ * tickets.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,8 @@ enum token_q {
 	Q_NONCE_TAKE,
 	Q_NONCE_STATE,
 	Q_NONCE_PURGE,
+	Q_TICKET_DROP,
+	Q_TICKET_INSERT,
 	Q_TOKEN_Q_END
 };
 _Static_assert(Q_TOKEN_Q_END <= STORE_Q_JOIN_BASE, "renumber the bases");
@@ -33,6 +36,15 @@ static const char *const token_sql[Q_TOKEN_Q_END - STORE_Q_TOKEN_BASE] = {
 	[Q_NONCE_PURGE - STORE_Q_TOKEN_BASE] = "DELETE FROM nonces WHERE "
 	    "nonce_sha256 IN (SELECT nonce_sha256 FROM nonces WHERE "
 	    "expires_ms < $1 LIMIT $2)",
+	[Q_TICKET_DROP - STORE_Q_TOKEN_BASE] = "DELETE FROM pp_tickets WHERE "
+	    "device_id = $1 AND used_ms = 0",
+	/* bound to the device key of the join: none, no ticket */
+	[Q_TICKET_INSERT - STORE_Q_TOKEN_BASE] = "INSERT INTO pp_tickets "
+	    "(ticket_sha256, tenant_id, device_id, dk_id, reset_count, "
+	    "restart_count, created_ms, expires_ms) SELECT $1, $2, $3, "
+	    "dd.device_key_id, $5, $6, $7, $8 FROM directory_devices dd WHERE "
+	    "dd.tenant_id = $2 AND dd.id = $4 AND dd.enabled = 1 AND "
+	    "dd.device_key_id IS NOT NULL RETURNING dk_id",
 };
 
 static const char *
@@ -106,4 +118,29 @@ store_nonce_purge(struct store_conn *c, int64_t before, size_t limit)
 
 	return store_conn_run(c, Q_NONCE_PURGE, sql_of(Q_NONCE_PURGE), p,
 	    ARRAY_LEN(p), NULL);
+}
+
+enum wg_err
+store_ticket_put(struct store_conn *c, struct wg_ticket *t,
+    const char *directory_device_id)
+{
+	struct store_param d[] = {P_TEXT(t->device_id)};
+	struct store_param p[] = {P_TEXT(t->ticket_sha256),
+	    P_TEXT(t->tenant_id), P_TEXT(t->device_id),
+	    P_TEXT(directory_device_id), P_INT(t->reset_count),
+	    P_INT(t->restart_count), P_INT(t->created_ms),
+	    P_INT(t->expires_ms)};
+	struct store_res res = {0};
+	enum wg_err rc;
+
+	if ((rc = store_conn_run(c, Q_TICKET_DROP, sql_of(Q_TICKET_DROP), d,
+	    ARRAY_LEN(d), NULL)) != WG_OK)
+		return rc;
+	rc = store_conn_run(c, Q_TICKET_INSERT, sql_of(Q_TICKET_INSERT), p,
+	    ARRAY_LEN(p), &res);
+	if (rc == WG_OK && (res.nrows != 1 || store_res_copy(&res, 0, 0,
+	    t->dk_id, sizeof(t->dk_id)) != 0))
+		rc = WG_E_NOT_FOUND;
+	store_res_free(&res);
+	return rc;
 }
