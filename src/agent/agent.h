@@ -14,6 +14,7 @@
 
 int cmd_hash(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_join(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

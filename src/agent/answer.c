@@ -3,10 +3,13 @@
  * one strict loader (common/json.h), base64 through util, certificates
  * through OpenSSL with their exact length.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "agent/answer.h"
 #include "common/json.h"
@@ -33,9 +36,9 @@ b64_member(const json_t *o, const char *name, size_t max,
 	return WG_OK;
 }
 
-/* One DER certificate of caChain, exactly its bytes. */
+/* One DER certificate (label names it in why), exactly its bytes. */
 static X509 *
-chain_cert(const json_t *v, size_t i, char *why, size_t whylen)
+der_cert(const json_t *v, const char *label, char *why, size_t whylen)
 {
 	const unsigned char *p;
 	unsigned char *der = NULL;
@@ -54,32 +57,35 @@ chain_cert(const json_t *v, size_t i, char *why, size_t whylen)
 	}
 	if (x == NULL) {
 		ERR_clear_error();
-		wg_say(why, whylen, "caChain[%zu] is not one base64 DER "
-		    "certificate of at most %d bytes", i, ANSWER_CERT_MAX);
+		wg_say(why, whylen, "%s is not one base64 DER certificate of "
+		    "at most %d bytes", label, ANSWER_CERT_MAX);
 	}
 	free(der);
 	return x;
 }
 
+/* The list of CA certificates `name` of o. */
 static enum wg_err
-chain_member(const json_t *o, STACK_OF(X509) **out, char *why,
-    size_t whylen)
+chain_member(const json_t *o, const char *name, STACK_OF(X509) **out,
+    char *why, size_t whylen)
 {
-	json_t *arr = json_object_get(o, "caChain"), *v;
+	json_t *arr = json_object_get(o, name), *v;
+	char label[64];
 	X509 *x;
 	size_t i;
 
 	*out = NULL;
 	if (!json_is_array(arr) || json_array_size(arr) == 0 ||
 	    json_array_size(arr) > ANSWER_CHAIN_MAX) {
-		wg_say(why, whylen, "caChain is not a list of 1 to %d "
-		    "certificates", ANSWER_CHAIN_MAX);
+		wg_say(why, whylen, "%s is not a list of 1 to %d "
+		    "certificates", name, ANSWER_CHAIN_MAX);
 		return WG_E_NET_PROTOCOL;
 	}
 	if ((*out = sk_X509_new_null()) == NULL)
 		abort(); /* out of memory */
 	json_array_foreach(arr, i, v) {
-		if ((x = chain_cert(v, i, why, whylen)) == NULL) {
+		snprintf(label, sizeof(label), "%s[%zu]", name, i);
+		if ((x = der_cert(v, label, why, whylen)) == NULL) {
 			sk_X509_pop_free(*out, X509_free);
 			*out = NULL;
 			return WG_E_NET_PROTOCOL;
@@ -117,7 +123,8 @@ sealed_answer_parse(const char *body, size_t len, const char *sealed,
 	    &out->secret_len, why, whylen) == WG_OK &&
 	    b64_member(o, sealed, ANSWER_SEALED_MAX, &out->sealed,
 	    &out->sealed_len, why, whylen) == WG_OK &&
-	    (!chain || chain_member(o, &out->chain, why, whylen) == WG_OK))
+	    (!chain || chain_member(o, "caChain", &out->chain, why, whylen) ==
+	    WG_OK))
 		rc = WG_OK;
 	json_decref(o);
 	if (rc != WG_OK)
@@ -189,4 +196,249 @@ done:
 	free(t);
 	json_decref(o);
 	return rc;
+}
+
+/* ---- joining ---- */
+
+/* body as one JSON object of at most ANSWER_BODY_MAX bytes. */
+static enum wg_err
+answer_load(const char *body, size_t len, json_t **o, char *why,
+    size_t whylen)
+{
+	*o = NULL;
+	if (body == NULL || len > ANSWER_BODY_MAX) {
+		wg_say(why, whylen, "the answer is empty or over %d bytes",
+		    ANSWER_BODY_MAX);
+		return WG_E_NET_PROTOCOL;
+	}
+	if (wg_json_load_object(body, len, o, why, whylen) != WG_OK)
+		return WG_E_NET_PROTOCOL;
+	return WG_OK;
+}
+
+/*
+ * Endpoint `name` of the discovery object o (label: its path, for why):
+ * a path from the root ("/token") or an http(s) URL, printable, without
+ * blanks, at most ANSWER_ENDPOINT_MAX bytes, into out.
+ */
+static enum wg_err
+endpoint_member(const json_t *o, const char *label, const char *name,
+    char out[ANSWER_ENDPOINT_MAX + 1], char *why, size_t whylen)
+{
+	const char *s = NULL;
+
+	if (json_is_object(o) && wg_json_string(o, name, 1,
+	    ANSWER_ENDPOINT_MAX, &s, why, whylen) == WG_OK &&
+	    strchr(s, ' ') == NULL && ((s[0] == '/' && s[1] != '/') ||
+	    strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0)) {
+		memcpy(out, s, strlen(s) + 1);
+		return WG_OK;
+	}
+	wg_say(why, whylen, "%s is not a path (\"/...\") or an http(s) URL of "
+	    "at most %d bytes", label, ANSWER_ENDPOINT_MAX);
+	return WG_E_NET_PROTOCOL;
+}
+
+/*
+ * The discovery document carries every service of the tenant (MS-DVRD);
+ * a client reads the members it uses and ignores the others, as with any
+ * discovery document (RFC 8414, 3.2), so the server may add services.
+ */
+enum wg_err
+discovery_answer_parse(const char *body, size_t len,
+    struct discovery_answer *out, char *why, size_t whylen)
+{
+	const json_t *drs, *oauth;
+	json_t *o = NULL;
+	enum wg_err rc = WG_E_NET_PROTOCOL;
+
+	memset(out, 0, sizeof(*out));
+	if (answer_load(body, len, &o, why, whylen) != WG_OK)
+		return rc;
+	drs = json_object_get(o, "DeviceRegistrationService");
+	oauth = json_object_get(json_object_get(o, "AuthenticationService"),
+	    "OAuth2");
+	if (endpoint_member(drs, "DeviceRegistrationService."
+	    "RegistrationEndpoint", "RegistrationEndpoint", out->registration,
+	    why, whylen) == WG_OK && endpoint_member(oauth,
+	    "AuthenticationService.OAuth2.TokenEndpoint", "TokenEndpoint",
+	    out->token, why, whylen) == WG_OK)
+		rc = WG_OK;
+	json_decref(o);
+	if (rc != WG_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/* expires_in of a token endpoint's answer: absent, or 1..max seconds. */
+static enum wg_err
+expires_member(const json_t *o, int required, json_int_t max, char *why,
+    size_t whylen)
+{
+	const json_t *v = json_object_get(o, "expires_in");
+
+	if ((v == NULL && !required) || (json_is_integer(v) &&
+	    json_integer_value(v) >= 1 && json_integer_value(v) <= max))
+		return WG_OK;
+	wg_say(why, whylen, "expires_in is not 1 to %lld seconds",
+	    (long long)max);
+	return WG_E_NET_PROTOCOL;
+}
+
+/*
+ * The token endpoint's answers follow RFC 6749 5.1: a client ignores
+ * members it does not know.
+ */
+enum wg_err
+nonce_answer_parse(const char *body, size_t len, struct nonce_answer *out,
+    char *why, size_t whylen)
+{
+	unsigned char *raw = NULL;
+	const char *s;
+	json_t *o = NULL;
+	size_t n = 0;
+	enum wg_err rc = WG_E_NET_PROTOCOL;
+
+	memset(out, 0, sizeof(*out));
+	if (answer_load(body, len, &o, why, whylen) != WG_OK ||
+	    wg_json_string(o, "Nonce", 1, ANSWER_NONCE_TEXT_MAX, &s, why,
+	    whylen) != WG_OK || expires_member(o, 0, 86400, why, whylen) !=
+	    WG_OK)
+		goto done;
+	if (wg_b64url_decode(s, &raw, &n) != 0 || n == 0 ||
+	    n > sizeof(out->bytes)) {
+		wg_say(why, whylen, "Nonce is not base64url of 1 to %zu bytes",
+		    sizeof(out->bytes));
+		goto done;
+	}
+	memcpy(out->text, s, strlen(s) + 1);
+	memcpy(out->bytes, raw, n);
+	out->len = n;
+	rc = WG_OK;
+done:
+	free(raw);
+	json_decref(o);
+	return rc;
+}
+
+/* 1 if s is a JWS in compact form (RFC 7515 7.1): 3 base64url parts. */
+static int
+is_compact_jws(const char *s)
+{
+	size_t dots = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.')
+			dots++;
+		else if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' &&
+		    *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+		    *s == '_'))
+			return 0;
+	}
+	return dots == 2;
+}
+
+enum wg_err
+token_answer_parse(const char *body, size_t len, char **token, char *why,
+    size_t whylen)
+{
+	const char *s, *type;
+	json_t *o = NULL;
+	enum wg_err rc = WG_E_NET_PROTOCOL;
+
+	*token = NULL;
+	if (answer_load(body, len, &o, why, whylen) != WG_OK ||
+	    wg_json_string(o, "access_token", 1, ANSWER_TOKEN_MAX, &s, why,
+	    whylen) != WG_OK || wg_json_string(o, "token_type", 1, 16, &type,
+	    why, whylen) != WG_OK || expires_member(o, 1, 86400, why,
+	    whylen) != WG_OK)
+		goto done;
+	if (strcasecmp(type, "Bearer") != 0) /* RFC 6749 7.1: no case */
+		wg_say(why, whylen, "token_type is not Bearer");
+	else if (!is_compact_jws(s))
+		wg_say(why, whylen, "access_token is not a compact JWS "
+		    "(RFC 7515 7.1)");
+	else {
+		*token = xstrdup(s);
+		rc = WG_OK;
+	}
+done:
+	json_decref(o);
+	return rc;
+}
+
+/* Certificate: exactly {RawBody, Thumbprint}, the thumbprint its SHA-1. */
+static enum wg_err
+join_cert_member(const json_t *o, struct join_answer *out, char *why,
+    size_t whylen)
+{
+	static const char *const allowed[] = {"RawBody", "Thumbprint", NULL};
+	const json_t *c = json_object_get(o, "Certificate");
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	const char *tp;
+	size_t i;
+
+	if (!json_is_object(c) || wg_json_only(c, allowed, why, whylen) !=
+	    WG_OK || wg_json_string(c, "Thumbprint", 1, 40, &tp, why,
+	    whylen) != WG_OK) {
+		wg_say(why, whylen, "Certificate is not {\"RawBody\", "
+		    "\"Thumbprint\"}");
+		return WG_E_NET_PROTOCOL;
+	}
+	if ((out->cert = der_cert(json_object_get(c, "RawBody"),
+	    "Certificate.RawBody", why, whylen)) == NULL)
+		return WG_E_NET_PROTOCOL;
+	if (!X509_digest(out->cert, EVP_sha1(), md, &n) || n != 20)
+		abort(); /* SHA-1 of a certificate that encodes */
+	for (i = 0; i < n; i++)
+		snprintf(out->thumbprint + 2 * i, 3, "%02X", md[i]);
+	if (strcmp(tp, out->thumbprint) != 0) {
+		wg_say(why, whylen, "Certificate.Thumbprint is not the upper "
+		    "case hex SHA-1 of RawBody");
+		return WG_E_NET_PROTOCOL;
+	}
+	return WG_OK;
+}
+
+enum wg_err
+join_answer_parse(const char *body, size_t len, struct join_answer *out,
+    char *why, size_t whylen)
+{
+	static const char *const allowed[] = {"Certificate", "DeviceId",
+	    "DisplayName", "CaChain", NULL};
+	const char *id, *name;
+	json_t *o = NULL;
+	enum wg_err rc = WG_E_NET_PROTOCOL;
+
+	memset(out, 0, sizeof(*out));
+	if (answer_load(body, len, &o, why, whylen) != WG_OK ||
+	    wg_json_only(o, allowed, why, whylen) != WG_OK ||
+	    join_cert_member(o, out, why, whylen) != WG_OK ||
+	    wg_json_string(o, "DeviceId", 1, WG_UUID_LEN, &id, why,
+	    whylen) != WG_OK ||
+	    wg_json_string(o, "DisplayName", 1, ANSWER_NAME_MAX, &name, why,
+	    whylen) != WG_OK ||
+	    chain_member(o, "CaChain", &out->chain, why, whylen) != WG_OK)
+		goto done;
+	if (!wg_is_uuid(id)) {
+		wg_say(why, whylen, "DeviceId is not a UUID");
+		goto done;
+	}
+	memcpy(out->device_id, id, strlen(id) + 1);
+	memcpy(out->display_name, name, strlen(name) + 1);
+	rc = WG_OK;
+done:
+	json_decref(o);
+	if (rc != WG_OK)
+		join_answer_free(out);
+	return rc;
+}
+
+void
+join_answer_free(struct join_answer *a)
+{
+	X509_free(a->cert);
+	sk_X509_pop_free(a->chain, X509_free);
+	memset(a, 0, sizeof(*a));
 }

@@ -1,9 +1,11 @@
 /*
- * The answers the device reads during "Acquire profile" and "Securing
- * your hardware", each parsed once, strictly, into a typed struct
- * (docs/api.md): the deployment service's sealed profile, the
- * attestation CA's enrollment answer and the manufacturer's EK
- * certificate answer (Intel's {"pubhash", "certificate"}).
+ * The answers the device reads during "Acquire profile", "Securing your
+ * hardware" and "Joining your organization's network", each parsed once,
+ * strictly, into a typed struct (docs/api.md): the deployment service's
+ * sealed profile, the attestation CA's enrollment answer, the
+ * manufacturer's EK certificate answer (Intel's {"pubhash",
+ * "certificate"}), the discovery document, the token service's nonce and
+ * device token, and the join's device certificate.
  */
 #ifndef WG_AGENT_ANSWER_H
 #define WG_AGENT_ANSWER_H
@@ -58,5 +60,79 @@ enum wg_err profile_answer_parse(const char *body, size_t len,
 enum wg_err ekcert_answer_parse(const char *body, size_t len,
     unsigned char **der, size_t *n, char *why, size_t whylen)
     __attribute__((warn_unused_result));
+
+/* ---- joining ---- */
+
+#define ANSWER_ENDPOINT_MAX 512	  /* a discovery document's endpoint */
+#define ANSWER_NONCE_TEXT_MAX 86  /* base64url of 64 bytes */
+#define ANSWER_TOKEN_MAX 8192	  /* a device token (compact JWS) */
+#define ANSWER_NAME_MAX 256	  /* a device's display name */
+
+/* GET /{tenant}/Discover: where the device joins and gets its token. */
+struct discovery_answer {
+	/* DeviceRegistrationService.RegistrationEndpoint */
+	char registration[ANSWER_ENDPOINT_MAX + 1];
+	/* AuthenticationService.OAuth2.TokenEndpoint */
+	char token[ANSWER_ENDPOINT_MAX + 1];
+};
+
+/*
+ * Parses a discovery document: the two endpoints above, each a path
+ * ("/token") or an http(s) URL, printable, no blanks; the members the
+ * agent does not use are not read.  WG_E_NET_PROTOCOL with why (*out
+ * zeroed) otherwise.
+ */
+enum wg_err discovery_answer_parse(const char *body, size_t len,
+    struct discovery_answer *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* POST /token grant_type=srv_challenge: the nonce. */
+struct nonce_answer {
+	char text[ANSWER_NONCE_TEXT_MAX + 1]; /* Nonce, as sent back */
+	unsigned char bytes[64];	      /* decoded: qualifying data */
+	size_t len;
+};
+
+/*
+ * Parses {"Nonce": base64url of 1 to 64 bytes, "expires_in"?: 1..86400};
+ * other members are ignored (RFC 6749 5.1).  WG_E_NET_PROTOCOL with why
+ * (*out zeroed) otherwise.
+ */
+enum wg_err nonce_answer_parse(const char *body, size_t len,
+    struct nonce_answer *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/*
+ * Parses the device token answer {"access_token": a compact JWS of at
+ * most ANSWER_TOKEN_MAX bytes, "token_type": "Bearer" (any case),
+ * "expires_in": 1..86400}; other members ("resource") are ignored (RFC
+ * 6749 5.1).  *token is xstrdup'd: the caller wipes and frees it.
+ * WG_E_NET_PROTOCOL with why (*token NULL) otherwise.
+ */
+enum wg_err token_answer_parse(const char *body, size_t len, char **token,
+    char *why, size_t whylen) __attribute__((warn_unused_result));
+
+/* POST {RegistrationEndpoint}: the device certificate. */
+struct join_answer {
+	X509 *cert;		/* Certificate.RawBody */
+	char thumbprint[41];	/* Certificate.Thumbprint: SHA-1, upper hex */
+	char device_id[37];	/* DeviceId: the directory object's UUID */
+	char display_name[ANSWER_NAME_MAX + 1];
+	STACK_OF(X509) *chain;	/* CaChain, issuing CA first */
+};
+
+/*
+ * Parses the join's answer: exactly Certificate {RawBody: one base64 DER
+ * certificate, Thumbprint: the upper case hex SHA-1 of those bytes},
+ * DeviceId (a UUID), DisplayName (printable, 1..ANSWER_NAME_MAX bytes)
+ * and CaChain (1..ANSWER_CHAIN_MAX DER certificates).  Whether the
+ * certificate is for the DK and chains is the caller's check.  On success
+ * *out holds them (free with join_answer_free); else *out is empty, the
+ * result WG_E_NET_PROTOCOL and why names the field and the rule.
+ */
+enum wg_err join_answer_parse(const char *body, size_t len,
+    struct join_answer *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+void join_answer_free(struct join_answer *a);
 
 #endif

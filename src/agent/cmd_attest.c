@@ -91,7 +91,7 @@ attest_main(void *opts)
 {
 	struct attest_opts *o = opts;
 	struct attest_result res;
-	char why[1024], code[16], *serial = NULL;
+	char why[1024], see[1024], *serial = NULL;
 	enum wg_err rc;
 
 	if (o->p.server == NULL || o->aik_root == NULL)
@@ -113,13 +113,9 @@ attest_main(void *opts)
 		    res.tries, res.tries == 1 ? "try" : "tries");
 		return AGENT_EXIT_OK;
 	}
-	wg_err_code_str(rc, code, sizeof(code));
-	fprintf(stderr, "Securing your hardware: failed\nwhiteglove-agent "
-	    "attest: %s %s: %s\n  %s\n  see %s/%s and whiteglove explain "
-	    "%s\n", code, wg_err_name(rc), wg_err_info(rc) ?
-	    wg_err_info(rc)->meaning : "", why, o->p.state_dir,
-	    ATTEST_TRAIL_FILE, code);
-	return AGENT_EXIT_FAIL;
+	snprintf(see, sizeof(see), "%s/%s", o->p.state_dir, ATTEST_TRAIL_FILE);
+	return agent_phase_failed("Securing your hardware", "attest", rc, why,
+	    see);
 }
 
 int

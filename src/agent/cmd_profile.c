@@ -33,20 +33,7 @@ usage(FILE *f)
 static int
 profile_option(void *opts, int ch, const char *arg)
 {
-	char why[128];
-
-	switch (agent_phase_option(opts, ch, arg, why, sizeof(why))) {
-	case 0:
-		return -1;
-	case -1:
-		return agent_usage_error("profile", usage, "%s", why);
-	}
-	if (ch == 'h') {
-		usage(stdout);
-		return AGENT_EXIT_OK;
-	}
-	usage(stderr);
-	return AGENT_EXIT_USAGE;
+	return agent_phase_only_option(opts, ch, arg, "profile", usage);
 }
 
 /* The phase with its options settled: what a person sees. */
@@ -55,7 +42,7 @@ profile_main(void *opts)
 {
 	const struct agent_phase_opts *o = opts;
 	struct profile_result res;
-	char why[1024], code[16];
+	char why[1024], see[1024];
 	enum wg_err rc;
 
 	if (o->server == NULL)
@@ -71,12 +58,8 @@ profile_main(void *opts)
 		    PROFILE_FILE);
 		return AGENT_EXIT_OK;
 	}
-	wg_err_code_str(rc, code, sizeof(code));
-	fprintf(stderr, "Acquire profile: failed\nwhiteglove-agent profile: "
-	    "%s %s: %s\n  %s\n  see %s/events/autopilot.jsonl and whiteglove "
-	    "explain %s\n", code, wg_err_name(rc), wg_err_info(rc) ?
-	    wg_err_info(rc)->meaning : "", why, o->state_dir, code);
-	return AGENT_EXIT_FAIL;
+	snprintf(see, sizeof(see), "%s/events/autopilot.jsonl", o->state_dir);
+	return agent_phase_failed("Acquire profile", "profile", rc, why, see);
 }
 
 int

@@ -17,6 +17,8 @@ static const struct wg_cmd commands[] = {
 	    "this TPM" },
 	{ "attest", cmd_attest, "secure the hardware: AIK certificate from "
 	    "the attestation CA" },
+	{ "join", cmd_join, "join the organization's network: device "
+	    "certificate for TPM keys" },
 	{ "version", cmd_version, "print the version" },
 };
 

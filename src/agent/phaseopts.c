@@ -138,6 +138,41 @@ agent_phase_cmd(int argc, char **argv, const char *cmd,
 	return ret;
 }
 
+int
+agent_phase_only_option(struct agent_phase_opts *p, int ch, const char *arg,
+    const char *cmd, void (*usage)(FILE *))
+{
+	char why[128];
+
+	switch (agent_phase_option(p, ch, arg, why, sizeof(why))) {
+	case 0:
+		return -1;
+	case -1:
+		return agent_usage_error(cmd, usage, "%s", why);
+	}
+	if (ch == 'h') {
+		usage(stdout);
+		return AGENT_EXIT_OK;
+	}
+	usage(stderr);
+	return AGENT_EXIT_USAGE;
+}
+
+int
+agent_phase_failed(const char *title, const char *cmd, enum wg_err rc,
+    const char *why, const char *see)
+{
+	const struct wg_err_info *info = wg_err_info(rc);
+	char code[16];
+
+	wg_err_code_str(rc, code, sizeof(code));
+	fprintf(stderr, "%s: failed\nwhiteglove-agent %s: %s %s: %s\n  %s\n"
+	    "  see %s and whiteglove explain %s\n", title, cmd, code,
+	    wg_err_name(rc), info != NULL ? info->meaning : "", why, see,
+	    code);
+	return AGENT_EXIT_FAIL;
+}
+
 enum wg_err
 agent_phase_code(enum wg_err rc, char *why, size_t whylen)
 {

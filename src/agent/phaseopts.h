@@ -82,6 +82,22 @@ int agent_usage_error(const char *cmd, void (*usage)(FILE *),
     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
+ * The option callback of a phase that takes the phase options only:
+ * applies one (returns -1: go on), answers --help (AGENT_EXIT_OK), or
+ * refuses any other (the usage exit code) with cmd's usage.
+ */
+int agent_phase_only_option(struct agent_phase_opts *p, int ch,
+    const char *arg, const char *cmd, void (*usage)(FILE *));
+
+/*
+ * What a person reads when phase `title` (its subcommand: cmd) failed
+ * with rc: the code, its name and meaning, why, and where to look (see:
+ * the events or trail file), on stderr.  Returns AGENT_EXIT_FAIL.
+ */
+int agent_phase_failed(const char *title, const char *cmd, enum wg_err rc,
+    const char *why, const char *see);
+
+/*
  * The code a phase ends with for rc: without a usable TPM
  * (WG_E_TPM_UNAVAILABLE) a phase fails with 0x800705B4, as Windows'
  * does, and why (holding the TPM's failure) is prefixed to say so;

@@ -260,6 +260,47 @@ state_of(enum wg_err rc)
 }
 
 enum wg_err
+profile_file_read(const char *dir, struct profile_file *out, char *why,
+    size_t whylen)
+{
+	unsigned char *buf = xmalloc(PROFILE_JSON_MAX + 1);
+	char text[256] = "";
+	json_t *p = NULL;
+	size_t len = 0;
+	enum wg_err rc = WG_E_PROFILE_INVALID;
+
+	memset(out, 0, sizeof(*out));
+	if (agent_state_read(dir, PROFILE_FILE, buf, PROFILE_JSON_MAX + 1,
+	    &len) != 0)
+		wg_say(why, whylen, "no profile in %s/%s: acquire it first "
+		    "(whiteglove-agent profile)", dir, PROFILE_FILE);
+	else if (wg_json_load_object((const char *)buf, len, &p, text,
+	    sizeof(text)) != WG_OK)
+		wg_say(why, whylen, "%s/%s: %s", dir, PROFILE_FILE, text);
+	else if (member(p, "CloudAssignedTenantId", out->tenant_id,
+	    sizeof(out->tenant_id)) != 0 || !wg_is_uuid(out->tenant_id) ||
+	    member(p, "CloudAssignedTenantDomain", out->tenant,
+	    sizeof(out->tenant)) != 0 || out->tenant[0] == '\0' ||
+	    member(p, "CloudAssignedDeviceName", out->device_name,
+	    sizeof(out->device_name)) != 0 ||
+	    member(p, "ZtdCorrelationId", out->correlation_id,
+	    sizeof(out->correlation_id)) != 0 ||
+	    member(p, "ZtdDeviceId", out->ztd_id, sizeof(out->ztd_id)) != 0 ||
+	    !wg_is_uuid(out->ztd_id))
+		wg_say(why, whylen, "%s/%s lacks CloudAssignedTenantId, "
+		    "CloudAssignedTenantDomain, CloudAssignedDeviceName, "
+		    "ZtdCorrelationId or ZtdDeviceId, or one is not what it "
+		    "should be", dir, PROFILE_FILE);
+	else
+		rc = WG_OK;
+	json_decref(p);
+	free(buf);
+	if (rc != WG_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+enum wg_err
 profile_run(const struct agent_phase_opts *o, struct profile_result *res,
     char *why, size_t whylen)
 {

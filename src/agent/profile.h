@@ -34,6 +34,24 @@ struct profile_result {
 	unsigned tries;
 };
 
+/* The saved profile as the later phases read it. */
+struct profile_file {
+	char tenant_id[37];	  /* CloudAssignedTenantId */
+	char tenant[129];	  /* CloudAssignedTenantDomain */
+	char device_name[65];	  /* CloudAssignedDeviceName: the template */
+	char correlation_id[37];  /* ZtdCorrelationId */
+	char ztd_id[37];	  /* ZtdDeviceId */
+};
+
+/*
+ * Reads STATE/AutopilotDDSZTDFile.json (dir: the state directory) into
+ * *out: the tenant's id and a ZTDID that are UUIDs, the other members
+ * strings that fit.  WG_E_PROFILE_INVALID with why (the file is missing:
+ * the profile phase has not run) otherwise, *out zeroed.
+ */
+enum wg_err profile_file_read(const char *dir, struct profile_file *out,
+    char *why, size_t whylen) __attribute__((warn_unused_result));
+
 /*
  * Runs the phase with o (o->server: the deployment service).  WG_OK
  * with the profile saved; else the catalog code a person reads: the

@@ -111,7 +111,11 @@ const char *tpm_ek_alg_name(enum tpm_ek_alg alg);
 enum wg_err tpm_ek_cert(struct tpm_ctx *ctx, enum tpm_ek_alg alg,
     unsigned char **out, size_t *outlen) __attribute__((warn_unused_result));
 
-/* An attestation identity key as the agent keeps it (state dir files). */
+/*
+ * A key under the SRK as the agent keeps it (state dir files): the
+ * attestation identity key, and the same layout for the device and
+ * transport keys (tpm_key_create()).
+ */
 struct tpm_aik {
 	unsigned char pub[1024];  /* TPM2B_PUBLIC, marshalled */
 	size_t pub_len;
@@ -173,5 +177,63 @@ enum wg_err tpm_quote(struct tpm_ctx *ctx, const struct tpm_aik *aik,
     const unsigned char *qd, size_t qd_len, unsigned char **attest,
     size_t *attest_len, unsigned char **sig, size_t *sig_len)
     __attribute__((warn_unused_result));
+
+/* ---- keys under the SRK; the join's device and transport keys ---- */
+
+/* The keys the agent makes under the SRK (DESIGN.md, steps 2 and 3). */
+enum tpm_key_kind {
+	TPM_KEY_AIK,	   /* quotes and certifies (tpm_aik_create) */
+	TPM_KEY_DEVICE,	   /* DK: signs the CSR, later the user's JWTs */
+	TPM_KEY_TRANSPORT, /* TK: the session key is wrapped to it */
+	TPM_KEY_KIND_MAX
+};
+
+/* Bytes of a DK signature: RSA-2048. */
+#define TPM_KEY_SIG_LEN 256
+
+/*
+ * Creates a key of kind under the SRK, with an empty auth: the AIK as
+ * tpm_aik_create() says; the device key: RSA-2048, sign without decrypt,
+ * not restricted (it signs digests it did not make: a CSR, JWTs), scheme
+ * RSASSA with SHA-256; the transport key: RSA-2048, decrypt without
+ * sign, not restricted, scheme NULL (so that TPM2_RSA_Decrypt picks
+ * OAEP).  All fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth,
+ * SHA-256 name.  *out has the layout of an AIK; on failure it is zeroed
+ * and the result is WG_E_TPM_*.
+ */
+enum wg_err tpm_key_create(struct tpm_ctx *ctx, enum tpm_key_kind kind,
+    struct tpm_aik *out) __attribute__((warn_unused_result));
+
+/*
+ * TPM2_Certify (TPM 2.0 Part 3, 18.2): aik certifies key, both loaded
+ * under the SRK again (key's auth: its empty password), with qd (1 to 64
+ * bytes: a server's nonce) as qualifying data and the AIK's own scheme.
+ * *attest is the TPMS_ATTEST (TPM_ST_ATTEST_CERTIFY, key's name) exactly
+ * as signed, *sig the marshalled TPMT_SIGNATURE; both xmalloc'd, the
+ * caller frees them.  Both keys are flushed on every path.  WG_E_TPM_* on
+ * failure (WG_E_TPM_ACTIVATION if a key does not load on this TPM), with
+ * both NULL.
+ */
+enum wg_err tpm_certify(struct tpm_ctx *ctx, const struct tpm_aik *aik,
+    const struct tpm_aik *key, const unsigned char *qd, size_t qd_len,
+    unsigned char **attest, size_t *attest_len, unsigned char **sig,
+    size_t *sig_len) __attribute__((warn_unused_result));
+
+/*
+ * TPM2_Sign (Part 3, 20.2) by key (the DK), loaded and flushed again, of
+ * a SHA-256 digest with RSASSA: the raw PKCS#1 v1.5 signature a CSR or a
+ * JWT (RS256) carries, into sig; *sig_len is sig's size on entry (at
+ * least TPM_KEY_SIG_LEN) and the signature's on return.  The digest is
+ * the caller's, so the ticket is the NULL one (TPM_ST_HASHCHECK,
+ * TPM_RH_NULL), which only an unrestricted key takes.  WG_E_TPM_* on
+ * failure (a key that may not sign: WG_E_TPM_ERROR), WG_E_INTERNAL for
+ * a buffer too small; *sig_len 0 then.
+ */
+enum wg_err tpm_sign_digest(struct tpm_ctx *ctx, const struct tpm_aik *key,
+    const unsigned char digest[32], unsigned char *sig, size_t *sig_len)
+    __attribute__((warn_unused_result));
+
+/* "AIK", "DK" or "TK". */
+const char *tpm_key_kind_name(enum tpm_key_kind kind);
 
 #endif

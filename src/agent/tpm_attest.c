@@ -1,6 +1,7 @@
 /*
  * The TPM's part of attestation, through tpm2-tss: the EK certificate in
- * NV, the AIK under the storage root key, and credential activation.  See
+ * NV, the storage root key the AIK is made under (tpm_keys.c makes and
+ * loads the keys), and credential activation.  See
  * tpm.h for the contract; tpm_int.h for what this file shares with tpm.c.
  *
  * The SRK is always a transient primary made from the ECC P-256 template
@@ -49,25 +50,6 @@ static const TPM2B_PUBLIC srk_template = {
 			.kdf.scheme = TPM2_ALG_NULL,
 		},
 		/* unique: empty x and y */
-	},
-};
-
-/* The AIK: RSA-2048 restricted signing, RSASSA with SHA-256. */
-static const TPM2B_PUBLIC aik_template = {
-	.publicArea = {
-		.type = TPM2_ALG_RSA,
-		.nameAlg = TPM2_ALG_SHA256,
-		.objectAttributes = TPMA_OBJECT_FIXEDTPM |
-		    TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
-		    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED |
-		    TPMA_OBJECT_SIGN_ENCRYPT,
-		.parameters.rsaDetail = {
-			.symmetric.algorithm = TPM2_ALG_NULL,
-			.scheme = { .scheme = TPM2_ALG_RSASSA,
-			    .details.rsassa.hashAlg = TPM2_ALG_SHA256 },
-			.keyBits = 2048,
-			.exponent = 0, /* 65537 */
-		},
 	},
 };
 
@@ -155,13 +137,9 @@ tpm_ek_cert(struct tpm_ctx *ctx, enum tpm_ek_alg alg, unsigned char **out,
 	return WG_OK;
 }
 
-/*
- * Creates the SRK (see the top of this file), or loads the context saved
- * when it was first created on ctx (a TPM reset drops that: then it is
- * created again); the caller flushes *srk.
- */
-static enum wg_err
-srk_create(struct tpm_ctx *ctx, ESYS_TR *srk)
+/* tpm_int.h */
+enum wg_err
+tpm_srk_create(struct tpm_ctx *ctx, ESYS_TR *srk)
 {
 	TSS2_RC rc;
 
@@ -188,67 +166,7 @@ srk_create(struct tpm_ctx *ctx, ESYS_TR *srk)
 enum wg_err
 tpm_aik_create(struct tpm_ctx *ctx, struct tpm_aik *out)
 {
-	TPM2B_PRIVATE *priv = NULL;
-	TPM2B_PUBLIC *pub = NULL;
-	ESYS_TR srk = ESYS_TR_NONE;
-	enum wg_err err;
-	TSS2_RC rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((err = srk_create(ctx, &srk)) != WG_OK)
-		return err;
-	if ((rc = Esys_Create(ctx->esys, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-	    ESYS_TR_NONE, &no_sensitive, &aik_template, &no_outside, &no_pcrs,
-	    &priv, &pub, NULL, NULL, NULL)) != TSS2_RC_SUCCESS)
-		err = tpm_rc(rc, "Create(AIK)");
-	else if ((rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, out->pub,
-	    sizeof(out->pub), &out->pub_len)) != TSS2_RC_SUCCESS ||
-	    (rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, out->priv,
-	    sizeof(out->priv), &out->priv_len)) != TSS2_RC_SUCCESS)
-		err = tpm_rc(rc, "marshalling the AIK");
-	err = tpm_flush(ctx, &srk, "SRK", err);
-	if (err != WG_OK)
-		OPENSSL_cleanse(out, sizeof(*out));
-	else
-		wg_debug("TPM: AIK created (public %zu, private %zu bytes)",
-		    out->pub_len, out->priv_len);
-	Esys_Free(pub);
-	Esys_Free(priv);
-	return err;
-}
-
-/* tpm_int.h */
-enum wg_err
-tpm_aik_load(struct tpm_ctx *ctx, const struct tpm_aik *aik, ESYS_TR *out)
-{
-	TPM2B_PUBLIC pub = { 0 };
-	TPM2B_PRIVATE priv = { 0 };
-	size_t pub_off = 0, priv_off = 0;
-	ESYS_TR srk = ESYS_TR_NONE;
-	enum wg_err err;
-	TSS2_RC rc;
-
-	*out = ESYS_TR_NONE;
-	if (aik->pub_len > sizeof(aik->pub) ||
-	    aik->priv_len > sizeof(aik->priv) ||
-	    Tss2_MU_TPM2B_PUBLIC_Unmarshal(aik->pub, aik->pub_len, &pub_off,
-	    &pub) != TSS2_RC_SUCCESS || pub_off != aik->pub_len ||
-	    Tss2_MU_TPM2B_PRIVATE_Unmarshal(aik->priv, aik->priv_len,
-	    &priv_off, &priv) != TSS2_RC_SUCCESS || priv_off != aik->priv_len)
-		return tpm_fail(WG_E_TPM_ERROR, "the AIK is not one marshalled "
-		    "TPM2B_PUBLIC and one TPM2B_PRIVATE as tpm_aik_create() "
-		    "writes them");
-	if ((err = srk_create(ctx, &srk)) != WG_OK)
-		return err;
-	if ((rc = Esys_Load(ctx->esys, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-	    ESYS_TR_NONE, &priv, &pub, out)) != TSS2_RC_SUCCESS) {
-		*out = ESYS_TR_NONE;
-		err = tpm_rc_code(rc) == TPM2_RC_INTEGRITY ?
-		    tpm_rc_as(WG_E_TPM_ACTIVATION, rc, "Load(AIK)") :
-		    tpm_rc(rc, "Load(AIK)");
-	}
-	OPENSSL_cleanse(&priv, sizeof(priv));
-	return tpm_flush(ctx, &srk, "SRK", err);
+	return tpm_key_create(ctx, TPM_KEY_AIK, out);
 }
 
 /*

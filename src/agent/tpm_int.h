@@ -1,7 +1,8 @@
 /*
- * What tpm.c shares with tpm_attest.c, the two files that call tpm2-tss:
- * the context, the one translation of a TSS2_RC into a catalog code, NV
- * reads, flushing, and the EK as a loaded object.  Private to src/agent.
+ * What the files that call tpm2-tss (tpm.c, tpm_attest.c, tpm_quote.c,
+ * tpm_keys.c) share: the context, the one translation of a TSS2_RC into a
+ * catalog code, NV reads, flushing, the EK as a loaded object, the SRK
+ * and the keys under it.  Private to src/agent.
  */
 #ifndef WG_AGENT_TPM_INT_H
 #define WG_AGENT_TPM_INT_H
@@ -88,13 +89,47 @@ enum wg_err tpm_ek_close(struct tpm_ctx *ctx, struct tpm_ek *ek,
     enum wg_err err) __attribute__((warn_unused_result));
 
 /*
- * Loads aik under the SRK, which is flushed again at once: the AIK stays
- * usable without its parent, and a TPM without a resource manager may
- * have only three object slots.  The caller flushes *out.  A private
- * part the TPM's integrity check refuses was made by another TPM or
- * before a TPM2_Clear: WG_E_TPM_ACTIVATION.
+ * Creates the SRK (tpm_attest.c says which), or loads the context saved
+ * when it was first created on ctx (a TPM reset drops that: then it is
+ * created again); the caller flushes *srk.
  */
-enum wg_err tpm_aik_load(struct tpm_ctx *ctx, const struct tpm_aik *aik,
-    ESYS_TR *out) __attribute__((warn_unused_result));
+enum wg_err tpm_srk_create(struct tpm_ctx *ctx, ESYS_TR *srk)
+    __attribute__((warn_unused_result));
+
+/*
+ * Loads key (made by tpm_key_create) under the SRK, which is flushed again
+ * at once: the key stays usable without its parent, and a TPM without a
+ * resource manager may have only three object slots.  The caller flushes
+ * *out.  A private part the TPM's integrity check refuses was made by
+ * another TPM or before a TPM2_Clear: WG_E_TPM_ACTIVATION.  what names
+ * the key in the log.
+ */
+enum wg_err tpm_key_load(struct tpm_ctx *ctx, const struct tpm_aik *key,
+    const char *what, ESYS_TR *out) __attribute__((warn_unused_result));
+
+/* tpm_key_load() of the AIK. */
+static inline enum wg_err __attribute__((warn_unused_result))
+tpm_aik_load(struct tpm_ctx *ctx, const struct tpm_aik *aik, ESYS_TR *out)
+{
+	return tpm_key_load(ctx, aik, "AIK", out);
+}
+
+/*
+ * qd (1 to 64 bytes: a server's nonce) as the qualifying data of a
+ * quote or a certification; WG_E_INTERNAL (logged) for any other size.
+ */
+enum wg_err tpm_qualifying_data(const unsigned char *qd, size_t qd_len,
+    TPM2B_DATA *out) __attribute__((warn_unused_result));
+
+/*
+ * What a signed attestation (TPM2_Quote, TPM2_Certify) gives the caller:
+ * *attest the TPMS_ATTEST exactly as signed (the body of info), *sig the
+ * marshalled signature, both xmalloc'd; what names it in the log.  On
+ * failure both are NULL and the lengths 0.
+ */
+enum wg_err tpm_attest_out(const TPM2B_ATTEST *info,
+    const TPMT_SIGNATURE *signature, const char *what, unsigned char **attest,
+    size_t *attest_len, unsigned char **sig, size_t *sig_len)
+    __attribute__((warn_unused_result));
 
 #endif

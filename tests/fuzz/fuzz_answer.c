@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for the device's answer parsers (src/agent/answer.c):
- * each input is parsed as an enrollment answer and as an EK certificate
- * service answer.  Accepted: every part within its cap and a chain of
+ * each input is parsed as an enrollment answer, an EK certificate service
+ * answer, and each of the join's answers (discovery, nonce, device token,
+ * join).  Accepted: every part within its cap and a chain of
  * 1..ANSWER_CHAIN_MAX certificates; refused: an empty result and a reason.
  */
 #include <stdint.h>
@@ -13,6 +14,46 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
+
+/* The join's answers: within their caps when taken, empty when not. */
+static void
+join_answers(const char *body, size_t size)
+{
+	static const struct discovery_answer no_d;
+	static const struct nonce_answer no_n;
+	static const struct join_answer no_j;
+	struct discovery_answer d;
+	struct nonce_answer n;
+	struct join_answer j;
+	char why[256], *token;
+
+	why[0] = '\0';
+	if (discovery_answer_parse(body, size, &d, why, sizeof(why)) == WG_OK)
+		CHECK(d.registration[0] != '\0' && d.token[0] != '\0');
+	else
+		CHECK(why[0] != '\0' && memcmp(&d, &no_d, sizeof(d)) == 0);
+	why[0] = '\0';
+	if (nonce_answer_parse(body, size, &n, why, sizeof(why)) == WG_OK)
+		CHECK(n.len >= 1 && n.len <= sizeof(n.bytes));
+	else
+		CHECK(why[0] != '\0' && memcmp(&n, &no_n, sizeof(n)) == 0);
+	why[0] = '\0';
+	if (token_answer_parse(body, size, &token, why, sizeof(why)) == WG_OK) {
+		CHECK(strlen(token) <= ANSWER_TOKEN_MAX);
+		free(token);
+	} else {
+		CHECK(why[0] != '\0' && token == NULL);
+	}
+	why[0] = '\0';
+	if (join_answer_parse(body, size, &j, why, sizeof(why)) == WG_OK) {
+		CHECK(j.cert != NULL && strlen(j.thumbprint) == 40);
+		CHECK(sk_X509_num(j.chain) >= 1 &&
+		    sk_X509_num(j.chain) <= ANSWER_CHAIN_MAX);
+		join_answer_free(&j);
+	} else {
+		CHECK(why[0] != '\0' && memcmp(&j, &no_j, sizeof(j)) == 0);
+	}
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -44,5 +85,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(why[0] != '\0' && der == NULL && n == 0);
 	}
+	join_answers((const char *)data, size);
 	return 0;
 }

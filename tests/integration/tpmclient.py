@@ -63,6 +63,17 @@ class TpmClientTest(wgtest.ServerTest):
         self.tpm.stop()
         super().tearDown()
 
+    def default_profile(self, template="CT-%SERIAL%"):
+        """A pre-provisioning profile, the tenant's default."""
+        r = self.req("POST", "/admin/v1/deploymentProfiles", {
+            "name": "Depot", "deploymentMode": "preProvisioning",
+            "deviceNameTemplate": template}, token=self.key)
+        self.assertEqual(r.status, 201, r)
+        r = self.req("POST", "/admin/v1/deploymentProfiles/%s/assign"
+                     % r.json["id"], {"tenantDefault": True},
+                     token=self.key)
+        self.assertEqual(r.status, 200, r)
+
     def device_token(self):
         """A device token for this device (its AIK made first)."""
         n = self.nonce()
@@ -167,14 +178,7 @@ class JoinClient(TpmClientTest):
         super().setUp()
         self.handles = {}
         self.dev = self.register()
-        r = self.req("POST", "/admin/v1/deploymentProfiles", {
-            "name": "Depot", "deploymentMode": "preProvisioning",
-            "deviceNameTemplate": "CT-%SERIAL%"}, token=self.key)
-        self.assertEqual(r.status, 201, r)
-        r = self.req("POST", "/admin/v1/deploymentProfiles/%s/assign"
-                     % r.json["id"], {"tenantDefault": True},
-                     token=self.key)
-        self.assertEqual(r.status, 200, r)
+        self.default_profile()
         self.aik()
         self.token = self.device_token()
 

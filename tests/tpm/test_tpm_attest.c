@@ -571,33 +571,14 @@ test_tpm_quote_of_a_nonce(void **state)
 	free(sig);
 }
 
-/* 1 if every program the tests run is in PATH. */
-static int
-have_tools(void)
-{
-	static const char *const tools[] = { "swtpm", "swtpm_setup",
-		"swtpm_localca", "tpm2_makecredential", "tpm2_getcap",
-		"tpm2_nvdefine", "tpm2_print", "openssl" };
-	char cmd[128];
-	size_t i;
-
-	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
-		snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null",
-		    tools[i]);
-		if (system(cmd) != 0) {
-			fprintf(stderr, "skipped: %s is not installed\n",
-			    tools[i]);
-			return 0;
-		}
-	}
-	return 1;
-}
-
 #define T(name, setup) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
 main(void)
 {
+	static const char *const tools[] = { "swtpm", "swtpm_setup",
+		"swtpm_localca", "tpm2_makecredential", "tpm2_getcap",
+		"tpm2_nvdefine", "tpm2_print", "openssl", NULL };
 	const struct CMUnitTest tests[] = {
 		T(test_tpm_ek_cert_missing, setup_fresh),
 		T(test_tpm_ek_cert_padded, setup_fresh),
@@ -613,7 +594,7 @@ main(void)
 		T(test_tpm_ek_cert_manufactured, setup_manufactured),
 	};
 
-	if (!have_tools())
+	if (!fx_have_tools(tools))
 		return 77;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

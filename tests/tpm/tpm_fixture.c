@@ -359,6 +359,21 @@ tpm_is_clean(const struct fx *fx)
 }
 
 int
+fx_have_tools(const char *const *tools)
+{
+	char cmd[128];
+
+	for (; *tools != NULL; tools++) {
+		snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null", *tools);
+		if (system(cmd) != 0) {
+			fprintf(stderr, "skipped: %s is not installed\n", *tools);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int
 teardown(void **state)
 {
 	struct fx *fx = *state;

@@ -57,6 +57,11 @@ int teardown(void **state);
 /* Opens the TPM through the agent's layer (fx->tpm) / closes it. */
 void up(struct fx *fx);
 void down(struct fx *fx);
+/*
+ * 1 if every program of the NULL-terminated list is in PATH; else 0,
+ * after saying on stderr which is not (the test then exits 77: skipped).
+ */
+int fx_have_tools(const char *const *tools);
 /* 1 if no transient object or loaded session is left in the TPM. */
 int tpm_is_clean(const struct fx *fx);
 

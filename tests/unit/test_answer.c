@@ -1,7 +1,8 @@
 /*
  * The device's answer parsers against tests/corpus/answer: every good/
- * file is accepted by the parser its name says (enroll*, ekcert*), every
- * bad/ file refused by both, with a reason.
+ * file is accepted by the parser its name says (enroll*, ekcert*,
+ * discovery*, nonce*, token*, join*) and by no other, every bad/ file
+ * refused by all of them, with a reason.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -28,7 +29,44 @@ slurp(const char *path, size_t *n)
 	return buf;
 }
 
-/* 1 if the enrollment parser takes the file, 2 the EK one, 0 neither. */
+/* The parsers, in the order of their bits in parse_file()'s result. */
+static const char *const parsers[] = { "enroll", "ekcert", "discovery",
+	"nonce", "token", "join" };
+
+/* The join's parsers: bit 4 discovery, 8 nonce, 16 token, 32 join. */
+static int
+parse_join_answers(const char *body, size_t n, char *why, size_t whylen)
+{
+	struct discovery_answer d;
+	struct nonce_answer nonce;
+	struct join_answer j;
+	char *token;
+	int took = 0;
+
+	if (discovery_answer_parse(body, n, &d, why, whylen) == WG_OK) {
+		assert_true(d.registration[0] != '\0' && d.token[0] != '\0');
+		took |= 4;
+	}
+	if (nonce_answer_parse(body, n, &nonce, why, whylen) == WG_OK) {
+		assert_true(nonce.len >= 1 && nonce.len <= 64);
+		took |= 8;
+	}
+	if (token_answer_parse(body, n, &token, why, whylen) == WG_OK) {
+		assert_non_null(strchr(token, '.'));
+		free(token);
+		took |= 16;
+	}
+	if (join_answer_parse(body, n, &j, why, whylen) == WG_OK) {
+		assert_non_null(j.cert);
+		assert_int_equal(strlen(j.thumbprint), 40);
+		assert_int_equal(sk_X509_num(j.chain), 2);
+		join_answer_free(&j);
+		took |= 32;
+	}
+	return took;
+}
+
+/* Which parsers take the file: bit 1 enrollment, 2 EK, then the join's. */
 static int
 parse_file(const char *path, char *why, size_t whylen)
 {
@@ -48,6 +86,7 @@ parse_file(const char *path, char *why, size_t whylen)
 		free(der);
 		took |= 2;
 	}
+	took |= parse_join_answers(body, n, why, whylen);
 	free(body);
 	return took;
 }
@@ -77,7 +116,13 @@ static void
 good_one(const char *name, const char *path)
 {
 	char why[256] = "";
-	int want = strncmp(name, "enroll", 6) == 0 ? 1 : 2;
+	int want = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(parsers) / sizeof(parsers[0]); i++)
+		if (strncmp(name, parsers[i], strlen(parsers[i])) == 0)
+			want = 1 << i;
+	assert_int_not_equal(want, 0);
 
 	if (parse_file(path, why, sizeof(why)) != want)
 		fail_msg("%s: not taken as it should be (%s)", name, why);
