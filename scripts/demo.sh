@@ -53,23 +53,40 @@ WHITEGLOVE_TOKEN=$admin_key "$wg" key list
 
 say "Depot: the device's TPM (swtpm) and its hardware hash (whiteglove-agent hash)"
 mkdir -p "$demo/tpm"
-tpm_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-swtpm socket --tpm2 --tpmstate dir="$demo/tpm" \
-	--server type=tcp,port="$tpm_port",bindaddr=127.0.0.1 \
-	--ctrl type=tcp,port=$((tpm_port + 1)),bindaddr=127.0.0.1 \
-	--flags not-need-init,startup-clear >"$demo/swtpm.log" 2>&1 &
-swtpm_pid=$!
 stop() {
 	kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-	kill "$swtpm_pid" 2>/dev/null || true; wait "$swtpm_pid" 2>/dev/null || true
+	[ -z "$swtpm_pid" ] || kill "$swtpm_pid" 2>/dev/null || true
+	[ -z "$swtpm_pid" ] || wait "$swtpm_pid" 2>/dev/null || true
 }
 trap stop EXIT
-# The agent's first command must find swtpm listening, however slow the host.
-for _ in $(seq 1 200); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$tpm_port") 2>/dev/null && break
-	kill -0 "$swtpm_pid" 2>/dev/null || { cat "$demo/swtpm.log"; exit 1; }
-	sleep 0.05
+# swtpm on a free pair of loopback ports (TPM, control); another process
+# may take one between the choice and the bind, so a few tries.  The
+# agent's first command must find it listening, however slow the host.
+for _ in 1 2 3 4 5; do
+	tpm_port=$(python3 -c 'import socket
+for _ in range(50):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()')
+	swtpm socket --tpm2 --tpmstate dir="$demo/tpm" \
+		--server type=tcp,port="$tpm_port",bindaddr=127.0.0.1 \
+		--ctrl type=tcp,port=$((tpm_port + 1)),bindaddr=127.0.0.1 \
+		--flags not-need-init,startup-clear >"$demo/swtpm.log" 2>&1 &
+	swtpm_pid=$!
+	for _ in $(seq 1 200); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$tpm_port") 2>/dev/null && break 2
+		kill -0 "$swtpm_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	wait "$swtpm_pid" 2>/dev/null || true
+	swtpm_pid=""
 done
+[ -n "$swtpm_pid" ] || { cat "$demo/swtpm.log"; echo "swtpm did not start"; exit 1; }
 # A VM or container has no SMBIOS serial: the agent says so and takes one.
 "$agent" hash --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
 	--serial DEMO-0001 --group-tag Depot >"$demo/device.csv"
@@ -120,6 +137,17 @@ openssl verify -CAfile "$state/aik/root.crt" \
 	-untrusted "$demo/agent/aik-ca.pem" "$demo/agent/aik.crt" | sed 's/^/    /'
 openssl x509 -in "$demo/agent/aik.crt" -noout -subject \
 	-ext extendedKeyUsage,certificatePolicies | sed 's/^/    /'
+
+say "Device: Joining your organization's network (whiteglove-agent join)"
+"$agent" join --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
+	--server "$WHITEGLOVE_URL" --ca "$WHITEGLOVE_CA" \
+	--state-dir "$demo/agent" --serial DEMO-0001 | sed 's/^/  /'
+echo "  the device certificate, checked by openssl against the device CA:"
+openssl verify -CAfile "$state/drs/root.crt" \
+	-untrusted "$demo/agent/device-ca.pem" "$demo/agent/device.crt" |
+	sed 's/^/    /'
+echo "  the directory object, pre-created disabled at import, now:"
+WHITEGLOVE_TOKEN=$admin_key "$wg" devices | sed 's/^/    /'
 
 say "The same file again: the device is already registered (806)"
 WHITEGLOVE_TOKEN=$admin_key "$wg" import "$demo/device.csv" || true
