@@ -1,6 +1,8 @@
 #!/bin/bash
-# The demo: start the server on the embedded default (SQLite, generated
-# CA), create a tenant and an admin key with the CLI, show them, stop.
+# The demo: the server on the embedded default (SQLite, a generated CA),
+# a tenant, a profile and an app; a device (swtpm) registered by its hash
+# and pre-provisioned by the agent to the green reseal screen; the
+# server's view of it; every process stopped.
 #
 # usage: scripts/demo.sh BUILD_DIR
 set -euo pipefail
@@ -108,12 +110,13 @@ WHITEGLOVE_TOKEN=$admin_key "$wg" profile assign "Depot pre-provisioning" \
 	--group-tag Depot
 WHITEGLOVE_TOKEN=$admin_key "$wg" profile list
 
-say "Device: Acquire profile (whiteglove-agent profile)"
-"$agent" profile --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
-	--server "$WHITEGLOVE_URL" --ca "$WHITEGLOVE_CA" \
-	--state-dir "$demo/agent" --serial DEMO-0001 | sed 's/^/  /'
-echo "  $demo/agent/AutopilotDDSZTDFile.json, opened by the TPM:"
-sed 's/^/    /' "$demo/agent/AutopilotDDSZTDFile.json"
+say "Tenant admin: a device app for the Depot group tag (whiteglove app create)"
+mkdir -p "$demo/installed"
+head -c 2097152 /dev/urandom >"$demo/contoso-vpn.bin"
+WHITEGLOVE_TOKEN=$admin_key "$wg" app create "Contoso VPN" \
+	--file "$demo/contoso-vpn.bin" --tag Depot \
+	--install "install -m 0644 \"\$WHITEGLOVE_APP_FILE\" $demo/installed/contoso-vpn.bin"
+WHITEGLOVE_TOKEN=$admin_key "$wg" app list
 
 say "Factory: the TPM's EK gets its certificate (whiteglove ekca register)"
 # A firmware TPM has no EK certificate in NV: the manufacturer's service
@@ -124,30 +127,38 @@ TPM2TOOLS_TCTI="swtpm:port=$tpm_port" tpm2_flushcontext -t
 "$wg" ekca register --ek-public "$demo/ek.pub" --manufacturer id:49424D00 \
 	--model swtpm --version id:20191023 | sed 's/^/  /'
 
-say "Device: Securing your hardware (whiteglove-agent attest)"
-"$agent" attest --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
+say "Device: pre-provisioning in the depot (whiteglove-agent provision)"
+# On a terminal the progress screen redraws in place; in a log it is one
+# line per change.
+"$agent" provision --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
 	--server "$WHITEGLOVE_URL" --ca "$WHITEGLOVE_CA" \
 	--aik-root "$state/aik/root.crt" \
 	--ekcert-url "$WHITEGLOVE_URL/ekcertservice" --ek-roots "$state/ek-trust" \
-	--state-dir "$demo/agent" --serial DEMO-0001 | sed 's/^/  /'
-echo "  the trail ($demo/agent/CertReq_enrollaik_Output.txt):"
-sed 's/^/    /' "$demo/agent/CertReq_enrollaik_Output.txt"
-echo "  the AIK certificate, checked by openssl against the CA chain:"
+	--state-dir "$demo/agent" --serial DEMO-0001
+echo "  the sealed profile the TPM opened ($demo/agent/AutopilotDDSZTDFile.json):"
+python3 -c 'import json, sys
+p = json.load(open(sys.argv[1]))
+for k in ("CloudAssignedTenantDomain", "DeploymentProfileName", "DeploymentMode", "CloudAssignedDeviceName", "ZtdCorrelationId"):
+    print("    %s: %s" % (k, p.get(k)))' "$demo/agent/AutopilotDDSZTDFile.json"
+echo "  the AIK certificate, checked by openssl against the attestation CA:"
 openssl verify -CAfile "$state/aik/root.crt" \
 	-untrusted "$demo/agent/aik-ca.pem" "$demo/agent/aik.crt" | sed 's/^/    /'
-openssl x509 -in "$demo/agent/aik.crt" -noout -subject \
-	-ext extendedKeyUsage,certificatePolicies | sed 's/^/    /'
+echo "  the MDM certificate, checked by openssl against the MDM CA:"
+openssl verify -CAfile "$state/mdm/root.crt" \
+	-untrusted "$demo/agent/mdm-ca.pem" "$demo/agent/mdm.crt" | sed 's/^/    /'
+echo "  the app the device installed, compared with what the admin uploaded:"
+cmp "$demo/contoso-vpn.bin" "$demo/installed/contoso-vpn.bin" &&
+	echo "    identical ($(stat -c %s "$demo/installed/contoso-vpn.bin") bytes)"
 
-say "Device: Joining your organization's network (whiteglove-agent join)"
-"$agent" join --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
-	--server "$WHITEGLOVE_URL" --ca "$WHITEGLOVE_CA" \
-	--state-dir "$demo/agent" --serial DEMO-0001 | sed 's/^/  /'
-echo "  the device certificate, checked by openssl against the device CA:"
-openssl verify -CAfile "$state/drs/root.crt" \
-	-untrusted "$demo/agent/device-ca.pem" "$demo/agent/device.crt" |
-	sed 's/^/    /'
-echo "  the directory object, pre-created disabled at import, now:"
+say "Tenant admin: the server's view of the device"
+device_id=$(WHITEGLOVE_TOKEN=$admin_key "$wg" devices --json |
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["value"][0]["id"])')
+echo "  the directory object, pre-created disabled at import, now enabled:"
 WHITEGLOVE_TOKEN=$admin_key "$wg" devices | sed 's/^/    /'
+echo "  MDM enrollment (whiteglove device mdm):"
+WHITEGLOVE_TOKEN=$admin_key "$wg" device mdm "$device_id" | sed 's/^/    /'
+echo "  device setup, as the device reported it (whiteglove device setup):"
+WHITEGLOVE_TOKEN=$admin_key "$wg" device setup "$device_id" | sed 's/^/    /'
 
 say "The same file again: the device is already registered (806)"
 WHITEGLOVE_TOKEN=$admin_key "$wg" import "$demo/device.csv" || true

@@ -12,10 +12,17 @@
 #define AGENT_EXIT_FAIL WG_EXIT_FAIL
 #define AGENT_EXIT_USAGE WG_EXIT_USAGE
 
+/* The crash tests' hook (main.c, docs/flow.md). */
+#define AGENT_CRASH_ENV "WHITEGLOVE_AGENT_CRASH_AFTER"
+
 int cmd_hash(int argc, char **argv);
+int cmd_apps(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
 int cmd_join(int argc, char **argv);
+int cmd_mdm(int argc, char **argv);
+int cmd_reseal(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_provision(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

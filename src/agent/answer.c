@@ -3,11 +3,13 @@
  * one strict loader (common/json.h), base64 through util, certificates
  * through OpenSSL with their exact length.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -367,9 +369,13 @@ done:
 	return rc;
 }
 
-/* Certificate: exactly {RawBody, Thumbprint}, the thumbprint its SHA-1. */
+/*
+ * Certificate: exactly {RawBody, Thumbprint}, the thumbprint its SHA-1
+ * (the join's and the MDM enrollment's answers): *cert (the caller frees
+ * it, also on failure) and thumbprint, upper case hex.
+ */
 static enum wg_err
-join_cert_member(const json_t *o, struct join_answer *out, char *why,
+cert_member(const json_t *o, X509 **cert, char thumbprint[41], char *why,
     size_t whylen)
 {
 	static const char *const allowed[] = {"RawBody", "Thumbprint", NULL};
@@ -386,18 +392,48 @@ join_cert_member(const json_t *o, struct join_answer *out, char *why,
 		    "\"Thumbprint\"}");
 		return WG_E_NET_PROTOCOL;
 	}
-	if ((out->cert = der_cert(json_object_get(c, "RawBody"),
+	if ((*cert = der_cert(json_object_get(c, "RawBody"),
 	    "Certificate.RawBody", why, whylen)) == NULL)
 		return WG_E_NET_PROTOCOL;
-	if (!X509_digest(out->cert, EVP_sha1(), md, &n) || n != 20)
+	if (!X509_digest(*cert, EVP_sha1(), md, &n) || n != 20)
 		abort(); /* SHA-1 of a certificate that encodes */
 	for (i = 0; i < n; i++)
-		snprintf(out->thumbprint + 2 * i, 3, "%02X", md[i]);
-	if (strcmp(tp, out->thumbprint) != 0) {
+		snprintf(thumbprint + 2 * i, 3, "%02X", md[i]);
+	if (strcmp(tp, thumbprint) != 0) {
 		wg_say(why, whylen, "Certificate.Thumbprint is not the upper "
 		    "case hex SHA-1 of RawBody");
 		return WG_E_NET_PROTOCOL;
 	}
+	return WG_OK;
+}
+
+/*
+ * What the join's and the MDM enrollment's answers share: the object of
+ * body with exactly the members of allowed, among them Certificate (into
+ * *cert and thumbprint), CaChain (into *chain) and id_name, a UUID (into
+ * id).  *o is the object for the caller's other members (the caller
+ * decrefs it; the certificates are the caller's, also on failure).
+ */
+static enum wg_err
+cert_answer(const char *body, size_t len, const char *const *allowed,
+    const char *id_name, json_t **o, X509 **cert, char thumbprint[41],
+    STACK_OF(X509) **chain, char id[WG_UUID_LEN + 1], char *why,
+    size_t whylen)
+{
+	const char *s;
+
+	if (answer_load(body, len, o, why, whylen) != WG_OK ||
+	    wg_json_only(*o, allowed, why, whylen) != WG_OK ||
+	    cert_member(*o, cert, thumbprint, why, whylen) != WG_OK ||
+	    wg_json_string(*o, id_name, 1, WG_UUID_LEN, &s, why, whylen) !=
+	    WG_OK ||
+	    chain_member(*o, "CaChain", chain, why, whylen) != WG_OK)
+		return WG_E_NET_PROTOCOL;
+	if (!wg_is_uuid(s)) {
+		wg_say(why, whylen, "%s is not a UUID", id_name);
+		return WG_E_NET_PROTOCOL;
+	}
+	memcpy(id, s, strlen(s) + 1);
 	return WG_OK;
 }
 
@@ -407,28 +443,18 @@ join_answer_parse(const char *body, size_t len, struct join_answer *out,
 {
 	static const char *const allowed[] = {"Certificate", "DeviceId",
 	    "DisplayName", "CaChain", NULL};
-	const char *id, *name;
+	const char *name;
 	json_t *o = NULL;
 	enum wg_err rc = WG_E_NET_PROTOCOL;
 
 	memset(out, 0, sizeof(*out));
-	if (answer_load(body, len, &o, why, whylen) != WG_OK ||
-	    wg_json_only(o, allowed, why, whylen) != WG_OK ||
-	    join_cert_member(o, out, why, whylen) != WG_OK ||
-	    wg_json_string(o, "DeviceId", 1, WG_UUID_LEN, &id, why,
-	    whylen) != WG_OK ||
-	    wg_json_string(o, "DisplayName", 1, ANSWER_NAME_MAX, &name, why,
-	    whylen) != WG_OK ||
-	    chain_member(o, "CaChain", &out->chain, why, whylen) != WG_OK)
-		goto done;
-	if (!wg_is_uuid(id)) {
-		wg_say(why, whylen, "DeviceId is not a UUID");
-		goto done;
+	if (cert_answer(body, len, allowed, "DeviceId", &o, &out->cert,
+	    out->thumbprint, &out->chain, out->device_id, why, whylen) ==
+	    WG_OK && wg_json_string(o, "DisplayName", 1, ANSWER_NAME_MAX,
+	    &name, why, whylen) == WG_OK) {
+		memcpy(out->display_name, name, strlen(name) + 1);
+		rc = WG_OK;
 	}
-	memcpy(out->device_id, id, strlen(id) + 1);
-	memcpy(out->display_name, name, strlen(name) + 1);
-	rc = WG_OK;
-done:
 	json_decref(o);
 	if (rc != WG_OK)
 		join_answer_free(out);
@@ -441,4 +467,189 @@ join_answer_free(struct join_answer *a)
 	X509_free(a->cert);
 	sk_X509_pop_free(a->chain, X509_free);
 	memset(a, 0, sizeof(*a));
+}
+
+/* ---- MDM enrollment and the reseal ---- */
+
+enum wg_err
+mdm_discovery_answer_parse(const char *body, size_t len,
+    struct mdm_discovery_answer *out, char *why, size_t whylen)
+{
+	const char *policy = NULL;
+	json_t *o = NULL;
+	enum wg_err rc = WG_E_NET_PROTOCOL;
+
+	memset(out, 0, sizeof(*out));
+	if (answer_load(body, len, &o, why, whylen) != WG_OK ||
+	    endpoint_member(o, "EnrollmentServiceUrl", "EnrollmentServiceUrl",
+	    out->enroll, why, whylen) != WG_OK ||
+	    wg_json_string(o, "AuthPolicy", 1, 32, &policy, why, whylen) !=
+	    WG_OK)
+		goto done;
+	if (strcmp(policy, "DeviceToken") != 0)
+		wg_say(why, whylen, "AuthPolicy is not DeviceToken, the only "
+		    "policy the agent has");
+	else
+		rc = WG_OK;
+done:
+	json_decref(o);
+	if (rc != WG_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/* ManagementUrl: an https URL, printable, without blanks. */
+static enum wg_err
+url_member(const json_t *o, const char *name,
+    char out[ANSWER_ENDPOINT_MAX + 1], char *why, size_t whylen)
+{
+	const char *s;
+
+	if (wg_json_string(o, name, 1, ANSWER_ENDPOINT_MAX, &s, why, whylen) !=
+	    WG_OK)
+		return WG_E_NET_PROTOCOL;
+	if (strncmp(s, "https://", 8) != 0 || s[8] == '\0' ||
+	    strchr(s, ' ') != NULL || !wg_str_printable(s)) {
+		wg_say(why, whylen, "%s is not an https URL of at most %d "
+		    "bytes", name, ANSWER_ENDPOINT_MAX);
+		return WG_E_NET_PROTOCOL;
+	}
+	memcpy(out, s, strlen(s) + 1);
+	return WG_OK;
+}
+
+enum wg_err
+mdm_answer_parse(const char *body, size_t len, struct mdm_answer *out,
+    char *why, size_t whylen)
+{
+	static const char *const allowed[] = {"Certificate", "EnrollmentId",
+	    "ManagementUrl", "CaChain", NULL};
+	json_t *o = NULL;
+	enum wg_err rc = WG_E_NET_PROTOCOL;
+
+	memset(out, 0, sizeof(*out));
+	if (cert_answer(body, len, allowed, "EnrollmentId", &o, &out->cert,
+	    out->thumbprint, &out->chain, out->enrollment_id, why, whylen) ==
+	    WG_OK && url_member(o, "ManagementUrl", out->management_url, why,
+	    whylen) == WG_OK)
+		rc = WG_OK;
+	json_decref(o);
+	if (rc != WG_OK)
+		mdm_answer_free(out);
+	return rc;
+}
+
+void
+mdm_answer_free(struct mdm_answer *a)
+{
+	X509_free(a->cert);
+	sk_X509_pop_free(a->chain, X509_free);
+	memset(a, 0, sizeof(*a));
+}
+
+/* A counter of TPMS_CLOCK_INFO (a UINT32) into *out. */
+static enum wg_err
+count_member(const json_t *o, const char *name, uint32_t *out, char *why,
+    size_t whylen)
+{
+	const json_t *v = json_object_get(o, name);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    json_integer_value(v) > (json_int_t)UINT32_MAX) {
+		wg_say(why, whylen, "%s is not an integer 0 to %lu", name,
+		    (unsigned long)UINT32_MAX);
+		return WG_E_NET_PROTOCOL;
+	}
+	*out = (uint32_t)json_integer_value(v);
+	return WG_OK;
+}
+
+/* 1 if s is an RFC 3339 UTC time as the server writes them. */
+static int
+is_rfc3339(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i, n = strlen(s);
+
+	if (n < sizeof(shape) || s[n - 1] != 'Z')
+		return 0;
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') :
+		    s[i] != shape[i])
+			return 0;
+	for (; i < n - 1; i++) /* fractions of a second */
+		if (!(s[i] == '.' && i == sizeof(shape) - 1) &&
+		    !(s[i] >= '0' && s[i] <= '9' && i > sizeof(shape) - 1))
+			return 0;
+	return 1;
+}
+
+/* 1 if s is n lower or upper case hex digits. */
+static int
+is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return i == n;
+}
+
+/* Ticket, ExpiresAt and BoundTo, each by its rule. */
+static enum wg_err
+reseal_strings(const json_t *o, struct reseal_answer *out, char *why,
+    size_t whylen)
+{
+	const char *ticket, *at, *bound;
+	unsigned char *raw = NULL;
+	size_t n = 0;
+	int ok;
+
+	if (wg_json_string(o, "Ticket", 1, ANSWER_TICKET_MAX, &ticket, why,
+	    whylen) != WG_OK || wg_json_string(o, "ExpiresAt", 1,
+	    sizeof(out->expires_at) - 1, &at, why, whylen) != WG_OK ||
+	    wg_json_string(o, "BoundTo", 1, 64, &bound, why, whylen) != WG_OK)
+		return WG_E_NET_PROTOCOL;
+	ok = wg_b64url_decode(ticket, &raw, &n) == 0 && n >= 16 && n <= 64;
+	if (raw != NULL)
+		OPENSSL_cleanse(raw, n);
+	free(raw);
+	if (!ok)
+		wg_say(why, whylen, "Ticket is not base64url of 16 to 64 bytes");
+	else if (!is_rfc3339(at))
+		wg_say(why, whylen, "ExpiresAt is not an RFC 3339 UTC time");
+	else if (!is_hex(bound, 64))
+		wg_say(why, whylen, "BoundTo is not a hex SHA-256");
+	else {
+		memcpy(out->ticket, ticket, strlen(ticket) + 1);
+		memcpy(out->expires_at, at, strlen(at) + 1);
+		memcpy(out->bound_to, bound, 65);
+		return WG_OK;
+	}
+	return WG_E_NET_PROTOCOL;
+}
+
+enum wg_err
+reseal_answer_parse(const char *body, size_t len, struct reseal_answer *out,
+    char *why, size_t whylen)
+{
+	static const char *const allowed[] = {"Ticket", "ExpiresAt",
+	    "ResetCount", "RestartCount", "BoundTo", NULL};
+	json_t *o = NULL;
+	enum wg_err rc = WG_E_NET_PROTOCOL;
+
+	memset(out, 0, sizeof(*out));
+	if (answer_load(body, len, &o, why, whylen) == WG_OK &&
+	    wg_json_only(o, allowed, why, whylen) == WG_OK &&
+	    reseal_strings(o, out, why, whylen) == WG_OK &&
+	    count_member(o, "ResetCount", &out->reset_count, why, whylen) ==
+	    WG_OK && count_member(o, "RestartCount", &out->restart_count, why,
+	    whylen) == WG_OK)
+		rc = WG_OK;
+	json_decref(o);
+	if (rc != WG_OK)
+		OPENSSL_cleanse(out, sizeof(*out));
+	return rc;
 }

@@ -5,12 +5,14 @@
  * sealed profile, the attestation CA's enrollment answer, the
  * manufacturer's EK certificate answer (Intel's {"pubhash",
  * "certificate"}), the discovery document, the token service's nonce and
- * device token, and the join's device certificate.
+ * device token, the join's device certificate, the MDM discovery and
+ * enrollment answers, and the reseal's ticket.
  */
 #ifndef WG_AGENT_ANSWER_H
 #define WG_AGENT_ANSWER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/x509.h>
 
@@ -134,5 +136,67 @@ enum wg_err join_answer_parse(const char *body, size_t len,
     struct join_answer *out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 void join_answer_free(struct join_answer *a);
+
+/* ---- MDM enrollment (step 4) and the reseal (step 6) ---- */
+
+#define ANSWER_TICKET_MAX 88	  /* base64url of 64 bytes, and more */
+
+/* GET /mdm/v1/discovery: where the device enrolls. */
+struct mdm_discovery_answer {
+	char enroll[ANSWER_ENDPOINT_MAX + 1]; /* EnrollmentServiceUrl */
+};
+
+/*
+ * Parses the MDM discovery document: EnrollmentServiceUrl (a path or an
+ * http(s) URL, as a discovery document's endpoints) and AuthPolicy, which
+ * must be "DeviceToken"; other members are not read.  WG_E_NET_PROTOCOL
+ * with why (*out zeroed) otherwise.
+ */
+enum wg_err mdm_discovery_answer_parse(const char *body, size_t len,
+    struct mdm_discovery_answer *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* POST {EnrollmentServiceUrl}: the MDM certificate. */
+struct mdm_answer {
+	X509 *cert;		/* Certificate.RawBody */
+	char thumbprint[41];	/* Certificate.Thumbprint: SHA-1, upper hex */
+	char enrollment_id[37];	/* EnrollmentId: a UUID */
+	char management_url[ANSWER_ENDPOINT_MAX + 1]; /* https://... */
+	STACK_OF(X509) *chain;	/* CaChain, issuing CA first */
+};
+
+/*
+ * Parses the enrollment's answer: exactly Certificate (as the join's),
+ * EnrollmentId (a UUID), ManagementUrl (an https URL, printable, at most
+ * ANSWER_ENDPOINT_MAX bytes) and CaChain (1..ANSWER_CHAIN_MAX DER
+ * certificates).  Whether the certificate is the MDM key's and chains is
+ * the caller's check.  On success *out holds them (free with
+ * mdm_answer_free); else *out is empty, the result WG_E_NET_PROTOCOL and
+ * why names the field and the rule.
+ */
+enum wg_err mdm_answer_parse(const char *body, size_t len,
+    struct mdm_answer *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+void mdm_answer_free(struct mdm_answer *a);
+
+/* POST /token/v1/reseal: the pre-provisioning ticket. */
+struct reseal_answer {
+	char ticket[ANSWER_TICKET_MAX + 1]; /* Ticket: a secret */
+	char expires_at[32];		    /* ExpiresAt, RFC 3339 UTC */
+	uint32_t reset_count;		    /* ResetCount */
+	uint32_t restart_count;		    /* RestartCount */
+	char bound_to[65];		    /* BoundTo: hex SHA-256 */
+};
+
+/*
+ * Parses the reseal's answer: exactly Ticket (base64url of 16 to 64
+ * bytes), ExpiresAt (RFC 3339, UTC), ResetCount and RestartCount (0 to
+ * 2^32 - 1: TPMS_CLOCK_INFO's UINT32s) and BoundTo (64 hex digits).
+ * WG_E_NET_PROTOCOL with why (*out wiped) otherwise; the caller wipes
+ * out->ticket after use.
+ */
+enum wg_err reseal_answer_parse(const char *body, size_t len,
+    struct reseal_answer *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -25,6 +25,7 @@
 #include "agent/eventlog.h"
 #include "agent/retry.h"
 #include "agent/state.h"
+#include "agent/sysinfo.h"
 #include "common/event.h"
 #include "common/httpc.h"
 #include "common/json.h"
@@ -507,4 +508,43 @@ attest_run(const struct attest_opts *o, struct attest_result *res,
 	OPENSSL_cleanse(&a.aik, sizeof(a.aik));
 	tpm_close(a.tpm);
 	return rc;
+}
+
+/* ---- the options attest and provision share (attest.h) ---- */
+
+void
+attest_usage_options(FILE *f)
+{
+	fprintf(f, "  --aik-root FILE    the attestation CA's root certificate "
+	    "(PEM) the AIK\n"
+	    "                     certificate must chain to\n"
+	    "  --ekcert-url URL   the TPM manufacturer's EK certificate "
+	    "service, e.g.\n"
+	    "                     https://host:8443/ekcertservice (firmware "
+	    "TPMs)\n"
+	    "  --ek-roots DIR     pinned manufacturer roots for a fetched EK "
+	    "certificate\n");
+}
+
+int
+attest_option_apply(struct attest_opts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case ATTEST_OPT_EKCERT: o->ekcert_url = arg; return 0;
+	case ATTEST_OPT_EK_ROOTS: o->ek_roots = arg; return 0;
+	case ATTEST_OPT_AIK_ROOT: o->aik_root = arg; return 0;
+	}
+	return 1;
+}
+
+char *
+attest_firmware_serial(void)
+{
+	struct sysinfo *si = NULL;
+	char *s = NULL;
+
+	if (sysinfo_collect(NULL, &si) == WG_OK && si->serial != NULL)
+		s = xstrdup(si->serial);
+	sysinfo_free(si);
+	return s;
 }

@@ -10,6 +10,8 @@
 #ifndef WG_AGENT_ATTEST_H
 #define WG_AGENT_ATTEST_H
 
+#include <stdio.h>
+
 #include "agent/phaseopts.h"
 #include "agent/tpm.h"
 #include "common/errors.h"
@@ -51,5 +53,22 @@ struct attest_result {
  */
 enum wg_err attest_run(const struct attest_opts *o, struct attest_result *res,
     char *why, size_t whylen) __attribute__((warn_unused_result));
+
+/* getopt values and entries of attest's own options (also provision's). */
+enum { ATTEST_OPT_EKCERT = PHASE_OPT_END, ATTEST_OPT_EK_ROOTS,
+	ATTEST_OPT_AIK_ROOT, ATTEST_OPT_END };
+#define ATTEST_LONGOPTS \
+	{ "aik-root", required_argument, NULL, ATTEST_OPT_AIK_ROOT }, \
+	{ "ekcert-url", required_argument, NULL, ATTEST_OPT_EKCERT }, \
+	{ "ek-roots", required_argument, NULL, ATTEST_OPT_EK_ROOTS }
+
+/* Their --help lines. */
+void attest_usage_options(FILE *f);
+
+/* Applies one of them to o: 0, or 1 if ch is not one of them. */
+int attest_option_apply(struct attest_opts *o, int ch, const char *arg);
+
+/* The firmware's serial number (the caller frees it), or NULL if none. */
+char *attest_firmware_serial(void);
 
 #endif

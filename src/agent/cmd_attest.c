@@ -11,12 +11,9 @@
 #include "agent/attest.h"
 #include "agent/config.h"
 #include "agent/phaseopts.h"
-#include "agent/sysinfo.h"
 #include "common/errors.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
-
-enum { OPT_EKCERT = PHASE_OPT_END, OPT_EK_ROOTS, OPT_AIK_ROOT };
 
 static void
 usage(FILE *f)
@@ -31,16 +28,8 @@ usage(FILE *f)
 	    "(aik.crt, aik-ca.pem).  The CA exchange is tried up to --tries "
 	    "times\nwith growing waits; every try is recorded in "
 	    ATTEST_TRAIL_FILE ".\n\n"
-	    "Options:\n"
-	    "  --aik-root FILE    the attestation CA's root certificate (PEM) "
-	    "the AIK\n"
-	    "                     certificate must chain to\n"
-	    "  --ekcert-url URL   the TPM manufacturer's EK certificate "
-	    "service, e.g.\n"
-	    "                     https://host:8443/ekcertservice (firmware "
-	    "TPMs)\n"
-	    "  --ek-roots DIR     pinned manufacturer roots for a fetched EK "
-	    "certificate\n");
+	    "Options:\n");
+	attest_usage_options(f);
 	agent_phase_usage(f, "the attestation CA, e.g. https://host:8443",
 	    ATTEST_TRIES_DEFAULT);
 }
@@ -62,27 +51,12 @@ attest_option(void *opts, int ch, const char *arg)
 	case 'h':
 		usage(stdout);
 		return AGENT_EXIT_OK;
-	case OPT_EKCERT: o->ekcert_url = arg; break;
-	case OPT_EK_ROOTS: o->ek_roots = arg; break;
-	case OPT_AIK_ROOT: o->aik_root = arg; break;
 	default:
+		if (attest_option_apply(o, ch, arg) == 0)
+			return -1;
 		usage(stderr);
 		return AGENT_EXIT_USAGE;
 	}
-	return -1;
-}
-
-/* The firmware's serial number when --serial did not give one. */
-static char *
-firmware_serial(void)
-{
-	struct sysinfo *si = NULL;
-	char *s = NULL;
-
-	if (sysinfo_collect(NULL, &si) == WG_OK && si->serial != NULL)
-		s = xstrdup(si->serial);
-	sysinfo_free(si);
-	return s;
 }
 
 /* The phase with its options settled: what a person sees. */
@@ -98,7 +72,7 @@ attest_main(void *opts)
 		return agent_usage_error("attest", usage, "--server and "
 		    "--aik-root are needed");
 	if (o->p.serial == NULL && (o->p.serial = serial =
-	    firmware_serial()) == NULL)
+	    attest_firmware_serial()) == NULL)
 		return agent_usage_error("attest", usage, "the firmware reports "
 		    "no serial number: give --serial");
 	printf("Securing your hardware (attestation CA %s)...\n", o->p.server);
@@ -122,9 +96,7 @@ int
 cmd_attest(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "aik-root", required_argument, NULL, OPT_AIK_ROOT },
-		{ "ekcert-url", required_argument, NULL, OPT_EKCERT },
-		{ "ek-roots", required_argument, NULL, OPT_EK_ROOTS },
+		ATTEST_LONGOPTS,
 		PHASE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};

@@ -34,6 +34,7 @@ usage(FILE *f)
 	agent_phase_usage(f, "the server whose discovery document names the "
 	    "join, e.g.\n                     https://host:8443",
 	    JOIN_TRIES_DEFAULT);
+	fputs(PHASE_USAGE_REQUEST_KEY, f);
 }
 
 /* Applies one option; returns an exit code, or -1 to go on. */
@@ -74,6 +75,7 @@ cmd_join(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		PHASE_LONGOPTS,
+		PHASE_LONGOPT_REQUEST_KEY,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct agent_phase_opts o;

@@ -2,16 +2,21 @@
  * whiteglove-agent: what runs on the device (hash collection now; the
  * pre-provisioning flow in later subcommands).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "agent/agent.h"
+#include "common/httpc.h"
 #include "common/log.h"
 #include "wg_version.h"
 
 #define LOG_LEVEL_ENV "WHITEGLOVE_LOG_LEVEL"
 
 static const struct wg_cmd commands[] = {
+	{ "provision", cmd_provision, "pre-provision the device: the profile "
+	    "to the green reseal screen" },
 	{ "hash", cmd_hash, "print this device's hardware hash (CSV or JSON)" },
 	{ "profile", cmd_profile, "acquire the deployment profile, sealed to "
 	    "this TPM" },
@@ -19,6 +24,12 @@ static const struct wg_cmd commands[] = {
 	    "the attestation CA" },
 	{ "join", cmd_join, "join the organization's network: device "
 	    "certificate for TPM keys" },
+	{ "mdm", cmd_mdm, "register for mobile management: MDM certificate, "
+	    "then the unjoin" },
+	{ "reseal", cmd_reseal, "reseal: the one-time pre-provisioning "
+	    "ticket" },
+	{ "apps", cmd_apps, "device setup: download, verify and install the "
+	    "device's apps" },
 	{ "version", cmd_version, "print the version" },
 };
 
@@ -33,6 +44,24 @@ static const struct wg_cmdtab table = {
 	.version = cmd_version,
 };
 
+/*
+ * The hook for crash tests: with AGENT_CRASH_ENV set (not empty), a 2xx
+ * answer to any request whose path contains its value kills the agent
+ * (SIGKILL) as soon as it has arrived, before it is used.  A test then
+ * starts the agent again and checks that the run resumes without
+ * duplicating anything on the server (docs/flow.md).
+ */
+static void
+crash_hook(const struct wg_httpc_req *req, const struct wg_httpc_resp *resp)
+{
+	const char *after = getenv(AGENT_CRASH_ENV);
+
+	if (after != NULL && after[0] != '\0' && resp->status >= 200 &&
+	    resp->status < 300 && req->path != NULL &&
+	    strstr(req->path, after) != NULL)
+		raise(SIGKILL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -43,5 +72,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "whiteglove-agent: ignoring %s=%s (debug, "
 		    "info, warning or error)\n", LOG_LEVEL_ENV, lvl);
 	wg_log_setup(WG_LOG_TEXT, level);
+	if (getenv(AGENT_CRASH_ENV) != NULL)
+		wg_httpc_set_observer(crash_hook);
 	return wg_cmd_main(&table, argc, argv);
 }

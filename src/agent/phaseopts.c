@@ -21,6 +21,20 @@ agent_phase_defaults(struct agent_phase_opts *p, unsigned tries)
 	p->backoff_ms = 2000;
 }
 
+/* Whether s may be an Idempotency-Key's prefix (phaseopts.h). */
+static int
+request_key_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' &&
+		    s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    strchr("-_.:", s[i]) != NULL))
+			return 0;
+	return i >= 1 && i <= AGENT_REQUEST_KEY_MAX;
+}
+
 int
 agent_phase_option(struct agent_phase_opts *p, int ch, const char *arg,
     char *why, size_t whylen)
@@ -55,6 +69,14 @@ agent_phase_option(struct agent_phase_opts *p, int ch, const char *arg,
 			return 0;
 		}
 		wg_say(why, whylen, "--timeout is 1 to 600 seconds");
+		return -1;
+	case PHASE_OPT_REQUEST_KEY:
+		if (request_key_ok(arg)) {
+			p->request_key = arg;
+			return 0;
+		}
+		wg_say(why, whylen, "--request-key is 1 to %d letters, digits, "
+		    "'-', '_', '.' or ':'", AGENT_REQUEST_KEY_MAX);
 		return -1;
 	case PHASE_OPT_BACKOFF:
 		if ((v = agent_number(arg, 0, 60000)) >= 0) {

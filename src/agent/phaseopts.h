@@ -24,13 +24,18 @@ struct agent_phase_opts {
 	unsigned tries;		/* of each exchange, 1..20 */
 	long timeout_ms;	/* per request */
 	long backoff_ms;	/* the first wait; doubled per try, <= 60 s */
+	const char *request_key; /* NULL: none; else the state-changing
+				    request of a phase carries
+				    "Idempotency-Key: <request_key>.<phase>"
+				    (phase: join | mdm | reseal) */
 };
 
 /* getopt values of the phase options; a subcommand's own follow. */
 enum {
 	PHASE_OPT_TCTI = 0x100, PHASE_OPT_EK_ALG, PHASE_OPT_SERVER,
 	PHASE_OPT_CA, PHASE_OPT_STATE, PHASE_OPT_SERIAL, PHASE_OPT_TRIES,
-	PHASE_OPT_TIMEOUT, PHASE_OPT_BACKOFF, PHASE_OPT_CONFIG, PHASE_OPT_END
+	PHASE_OPT_TIMEOUT, PHASE_OPT_BACKOFF, PHASE_OPT_CONFIG,
+	PHASE_OPT_REQUEST_KEY, PHASE_OPT_END
 };
 
 /* The phase options' entries of a struct option table (and --help). */
@@ -46,6 +51,22 @@ enum {
 	{ "backoff-ms", required_argument, NULL, PHASE_OPT_BACKOFF }, \
 	{ "config", required_argument, NULL, PHASE_OPT_CONFIG }, \
 	{ "help", no_argument, NULL, 'h' }
+
+/*
+ * --request-key, for the phases whose request changes the server's state
+ * (join, mdm, reseal): their longopts add this entry and their help the
+ * line below; agent_phase_option() checks the value (1 to
+ * AGENT_REQUEST_KEY_MAX letters, digits, '-', '_', '.', ':': with
+ * ".reseal" the header's value stays within the server's 64 characters).
+ */
+#define AGENT_REQUEST_KEY_MAX 57
+#define PHASE_LONGOPT_REQUEST_KEY \
+	{ "request-key", required_argument, NULL, PHASE_OPT_REQUEST_KEY }
+#define PHASE_USAGE_REQUEST_KEY \
+	"  --request-key K    sends \"Idempotency-Key: K.<phase>\" with the " \
+	"phase's\n                     request, so that a run made again " \
+	"after a crash gets\n                     the server's first answer " \
+	"instead of a second one\n"
 
 /* The defaults: RSA EK, 30 s per request, 2 s first wait, tries as given. */
 void agent_phase_defaults(struct agent_phase_opts *p, unsigned tries);

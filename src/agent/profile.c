@@ -291,6 +291,10 @@ profile_file_read(const char *dir, struct profile_file *out, char *why,
 		    "CloudAssignedTenantDomain, CloudAssignedDeviceName, "
 		    "ZtdCorrelationId or ZtdDeviceId, or one is not what it "
 		    "should be", dir, PROFILE_FILE);
+	else if (json_object_get(p, "DeploymentMode") != NULL &&
+	    member(p, "DeploymentMode", out->mode, sizeof(out->mode)) != 0)
+		wg_say(why, whylen, "%s/%s: DeploymentMode is not a string of "
+		    "at most %zu bytes", dir, PROFILE_FILE, sizeof(out->mode) - 1);
 	else
 		rc = WG_OK;
 	json_decref(p);

@@ -41,13 +41,15 @@ struct profile_file {
 	char device_name[65];	  /* CloudAssignedDeviceName: the template */
 	char correlation_id[37];  /* ZtdCorrelationId */
 	char ztd_id[37];	  /* ZtdDeviceId */
+	char mode[16];		  /* DeploymentMode */
 };
 
 /*
  * Reads STATE/AutopilotDDSZTDFile.json (dir: the state directory) into
  * *out: the tenant's id and a ZTDID that are UUIDs, the other members
- * strings that fit.  WG_E_PROFILE_INVALID with why (the file is missing:
- * the profile phase has not run) otherwise, *out zeroed.
+ * strings that fit (DeploymentMode may be absent: "").
+ * WG_E_PROFILE_INVALID with why (the file is missing: the profile phase
+ * has not run) otherwise, *out zeroed.
  */
 enum wg_err profile_file_read(const char *dir, struct profile_file *out,
     char *why, size_t whylen) __attribute__((warn_unused_result));

@@ -102,7 +102,7 @@ agent_key_load(struct tpm_ctx *tpm, const char *dir, enum tpm_key_kind kind,
 {
 	static const char *const names[TPM_KEY_KIND_MAX] = {
 		[TPM_KEY_AIK] = "aik", [TPM_KEY_DEVICE] = "dk",
-		[TPM_KEY_TRANSPORT] = "tk" };
+		[TPM_KEY_TRANSPORT] = "tk", [TPM_KEY_MDM] = "mdm" };
 	char text[256], pub_file[16], priv_file[16];
 	enum wg_err rc;
 

@@ -48,7 +48,8 @@ enum wg_err agent_aik_load(struct tpm_ctx *tpm, const char *dir,
 /*
  * The same for any key of kind: the AIK (aik.*, as above), the join's
  * device key (dir/dk.pub, dir/dk.priv) or transport key (dir/tk.pub,
- * dir/tk.priv): made once, reused after.
+ * dir/tk.priv), the MDM key (dir/mdm.pub, dir/mdm.priv): made once,
+ * reused after.
  */
 enum wg_err agent_key_load(struct tpm_ctx *tpm, const char *dir,
     enum tpm_key_kind kind, struct tpm_aik *key, struct tpm_public *pub,

@@ -185,6 +185,7 @@ enum tpm_key_kind {
 	TPM_KEY_AIK,	   /* quotes and certifies (tpm_aik_create) */
 	TPM_KEY_DEVICE,	   /* DK: signs the CSR, later the user's JWTs */
 	TPM_KEY_TRANSPORT, /* TK: the session key is wrapped to it */
+	TPM_KEY_MDM,	   /* signs the MDM enrollment's CSR (step 4) */
 	TPM_KEY_KIND_MAX
 };
 
@@ -197,9 +198,9 @@ enum tpm_key_kind {
  * not restricted (it signs digests it did not make: a CSR, JWTs), scheme
  * RSASSA with SHA-256; the transport key: RSA-2048, decrypt without
  * sign, not restricted, scheme NULL (so that TPM2_RSA_Decrypt picks
- * OAEP).  All fixedTPM, fixedParent, sensitiveDataOrigin, userWithAuth,
- * SHA-256 name.  *out has the layout of an AIK; on failure it is zeroed
- * and the result is WG_E_TPM_*.
+ * OAEP); the MDM key as the device key.  All fixedTPM, fixedParent,
+ * sensitiveDataOrigin, userWithAuth, SHA-256 name.  *out has the layout
+ * of an AIK; on failure it is zeroed and the result is WG_E_TPM_*.
  */
 enum wg_err tpm_key_create(struct tpm_ctx *ctx, enum tpm_key_kind kind,
     struct tpm_aik *out) __attribute__((warn_unused_result));
@@ -233,7 +234,7 @@ enum wg_err tpm_sign_digest(struct tpm_ctx *ctx, const struct tpm_aik *key,
     const unsigned char digest[32], unsigned char *sig, size_t *sig_len)
     __attribute__((warn_unused_result));
 
-/* "AIK", "DK" or "TK". */
+/* "AIK", "DK", "TK" or "MDM key". */
 const char *tpm_key_kind_name(enum tpm_key_kind kind);
 
 #endif

@@ -28,7 +28,8 @@ static const TPMT_SIG_SCHEME own_scheme = { .scheme = TPM2_ALG_NULL };
  * the TPM and bound to it (fixedTPM, fixedParent, sensitiveDataOrigin),
  * used with its empty password (userWithAuth).  The AIK is restricted (it
  * signs only what the TPM made: quotes, certifications), the DK is not (it
- * signs a CSR's and a JWT's digests); both are bound to RSASSA with
+ * signs a CSR's and a JWT's digests), nor is the MDM key (made like the
+ * DK, for the MDM enrollment's CSR); all three are bound to RSASSA with
  * SHA-256 so the TPM refuses any other use.  The TK decrypts only, its
  * scheme chosen per use (OAEP).
  */
@@ -62,7 +63,7 @@ tpm_key_kind_name(enum tpm_key_kind kind)
 {
 	static const char *const names[TPM_KEY_KIND_MAX] = {
 		[TPM_KEY_AIK] = "AIK", [TPM_KEY_DEVICE] = "DK",
-		[TPM_KEY_TRANSPORT] = "TK" };
+		[TPM_KEY_TRANSPORT] = "TK", [TPM_KEY_MDM] = "MDM key" };
 
 	return (unsigned)kind < TPM_KEY_KIND_MAX ? names[kind] : "key";
 }

@@ -22,6 +22,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_hash(int argc, char **argv);
 int cmd_ekca(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_app(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

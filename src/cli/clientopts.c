@@ -579,6 +579,70 @@ done:
 }
 
 int
+clientopts_fetch_all(struct wg_httpc *c, const char *path,
+    const struct clientopts_query *query, json_t *rows)
+{
+	struct clientopts_query q = query != NULL ? *query :
+	    (struct clientopts_query){ 0 };
+	struct clientopts_listing l = { .path = path, .query = &q, .all = 1 };
+	char *rest = NULL;
+	int ret;
+
+	clientopts_query_add(&q, "limit", CLIENTOPTS_PAGE_MAX);
+	ret = fetch_pages(c, &l, rows, &rest);
+	free(rest);
+	return ret;
+}
+
+void
+clientopts_join_strings(json_t *o, const char *from, const char *to)
+{
+	const json_t *arr = json_object_get(o, from), *v;
+	char text[1024] = "";
+	size_t i, used;
+
+	json_array_foreach(arr, i, v) {
+		used = strlen(text);
+		if (json_is_string(v) && used + 1 < sizeof(text))
+			snprintf(text + used, sizeof(text) - used, "%s%s",
+			    used ? ", " : "", json_string_value(v));
+	}
+	json_object_set_new(o, to, text[0] ? json_string(text) : json_null());
+}
+
+char *
+clientopts_id_by_name(struct wg_httpc *c, const char *path,
+    const struct clientopts_query *query, const char *target,
+    const char *what)
+{
+	struct clientopts_query q = query != NULL ? *query :
+	    (struct clientopts_query){ 0 };
+	char detail[300], esc[200], *out = NULL;
+	json_t *page = NULL;
+	const json_t *p;
+	const char *id;
+
+	if (wg_is_uuid(target))
+		return xstrdup(target);
+	clientopts_query_add(&q, "name", target);
+	if (clientopts_call(c, "GET", path, q.kv, NULL, &page) != CLI_EXIT_OK)
+		return NULL;
+	if ((p = json_array_get(json_object_get(page, "value"), 0)) == NULL) {
+		wg_escape_log(target, strlen(target), esc, sizeof(esc));
+		snprintf(detail, sizeof(detail), "no %s is named \"%s\" in "
+		    "this tenant", what, esc);
+		clientopts_print_failure(WG_E_NOT_FOUND, detail);
+	} else if ((id = clientopts_field(p, "id")) != NULL) {
+		if (wg_is_uuid(id))
+			out = xstrdup(id);
+		else
+			clientopts_no_body("an id");
+	}
+	json_decref(page);
+	return out;
+}
+
+int
 clientopts_post(struct wg_httpc *c, const struct clientopts *co,
     const char *path, const char *const *query, json_t *body, json_t **out)
 {

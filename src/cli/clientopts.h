@@ -235,6 +235,32 @@ int clientopts_list(struct wg_httpc *c, const struct clientopts *co,
 int clientopts_list_pages(struct wg_httpc *c, const struct clientopts *co,
     const struct clientopts_listing *l) __attribute__((warn_unused_result));
 
+/* The largest page a list endpoint of the server gives (its ?limit=). */
+#define CLIENTOPTS_PAGE_MAX "1000"
+
+/*
+ * GETs every page of path?query (limit=CLIENTOPTS_PAGE_MAX, following
+ * "next", which must change) and appends their rows to rows, an array
+ * the caller owns.  Returns a CLI exit code (a failure is reported).
+ */
+int clientopts_fetch_all(struct wg_httpc *c, const char *path,
+    const struct clientopts_query *query, json_t *rows)
+    __attribute__((warn_unused_result));
+
+/* Sets field to of o to the strings of array from joined by ", " (null
+ * when none), for a table or field list. */
+void clientopts_join_strings(json_t *o, const char *from, const char *to);
+
+/*
+ * The id of the object that target names on list path (path?name=
+ * finds one by name; what, "app", names it in the message): target
+ * itself when it is an id.  The caller frees it; NULL after reporting
+ * why (WG_E_NOT_FOUND: "no WHAT is named ...").
+ */
+char *clientopts_id_by_name(struct wg_httpc *c, const char *path,
+    const struct clientopts_query *query, const char *target,
+    const char *what);
+
 /*
  * POSTs body (the reference is taken over) to path.  With co->json the
  * answer is printed and *out is NULL; otherwise *out is the answer, a new

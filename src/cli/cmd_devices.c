@@ -61,7 +61,8 @@ device_usage(FILE *f)
 	    "       whiteglove device mdm ID [--tenant ID] [OPTIONS]\n"
 	    "       whiteglove device unenroll ID [--tenant ID] [OPTIONS]\n"
 	    "       whiteglove device allow-next-enrollment ID [--tenant ID] "
-	    "[OPTIONS]\n\n"
+	    "[OPTIONS]\n"
+	    "       whiteglove device setup ID [--tenant ID] [OPTIONS]\n\n"
 	    "Shows, deletes or changes one registered device; ID is its id "
 	    "as 'whiteglove\ndevices' lists it.  Deleting a device removes "
 	    "its registration: it can be\nimported again (also into another "
@@ -71,6 +72,10 @@ device_usage(FILE *f)
 	    "enrollment, 'unenroll' deletes it and\n'allow-next-enrollment' "
 	    "lets the device enroll one more time while keeping\nit; either "
 	    "lets the flow run again.\n\n"
+	    "'setup' shows device setup as the device reported it (the "
+	    "Enrollment Status\nPage): each app's last state (identifying, "
+	    "downloading, installing,\ninstalled, failed) with its error "
+	    "code and message.\n\n"
 	    "Options:\n"
 	    "  -g, --group-tag TAG  set: the new group tag\n"
 	    "  -u, --user UPN       set: the new assigned user "
@@ -168,6 +173,41 @@ print_device(const struct clientopts *co, json_t *dev, const char *title)
 	return CLI_EXIT_OK;
 }
 
+/* setup: each app's state as the device last reported it. */
+static int
+device_setup(struct wg_httpc *c, const struct clientopts *co,
+    const struct device_args *a, const char *path)
+{
+	static const struct clientopts_col cols[] = {
+		{ "APP", "appName" },
+		{ "STATE", "state" },
+		{ "CODE", "code" },
+		{ "UPDATED", "updatedAt" },
+		{ "MESSAGE", "message" },
+	};
+	char *sub = xasprintf("%s/setup", path);
+	const json_t *list;
+	json_t *ans = NULL;
+	int ret;
+
+	ret = clientopts_call(c, "GET", sub, a->query.kv, NULL, &ans);
+	list = json_object_get(ans, "value");
+	if (ret == CLI_EXIT_OK && co->json) {
+		clientopts_print_json(ans);
+	} else if (ret == CLI_EXIT_OK && !json_is_array(list)) {
+		ret = clientopts_no_body("the device's app states");
+	} else if (ret == CLI_EXIT_OK && json_array_size(list) == 0) {
+		printf("Device %s has reported no app yet.\n", a->id);
+	} else if (ret == CLI_EXIT_OK) {
+		printf("Device setup of device %s:\n", a->id);
+		clientopts_print_table(list, cols, sizeof(cols) /
+		    sizeof(cols[0]));
+	}
+	json_decref(ans);
+	free(sub);
+	return ret;
+}
+
 /* mdm, unenroll, allow-next-enrollment: the device's MDM enrollment. */
 static int
 device_mdm(struct wg_httpc *c, const struct clientopts *co,
@@ -222,6 +262,8 @@ device_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 		    &ans);
 		if (ret == CLI_EXIT_OK && !co->json)
 			printf("Deleted device %s\n", a->id);
+	} else if (strcmp(a->verb, "setup") == 0) {
+		ret = device_setup(c, co, a, path);
 	} else if (strcmp(a->verb, "set") != 0) {
 		ret = device_mdm(c, co, a, path);
 	} else {
@@ -253,9 +295,10 @@ device_check(struct device_args *a, int argc, char **argv)
 	if (strcmp(a->verb, "show") != 0 && strcmp(a->verb, "delete") != 0 &&
 	    strcmp(a->verb, "set") != 0 && strcmp(a->verb, "mdm") != 0 &&
 	    strcmp(a->verb, "unenroll") != 0 &&
+	    strcmp(a->verb, "setup") != 0 &&
 	    strcmp(a->verb, "allow-next-enrollment") != 0)
-		return "give show, delete, set, mdm, unenroll or "
-		    "allow-next-enrollment";
+		return "give show, delete, set, mdm, unenroll, "
+		    "allow-next-enrollment or setup";
 	if (argc - optind != 2)
 		return "give one device ID";
 	a->id = argv[optind + 1];

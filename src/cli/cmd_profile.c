@@ -21,7 +21,6 @@
 #include "common/xmalloc.h"
 
 #define PROFILES_PATH "/admin/v1/deploymentProfiles"
-#define LIST_PAGE "1000" /* the server's largest page */
 #define TENANT_HELP \
 	"  -t, --tenant ID         the tenant to act on (operator key only)\n"
 
@@ -315,23 +314,6 @@ create_body(const struct profile_args *a, json_t **out, char *msg,
 
 /* ---- printing ---- */
 
-/* Sets field to of o to the strings of array from, joined by ", ". */
-static void
-join_field(json_t *o, const char *from, const char *to)
-{
-	const json_t *arr = json_object_get(o, from), *v;
-	char text[1024] = "";
-	size_t i, used;
-
-	json_array_foreach(arr, i, v) {
-		used = strlen(text);
-		if (json_is_string(v) && used + 1 < sizeof(text))
-			snprintf(text + used, sizeof(text) - used, "%s%s",
-			    used ? ", " : "", json_string_value(v));
-	}
-	json_object_set_new(o, to, text[0] ? json_string(text) : json_null());
-}
-
 /* Prints a profile the server returned: title "NAME"what, its fields. */
 static int
 print_profile(const struct clientopts *co, json_t *p, const char *title,
@@ -348,8 +330,8 @@ print_profile(const struct clientopts *co, json_t *p, const char *title,
 	if ((name = clientopts_field(p, "name")) == NULL)
 		return CLI_EXIT_FAIL;
 	printf("%s \"%s\"%s\n", title, name, what);
-	join_field(p, "oobe", "oobeText");
-	join_field(p, "assignedGroupTags", "groupTagsText");
+	clientopts_join_strings(p, "oobe", "oobeText");
+	clientopts_join_strings(p, "assignedGroupTags", "groupTagsText");
 	if (json_is_string(json_object_get(p, "deviceNameTemplate")) &&
 	    json_string_length(json_object_get(p, "deviceNameTemplate")) == 0)
 		json_object_set_new(p, "deviceNameTemplate", json_null());
@@ -376,48 +358,6 @@ create_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 	return ret;
 }
 
-/*
- * GETs every page of the list into rows; "next" must be a cursor or null
- * and never the same twice.
- */
-static int
-fetch_all(struct wg_httpc *c, const struct profile_args *a, json_t *rows)
-{
-	struct clientopts_query q;
-	const json_t *list, *next;
-	char *after = NULL;
-	json_t *page = NULL;
-	int ret = CLI_EXIT_OK;
-
-	do {
-		q = a->query;
-		clientopts_query_add(&q, "limit", LIST_PAGE);
-		clientopts_query_add(&q, "after", after);
-		json_decref(page);
-		if ((ret = clientopts_call(c, "GET", PROFILES_PATH, q.kv, NULL,
-		    &page)) != CLI_EXIT_OK)
-			break;
-		list = json_object_get(page, "value");
-		next = json_object_get(page, "next");
-		if (!json_is_array(list) || !(json_is_null(next) ||
-		    (json_is_string(next) && (after == NULL ||
-		    strcmp(after, json_string_value(next)) != 0)))) {
-			clientopts_print_failure(WG_E_NET_PROTOCOL, "server "
-			    "response: not a page of profiles with a new "
-			    "\"next\"");
-			ret = CLI_EXIT_FAIL;
-			break;
-		}
-		json_array_extend(rows, (json_t *)list);
-		free(after);
-		after = json_is_string(next) ?
-		    xstrdup(json_string_value(next)) : NULL;
-	} while (after != NULL);
-	json_decref(page);
-	free(after);
-	return ret;
-}
-
 static int
 list_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 {
@@ -428,11 +368,13 @@ list_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 		{ "GROUP TAGS", "groupTagsText" },
 		{ "ID", "id" },
 	};
+	const struct profile_args *a = arg;
 	json_t *rows = json_array(), *row, *doc;
 	size_t i;
 	int ret;
 
-	if ((ret = fetch_all(c, arg, rows)) == CLI_EXIT_OK && co->json) {
+	ret = clientopts_fetch_all(c, PROFILES_PATH, &a->query, rows);
+	if (ret == CLI_EXIT_OK && co->json) {
 		doc = json_pack("{s:O, s:n}", "value", rows, "next");
 		clientopts_print_json(doc);
 		json_decref(doc);
@@ -441,46 +383,13 @@ list_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 		    "makes one.\n");
 	} else if (ret == CLI_EXIT_OK) {
 		json_array_foreach(rows, i, row)
-			join_field(row, "assignedGroupTags", "groupTagsText");
+			clientopts_join_strings(row, "assignedGroupTags",
+			    "groupTagsText");
 		clientopts_print_table(rows, cols, sizeof(cols) /
 		    sizeof(cols[0]));
 	}
 	json_decref(rows);
 	return ret;
-}
-
-/*
- * The id of the profile a->target names: an id as it is, else the one
- * ?name= finds.  The caller frees it; NULL after reporting why.
- */
-static char *
-profile_id(struct wg_httpc *c, const struct profile_args *a)
-{
-	struct clientopts_query q = a->query;
-	char detail[300], esc[200], *out = NULL;
-	json_t *page = NULL;
-	const json_t *p;
-	const char *id;
-
-	if (wg_is_uuid(a->target))
-		return xstrdup(a->target);
-	clientopts_query_add(&q, "name", a->target);
-	if (clientopts_call(c, "GET", PROFILES_PATH, q.kv, NULL, &page) !=
-	    CLI_EXIT_OK)
-		return NULL;
-	if ((p = json_array_get(json_object_get(page, "value"), 0)) == NULL) {
-		wg_escape_log(a->target, strlen(a->target), esc, sizeof(esc));
-		snprintf(detail, sizeof(detail), "no deployment profile is "
-		    "named \"%s\" in this tenant", esc);
-		clientopts_print_failure(WG_E_NOT_FOUND, detail);
-	} else if ((id = clientopts_field(p, "id")) != NULL) {
-		if (wg_is_uuid(id))
-			out = xstrdup(id);
-		else
-			clientopts_no_body("a profile id");
-	}
-	json_decref(page);
-	return out;
 }
 
 /* assign or unassign: {"groupTag": TAG} or {"tenantDefault": true}. */
@@ -519,7 +428,8 @@ target_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 	json_t *ans = NULL;
 	int ret;
 
-	if ((id = profile_id(c, a)) == NULL)
+	if ((id = clientopts_id_by_name(c, PROFILES_PATH, &a->query,
+	    a->target, "deployment profile")) == NULL)
 		return CLI_EXIT_FAIL;
 	path = xasprintf(PROFILES_PATH "/%s%s", id,
 	    strcmp(a->verb, "assign") == 0 ? "/assign" :

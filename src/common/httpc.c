@@ -40,6 +40,8 @@ struct xfer {
 	int too_large;
 	const struct wg_httpc_req *req;
 	enum wg_err upload_err;
+	CURL *curl;
+	enum wg_err download_err;
 };
 
 #define TRY(expr)                                \
@@ -217,8 +219,18 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 	struct xfer *x = arg;
 	size_t n = nmemb; /* size is always 1 */
 	char *nbuf;
+	long status = 0;
 
 	(void)size;
+	if (x->req->download != NULL) {
+		curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			x->resp->status = status;
+			x->download_err = x->req->download(
+			    x->req->download_ctx, data, n);
+			return x->download_err == WG_OK ? n : 0;
+		}
+	}
 	if (n > x->max - x->len) {
 		x->too_large = 1;
 		return 0; /* aborts the transfer */
@@ -263,7 +275,8 @@ header_value(const char *v, size_t n, char *out, size_t outlen)
 static size_t
 on_header(char *data, size_t size, size_t nmemb, void *arg)
 {
-	static const char rid[] = "X-Request-Id:", ctype[] = "Content-Type:";
+	static const char rid[] = "X-Request-Id:", ctype[] = "Content-Type:",
+	    crange[] = "Content-Range:";
 	struct xfer *x = arg;
 	size_t n = nmemb; /* size is always 1 */
 
@@ -272,6 +285,12 @@ on_header(char *data, size_t size, size_t nmemb, void *arg)
 	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
 		x->resp->request_id[0] = '\0';
 		x->resp->content_type[0] = '\0';
+		x->resp->content_range[0] = '\0';
+	} else if (n >= sizeof(crange) - 1 &&
+	    strncasecmp(data, crange, sizeof(crange) - 1) == 0) {
+		header_value(data + sizeof(crange) - 1, n - (sizeof(crange) -
+		    1), x->resp->content_range,
+		    sizeof(x->resp->content_range));
 	} else if (n >= sizeof(rid) - 1 &&
 	    strncasecmp(data, rid, sizeof(rid) - 1) == 0) {
 		header_value(data + sizeof(rid) - 1, n - (sizeof(rid) - 1),
@@ -356,10 +375,20 @@ set_common(struct wg_httpc *c, struct xfer *x)
 	}
 	TRY(curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
 	    c->connect_timeout_ms));
-	TRY(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms));
+	if (x->req->download != NULL) {
+		/* A download may take long: only a stall is a timeout. */
+		TRY(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+		    x->req->timeout_ms > 0 ? x->req->timeout_ms : 0L));
+		TRY(curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L));
+		TRY(curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+		    (c->timeout_ms + 999) / 1000));
+	} else {
+		TRY(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, x->req->timeout_ms >
+		    0 ? x->req->timeout_ms : c->timeout_ms));
+		TRY(curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
+		    (curl_off_t)c->max_body));
+	}
 	TRY(curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent));
-	TRY(curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-	    (curl_off_t)c->max_body));
 	TRY(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body));
 	TRY(curl_easy_setopt(h, CURLOPT_WRITEDATA, x));
 	TRY(curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header));
@@ -449,6 +478,10 @@ fail(struct wg_httpc *c, const struct wg_httpc_req *req, struct xfer *x,
 		rc = WG_E_NET_PROTOCOL;
 		snprintf(x->resp->detail, sizeof(x->resp->detail),
 		    "response body larger than %zu bytes", x->max);
+	} else if (x->download_err != WG_OK) {
+		rc = x->download_err;
+		snprintf(x->resp->detail, sizeof(x->resp->detail),
+		    "the download was stopped by its receiver");
 	} else if (cc == CURLE_ABORTED_BY_CALLBACK && x->upload_err != WG_OK) {
 		rc = x->upload_err;
 		snprintf(x->resp->detail, sizeof(x->resp->detail),
@@ -469,11 +502,20 @@ resp_reset(struct wg_httpc_resp *resp)
 	memset(resp, 0, sizeof(*resp));
 }
 
+static wg_httpc_observer_fn observer;
+
+void
+wg_httpc_set_observer(wg_httpc_observer_fn fn)
+{
+	observer = fn;
+}
+
 enum wg_err
 wg_httpc_do(struct wg_httpc *c, const struct wg_httpc_req *req,
     struct wg_httpc_resp *resp)
 {
-	struct xfer x = { .resp = resp, .max = c->max_body, .req = req };
+	struct xfer x = { .resp = resp, .max = c->max_body, .req = req,
+	    .curl = c->curl };
 	struct curl_slist *hdrs = NULL;
 	enum wg_err rc = WG_E_INTERNAL;
 	CURLU *url = NULL;
@@ -502,6 +544,8 @@ wg_httpc_do(struct wg_httpc *c, const struct wg_httpc_req *req,
 	resp->body_len = x.len;
 	x.buf = NULL;
 	rc = WG_OK;
+	if (observer != NULL)
+		observer(req, resp);
 done:
 	xfree_secret(x.buf, x.len);
 	curl_slist_free_all(hdrs);

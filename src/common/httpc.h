@@ -53,6 +53,13 @@ struct wg_httpc_header {
 typedef enum wg_err (*wg_httpc_read_fn)(void *ctx, char *buf, size_t cap,
     size_t *got);
 
+/*
+ * Takes len bytes of a streamed response body (a download); a non-WG_OK
+ * return aborts the exchange with that code.
+ */
+typedef enum wg_err (*wg_httpc_write_fn)(void *ctx, const char *data,
+    size_t len);
+
 struct wg_httpc_req {
 	const char *method;	/* "GET", "POST", "PUT", "PATCH", "DELETE" */
 	const char *path;	/* "/admin/v1/tenants"; starts with '/' */
@@ -67,6 +74,18 @@ struct wg_httpc_req {
 	wg_httpc_read_fn upload;
 	void *upload_ctx;
 	int64_t upload_len;	/* -1: unknown (sent chunked) */
+	/*
+	 * Streaming download: a 2xx response's body goes to download() as it
+	 * arrives, not into resp->body, and the handle's body cap does not
+	 * apply (the callback caps it); any other status's body is read into
+	 * resp->body as usual (resp->status and resp->content_range are set
+	 * before the first call).  The handle's timeout then only bounds a
+	 * stall (less than 1 byte/s for that long).
+	 */
+	wg_httpc_write_fn download;
+	void *download_ctx;
+	/* This exchange's whole time; 0: the handle's (a download: none). */
+	long timeout_ms;
 };
 
 struct wg_httpc_resp {
@@ -75,6 +94,7 @@ struct wg_httpc_resp {
 	size_t body_len;
 	char request_id[WG_HTTPC_REQUEST_ID_MAX]; /* X-Request-Id, or "" */
 	char content_type[128];
+	char content_range[128]; /* Content-Range (206, 416), or "" */
 	char detail[WG_HTTPC_DETAIL_MAX]; /* why the exchange failed */
 };
 
@@ -105,6 +125,15 @@ void wg_httpc_set_bearer(struct wg_httpc *c, const char *token);
 
 /* The base URL the handle was made with; borrowed from c. */
 const char *wg_httpc_base_url(const struct wg_httpc *c);
+
+/*
+ * The program's observer of every exchange that got an answer, called
+ * before wg_httpc_do returns it (the agent's hook for crash tests); NULL:
+ * none.  Process-wide; set it before any exchange starts.
+ */
+typedef void (*wg_httpc_observer_fn)(const struct wg_httpc_req *req,
+    const struct wg_httpc_resp *resp);
+void wg_httpc_set_observer(wg_httpc_observer_fn fn);
 
 /*
  * Performs one exchange.  resp must be zeroed or from an earlier call (its

@@ -24,6 +24,7 @@
 #include "crypto/tpmpub.h"
 #include "crypto/x509.h"
 #include "server/admin_util.h"
+#include "server/idem.h"
 #include "server/server.h"
 #include "server/tpmproof.h"
 
@@ -297,11 +298,19 @@ done:
 	return rc;
 }
 
+/* The join, idempotent per device with an Idempotency-Key (idem.c). */
+static enum wg_err
+drs_join_idem(struct http_req *req, struct http_resp *resp)
+{
+	return idem_run(req, resp, "/EnrollmentServer/device/", TOKEN_AUD_DRS,
+	    drs_join);
+}
+
 static const struct http_route routes[] = {
 	HTTP_ROUTE(HTTP_POST, "/EnrollmentServer/device/", WG_SVC_DRS,
-	    HTTP_AUTH_NONE, JOIN_BODY_MAX, drs_join),
+	    HTTP_AUTH_NONE, JOIN_BODY_MAX, drs_join_idem),
 	HTTP_ROUTE(HTTP_POST, "/EnrollmentServer/device", WG_SVC_DRS,
-	    HTTP_AUTH_NONE, JOIN_BODY_MAX, drs_join),
+	    HTTP_AUTH_NONE, JOIN_BODY_MAX, drs_join_idem),
 	HTTP_ROUTE(HTTP_GET, "/{tenant}/Discover", WG_SVC_DRS, HTTP_AUTH_NONE,
 	    0, drs_discover),
 };

@@ -3,6 +3,7 @@
  * caps, routing, authentication, JSON error bodies, the access log and the
  * drain on shutdown.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -47,6 +48,7 @@ static const struct http_routes *const route_tables[] = {
 	&token_routes,
 	&drs_routes,
 	&mdm_routes,
+	&apps_routes,
 };
 
 /* Per-request state, from the first callback to the completion notice. */
@@ -61,8 +63,10 @@ struct req_ctx {
 	int64_t start_ms;
 	int status;
 	int counted; /* counted in srv->inflight */
+	int replayed; /* the answer is a stored one (idem.c) */
 	void *stream_state; /* of ctx->route->stream */
 	char params[HTTP_MAX_PARAMS][256];
+	char content_range[96]; /* a 206's or 416's Content-Range */
 };
 
 const char *
@@ -286,26 +290,25 @@ route_find(struct server *srv, struct req_ctx *ctx, const char *method,
 	    "no endpoint at this path on this server");
 }
 
+/* Queues r (destroyed here) with the headers every answer has. */
 static enum MHD_Result
-send_body(struct req_ctx *ctx, struct MHD_Connection *conn, int status,
-    char *body, size_t len, const char *ctype)
+queue_resp(struct req_ctx *ctx, struct MHD_Connection *conn, int status,
+    struct MHD_Response *r, const char *ctype)
 {
-	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, body,
-	    body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-	if (r == NULL) {
-		free(body);
-		return MHD_NO;
-	}
 	MHD_add_response_header(r, "X-Request-Id", ctx->req.request_id);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	if (body != NULL)
+	if (ctx->replayed)
+		MHD_add_response_header(r, "Idempotency-Replayed", "true");
+	if (ctype != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	if (status == 405 && ctx->allow[0])
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, ctx->allow);
+	if (ctx->content_range[0] != '\0')
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE,
+		    ctx->content_range);
 	if (atomic_load(&ctx->req.srv->draining) || status == 413)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
@@ -316,6 +319,121 @@ send_body(struct req_ctx *ctx, struct MHD_Connection *conn, int status,
 	ret = MHD_queue_response(conn, (unsigned)status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static enum MHD_Result
+send_body(struct req_ctx *ctx, struct MHD_Connection *conn, int status,
+    char *body, size_t len, const char *ctype)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(len, body,
+	    body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	return queue_resp(ctx, conn, status, r, body ? ctype : NULL);
+}
+
+void
+http_resp_file(struct http_resp *resp, int fd, uint64_t size,
+    const char *content_type)
+{
+	resp->status = 200;
+	resp->file_set = 1;
+	resp->file_fd = fd;
+	resp->file_size = size;
+	resp->content_type = content_type;
+}
+
+/* 1 if s is 1 to 19 decimal digits (so it fits a uint64_t) and *end. */
+static int
+range_num(const char *s, uint64_t *v, const char **end)
+{
+	size_t i;
+
+	*v = 0;
+	for (i = 0; isdigit((unsigned char)s[i]) && i < 19; i++)
+		*v = *v * 10 + (uint64_t)(s[i] - '0');
+	*end = s + i;
+	return i > 0 && !isdigit((unsigned char)s[i]);
+}
+
+/*
+ * Range header h (RFC 9110 section 14.1.2) against size bytes: *ranged
+ * 0 for no Range; 1 with [*first, *last] for "bytes=N-" or "bytes=N-M"
+ * (M capped at the end).  WG_E_RANGE_NOT_SATISFIABLE if N is at or past
+ * the end; WG_E_RANGE_INVALID for anything else (several ranges, suffix
+ * ranges, another unit, garbage): refused rather than ignored, so a
+ * client that resumes a download never appends a whole file to its
+ * partial one.
+ */
+static enum wg_err
+range_parse(struct http_req *req, const char *h, uint64_t size,
+    int *ranged, uint64_t *first, uint64_t *last)
+{
+	uint64_t a, b = UINT64_MAX;
+	const char *end;
+
+	*ranged = 0;
+	if (h == NULL)
+		return WG_OK;
+	if (strncmp(h, "bytes=", 6) != 0 || !range_num(h + 6, &a, &end) ||
+	    *end != '-' || (end[1] != '\0' && (!range_num(end + 1, &b,
+	    &end) || *end != '\0' || b < a)))
+		return http_fail(req, WG_E_RANGE_INVALID, "Range must be one "
+		    "range bytes=N- or bytes=N-M (M >= N)");
+	if (a >= size)
+		return http_fail(req, WG_E_RANGE_NOT_SATISFIABLE, "range "
+		    "starts at byte %llu, the content has %llu bytes",
+		    (unsigned long long)a, (unsigned long long)size);
+	*ranged = 1;
+	*first = a;
+	*last = b < size - 1 ? b : size - 1;
+	return WG_OK;
+}
+
+static enum MHD_Result send_error(struct req_ctx *ctx,
+    struct MHD_Connection *conn, enum wg_err err);
+
+/* Sends the file of http_resp_file(), whole or the range asked for. */
+static enum MHD_Result
+send_file(struct req_ctx *ctx, struct MHD_Connection *conn,
+    struct http_resp *resp)
+{
+	uint64_t first = 0, last = 0, size = resp->file_size;
+	struct MHD_Response *r = NULL;
+	enum wg_err rc;
+	int kind;
+
+	rc = range_parse(&ctx->req, http_header(&ctx->req, "Range"), size,
+	    &kind, &first, &last);
+	resp->file_set = 0;
+	if (rc != WG_OK) {
+		close(resp->file_fd);
+		if (rc == WG_E_RANGE_NOT_SATISFIABLE)
+			snprintf(ctx->content_range, sizeof(ctx->content_range),
+			    "bytes */%llu", (unsigned long long)size);
+		return send_error(ctx, conn, rc);
+	}
+	if (kind == 1)
+		snprintf(ctx->content_range, sizeof(ctx->content_range),
+		    "bytes %llu-%llu/%llu", (unsigned long long)first,
+		    (unsigned long long)last, (unsigned long long)size);
+	if (size > 0)
+		r = MHD_create_response_from_fd_at_offset64(kind == 1 ? last -
+		    first + 1 : size, resp->file_fd, (int64_t)first);
+	else
+		r = MHD_create_response_from_buffer(0, NULL,
+		    MHD_RESPMEM_PERSISTENT);
+	if (r == NULL || size == 0)
+		close(resp->file_fd); /* else the response owns it */
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	return queue_resp(ctx, conn, kind == 1 ? 206 : 200, r,
+	    resp->content_type);
 }
 
 /* The error body {"error":{code,name,message,requestId}}. */
@@ -355,6 +473,8 @@ send_resp(struct req_ctx *ctx, struct MHD_Connection *conn,
 		return send_body(ctx, conn, resp->status, s, s ? strlen(s) : 0,
 		    "application/json");
 	}
+	if (resp->file_set)
+		return send_file(ctx, conn, resp);
 	if (resp->text != NULL) {
 		s = resp->text;
 		resp->text = NULL;
@@ -479,6 +599,7 @@ dispatch(struct req_ctx *ctx, struct MHD_Connection *conn)
 		store_rollback(req->db); /* no-op unless a handler left a tx */
 	if (rc != WG_OK)
 		goto fail;
+	ctx->replayed = resp.replayed;
 	ret = send_resp(ctx, conn, &resp);
 	json_decref(resp.json);
 	free(resp.text);
@@ -486,6 +607,8 @@ dispatch(struct req_ctx *ctx, struct MHD_Connection *conn)
 fail:
 	json_decref(resp.json);
 	free(resp.text);
+	if (resp.file_set)
+		close(resp.file_fd);
 	return send_error(ctx, conn, rc);
 }
 

@@ -75,6 +75,10 @@ struct http_resp {
 	size_t text_len; /* bytes of text if it is binary; 0: a string */
 	const char *content_type;
 	char location[256];
+	int file_set;	 /* http_resp_file(): send file_fd instead */
+	int file_fd;	 /* owned: the HTTP layer closes it */
+	uint64_t file_size;
+	int replayed; /* idem.c: a stored answer, sent again */
 };
 
 typedef enum wg_err (*http_handler)(struct http_req *req,
@@ -128,6 +132,18 @@ const char *http_header(const struct http_req *req, const char *name);
 
 /* Sets a JSON response (steals body). */
 void http_resp_json(struct http_resp *resp, int status, json_t *body);
+
+/*
+ * Answers with the bytes of the open file fd (size bytes; fd is taken
+ * over and closed by the HTTP layer, also if the handler then fails),
+ * streamed from the file, as content_type.  A single `Range: bytes=N-`
+ * or `bytes=N-M` (RFC 9110 section 14) is honoured: 206 with
+ * Content-Range; WG_E_RANGE_NOT_SATISFIABLE (416, Content-Range
+ * "bytes * /SIZE") when N is not within the file; any other Range header
+ * is refused with WG_E_RANGE_INVALID (400).
+ */
+void http_resp_file(struct http_resp *resp, int fd, uint64_t size,
+    const char *content_type);
 
 /*
  * The thread's database connection for this request (cached in req).

@@ -17,6 +17,7 @@
 #include "common/xmalloc.h"
 #include "crypto/tpmpub.h"
 #include "server/admin_util.h"
+#include "server/idem.h"
 #include "server/server.h"
 #include "server/tpmproof.h"
 
@@ -119,15 +120,24 @@ mdm_commit(struct http_req *req, struct store_conn *c,
 		    "enrollmentId", e->enrollment_id, msg)) == WG_OK)
 			return store_commit(c);
 	}
-	store_rollback(c);
-	if (rc != WG_E_CONFLICT)
+	if (rc != WG_E_CONFLICT) {
+		store_rollback(c);
 		return rc;
-	/* the refusal stays in the device's timeline */
+	}
+	/*
+	 * The refusal stays in the device's timeline, committed with the
+	 * nonce taken (the enrollment wrote nothing): within the
+	 * transaction, since an idempotent request's one (idem.c) would
+	 * lose a write made after a rollback.
+	 */
 	if (admin_device_audit(req, c, d, "enrollment", MDM_EVT_REFUSED,
 	    WG_PHASE_MDM, WG_E_MENROLL_DEVICE_NOT_SUPPORTED, NULL, NULL, NULL,
-	    "a second MDM enrollment refused") != WG_OK)
+	    "a second MDM enrollment refused") != WG_OK ||
+	    store_commit(c) != WG_OK) {
+		store_rollback(c);
 		wg_warn("mdm: the refusal of device %s was not recorded",
 		    d->id);
+	}
 	return http_fail(req, WG_E_MENROLL_DEVICE_NOT_SUPPORTED, "device %s "
 	    "is enrolled already; an admin deletes its enrollment or allows "
 	    "one more (whiteglove device allow-next-enrollment %s)",
@@ -194,11 +204,19 @@ done:
 	return rc;
 }
 
+/* The enrollment, idempotent per device with an Idempotency-Key. */
+static enum wg_err
+mdm_enroll_idem(struct http_req *req, struct http_resp *resp)
+{
+	return idem_run(req, resp, "/mdm/v1/enroll", TOKEN_AUD_MDM,
+	    mdm_enroll);
+}
+
 static const struct http_route routes[] = {
 	HTTP_ROUTE(HTTP_GET, "/mdm/v1/discovery", WG_SVC_MDM, HTTP_AUTH_NONE,
 	    0, mdm_discovery),
 	HTTP_ROUTE(HTTP_POST, "/mdm/v1/enroll", WG_SVC_MDM, HTTP_AUTH_NONE,
-	    ENROLL_BODY_MAX, mdm_enroll),
+	    ENROLL_BODY_MAX, mdm_enroll_idem),
 };
 
 const struct http_routes mdm_routes = { routes,

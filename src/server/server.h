@@ -91,6 +91,7 @@ extern const struct http_routes ztd_routes;
 extern const struct http_routes token_routes;
 extern const struct http_routes drs_routes;
 extern const struct http_routes mdm_routes;
+extern const struct http_routes apps_routes;
 
 /* Sets defaults in cfg (every field owned by cfg). */
 void server_config_defaults(struct server_config *cfg);

@@ -27,6 +27,7 @@
 #include "crypto/tpmpub.h"
 #include "server/admin_util.h"
 #include "server/form.h"
+#include "server/idem.h"
 #include "server/server.h"
 #include "server/tpmproof.h"
 
@@ -537,13 +538,21 @@ token_keys(struct http_req *req, struct http_resp *resp)
 	return WG_OK;
 }
 
+/* The reseal, idempotent per device with an Idempotency-Key (idem.c). */
+static enum wg_err
+token_reseal_idem(struct http_req *req, struct http_resp *resp)
+{
+	return idem_run(req, resp, "/token/v1/reseal", TOKEN_AUD_DRS,
+	    token_reseal);
+}
+
 static const struct http_route routes[] = {
 	{ HTTP_POST, "/token", WG_SVC_TOKEN, HTTP_AUTH_NONE, TOKEN_BODY_MAX,
 	    token_post, NULL, "application/x-www-form-urlencoded" },
 	HTTP_ROUTE(HTTP_GET, "/token/keys", WG_SVC_TOKEN, HTTP_AUTH_NONE, 0,
 	    token_keys),
 	HTTP_ROUTE(HTTP_POST, "/token/v1/reseal", WG_SVC_TOKEN, HTTP_AUTH_NONE,
-	    TOKEN_BODY_MAX, token_reseal),
+	    TOKEN_BODY_MAX, token_reseal_idem),
 };
 
 const struct http_routes token_routes = { routes,

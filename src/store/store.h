@@ -649,4 +649,159 @@ struct wg_ticket {
 enum wg_err store_ticket_put(struct store_conn *c, struct wg_ticket *t,
     const char *directory_device_id) __attribute__((warn_unused_result));
 
+/* ---- apps and device setup (step 5: the mdm service) ---- */
+
+#define WG_APP_NAME_MAX 128
+#define WG_APP_COMMAND_MAX 2048
+#define WG_APP_LIST_MAX 1000
+#define WG_APP_CODE_MAX 10	/* "0x" and 8 hex digits */
+#define WG_APP_MESSAGE_MAX 512
+
+/*
+ * An app a device installs during device setup.  target: device | user;
+ * sha256: hex of its content, "" until uploaded (size 0).
+ */
+struct wg_app {
+	char id[37];
+	char tenant_id[37];
+	char name[WG_APP_NAME_MAX + 1];
+	char install_command[WG_APP_COMMAND_MAX + 1];
+	char target[8];
+	int64_t timeout_s;
+	char sha256[65];
+	int64_t size;
+	int64_t created_ms, updated_ms;
+};
+
+/*
+ * A device's last report on an app.  state: identifying | downloading |
+ * installing | installed | failed; code and message "" when not given.
+ */
+struct wg_app_state {
+	char device_id[37];
+	char app_id[37];
+	char app_name[WG_APP_NAME_MAX + 1];
+	char state[16];
+	char code[WG_APP_CODE_MAX + 1];
+	char message[WG_APP_MESSAGE_MAX + 1];
+	int64_t updated_ms;
+};
+
+/*
+ * Creates a (its id, times set; no content).  WG_E_CONFLICT if the tenant
+ * has an app of that name.
+ */
+enum wg_err store_app_create(struct store_conn *c, struct wg_app *a)
+    __attribute__((warn_unused_result));
+/* The tenant's app id, or its app named name; WG_E_NOT_FOUND if none. */
+enum wg_err store_app_get(struct store_conn *c, const char *tenant_id,
+    const char *id, struct wg_app *out) __attribute__((warn_unused_result));
+enum wg_err store_app_get_by_name(struct store_conn *c,
+    const char *tenant_id, const char *name, struct wg_app *out)
+    __attribute__((warn_unused_result));
+/*
+ * The tenant's apps by name after `after` ("": from the start), at most
+ * limit; *out is an array the caller frees.
+ */
+enum wg_err store_app_list(struct store_conn *c, const char *tenant_id,
+    const char *after, size_t limit, struct wg_app **out, size_t *n)
+    __attribute__((warn_unused_result));
+/* Deletes an app, its assignments and states; WG_E_NOT_FOUND if none. */
+enum wg_err store_app_delete(struct store_conn *c, const char *tenant_id,
+    const char *id) __attribute__((warn_unused_result));
+/* Sets the app's content; WG_E_NOT_FOUND if there is no such app. */
+enum wg_err store_app_set_content(struct store_conn *c,
+    const char *tenant_id, const char *id, const char *sha256, int64_t size)
+    __attribute__((warn_unused_result));
+/* *used: how many apps, of any tenant, have content sha256. */
+enum wg_err store_app_content_users(struct store_conn *c,
+    const char *sha256, int64_t *used) __attribute__((warn_unused_result));
+/*
+ * Assigns app id to group_tag (again: no change); unassign answers
+ * WG_E_NOT_FOUND if it was not.  Assign: WG_E_NOT_FOUND if no such app.
+ */
+enum wg_err store_app_assign(struct store_conn *c, const char *tenant_id,
+    const char *id, const char *group_tag)
+    __attribute__((warn_unused_result));
+enum wg_err store_app_unassign(struct store_conn *c, const char *tenant_id,
+    const char *id, const char *group_tag)
+    __attribute__((warn_unused_result));
+/* The group tags of app id, sorted; the caller frees each and *tags. */
+enum wg_err store_app_tags(struct store_conn *c, const char *tenant_id,
+    const char *id, char ***tags, size_t *n)
+    __attribute__((warn_unused_result));
+/*
+ * What a device of the tenant with group_tag installs: the device-target
+ * apps assigned to its tag that have content, by name (at most
+ * WG_APP_LIST_MAX); *out is an array the caller frees.
+ */
+enum wg_err store_app_for_device(struct store_conn *c, const char *tenant_id,
+    const char *group_tag, struct wg_app **out, size_t *n)
+    __attribute__((warn_unused_result));
+/*
+ * One app of store_app_for_device: by id, or (id NULL) one whose content
+ * is sha256.  WG_E_NOT_FOUND if the device gets no such app.
+ */
+enum wg_err store_app_device_get(struct store_conn *c, const char *tenant_id,
+    const char *group_tag, const char *id, const char *sha256,
+    struct wg_app *out) __attribute__((warn_unused_result));
+/*
+ * Records (replaces) a device's state of an app; *changed 0 when the
+ * device reported the same state, code and message again (nothing is
+ * written, updated_ms stays that of the first report), 1 otherwise.
+ */
+enum wg_err store_app_state_set(struct store_conn *c,
+    const struct wg_app_state *s, int *changed)
+    __attribute__((warn_unused_result));
+/*
+ * The states device_id of the tenant reported, by app name; *out is an
+ * array the caller frees.
+ */
+enum wg_err store_app_states(struct store_conn *c, const char *tenant_id,
+    const char *device_id, struct wg_app_state **out, size_t *n)
+    __attribute__((warn_unused_result));
+
+/* ---- idempotency keys (server/idem.c) ---- */
+
+/* How long an answer is replayed, and how much of one is kept. */
+#define WG_IDEM_LIFE_MS ((int64_t)24 * 3600 * 1000)
+#define WG_IDEM_BODY_MAX (256 * 1024)
+
+/*
+ * A stored answer: status (0 while claimed and unanswered), its content
+ * type and body (text the caller made; xmalloc'd, freed by
+ * wg_idem_free()).
+ */
+struct wg_idem {
+	int status;
+	char content_type[128];
+	char *body;
+	int64_t created_ms;
+};
+
+/*
+ * Claims scope (an opaque text key, at most 128 bytes) of route inside the
+ * caller's transaction, after removing up to 100 of route's rows older
+ * than cutoff_ms: WG_OK if scope is now this transaction's (a new row, or
+ * one older than cutoff_ms made new), WG_E_CONFLICT if a row younger than
+ * cutoff_ms holds it.  On PostgreSQL a concurrent claim of the same scope
+ * waits for this transaction to end (the primary key), then sees its row.
+ */
+enum wg_err store_idem_claim(struct store_conn *c, const char *scope,
+    const char *route, int64_t now_ms, int64_t cutoff_ms)
+    __attribute__((warn_unused_result));
+/* The answer stored for scope, if younger than cutoff_ms; WG_E_NOT_FOUND. */
+enum wg_err store_idem_get(struct store_conn *c, const char *scope,
+    int64_t cutoff_ms, struct wg_idem *out)
+    __attribute__((warn_unused_result));
+/* Records the answer of the claimed scope; WG_E_NOT_FOUND if unclaimed. */
+enum wg_err store_idem_put(struct store_conn *c, const char *scope,
+    int status, const char *content_type, const char *body)
+    __attribute__((warn_unused_result));
+/* Gives up the claim of scope made in this transaction (no answer). */
+enum wg_err store_idem_release(struct store_conn *c, const char *scope)
+    __attribute__((warn_unused_result));
+/* Frees what out holds (not out); safe on a zeroed struct. */
+void wg_idem_free(struct wg_idem *out);
+
 #endif

@@ -17,7 +17,7 @@
 #include "store/store.h"
 
 /* Statements a connection caches (ids index store_conn.prep). */
-#define STORE_STMT_MAX 128
+#define STORE_STMT_MAX 160
 /*
  * Statement ids: store.c from 0, store_import.c, store_device.c and
  * store_attest.c, store_profile.c, store_token.c, store_join.c,
@@ -30,6 +30,8 @@
 #define STORE_Q_TOKEN_BASE 96
 #define STORE_Q_JOIN_BASE 104
 #define STORE_Q_MDM_BASE 112
+#define STORE_Q_APPS_BASE 128
+#define STORE_Q_IDEM_BASE 144
 /* Parameters one statement takes at the most. */
 #define STORE_PARAM_MAX 4096
 

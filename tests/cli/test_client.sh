@@ -18,6 +18,35 @@ expect 2 err '\-\-name goes with create' key list --name x --token k
 expect 2 err "option '--name' needs a value" key create --name
 expect 2 err 'version takes no arguments' version extra
 
+# app: operands and options, checked before any connection.
+expect 0 out '^  app  *create, upload and assign device setup apps' help
+for v in create list show assign unassign delete; do
+	expect 0 out "^usage: whiteglove app $v" app $v --help
+done
+expect 2 err 'give create, list, show, assign, unassign or delete' app \
+    --token k
+expect 2 err "give the new app's NAME" app create --token k
+expect 2 err 'create needs --file F and --install CMD' app create X \
+    --file f --token k
+expect 2 err '\-\-target must be device or user' app create X --file f \
+    --install c --target laptop --token k
+expect 2 err '\-\-timeout must be a whole number' app create X --file f \
+    --install c --timeout 7201 --token k
+expect 2 err 'NAME must be 1 to 128 bytes' app create '' --file f \
+    --install c --token k
+expect 2 err 'list takes no arguments' app list x --token k
+expect 2 err 'give one app ID or NAME' app show --token k
+expect 2 err 'give --tag TAG' app assign X --token k
+expect 2 err 'give --tag once' app unassign X --tag a --tag b --token k
+expect 2 err 'does not go with this command' app list --file f --token k
+expect 2 err '\-\-tag goes with create, assign and unassign' app show X \
+    --tag a --token k
+expect 1 err 'app create: /nonexistent: No such file' app create X \
+    --file /nonexistent --install c --token k --url http://127.0.0.1:9
+echo data >"$tmp/app.bin"
+expect 1 err 'WG_E_NET_CONNECT' app create X --file "$tmp/app.bin" \
+    --install c --token k --url http://127.0.0.1:9
+
 # No key: the catalog's WG_E_AUTH_MISSING, before any connection.
 expect 2 err '^whiteglove: 0xA0570008 WG_E_AUTH_MISSING: ' tenant list
 expect 2 err 'pass --token KEY or set WHITEGLOVE_TOKEN' key list

@@ -23,8 +23,11 @@ expect 0 out '^usage: whiteglove device show ID' device --help
 expect 0 out '^  import  *import devices from a CSV or JSON file' help
 expect 0 out '^  devices  *list registered devices' help
 expect 2 err 'devices takes no arguments' devices extra --token k
-expect 2 err 'give show, delete, set, mdm, unenroll or' device --token k
-expect 2 err 'give show, delete, set, mdm, unenroll or' device remove x --token k
+expect 2 err 'give show, delete, set, mdm, unenroll, allow-next-enrollment or setup' \
+    device --token k
+expect 2 err 'give show, delete, set, mdm, unenroll,' device remove x --token k
+expect 2 err 'give one device ID' device setup --token k
+expect 0 out 'whiteglove device setup ID' device --help
 expect 2 err 'give one device ID' device show --token k
 expect 2 err 'give one device ID' device show a b --token k
 expect 2 err 'ID must be a device id' device delete a/b --token k

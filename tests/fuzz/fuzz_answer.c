@@ -1,8 +1,8 @@
 /*
  * libFuzzer harness for the device's answer parsers (src/agent/answer.c):
  * each input is parsed as an enrollment answer, an EK certificate service
- * answer, and each of the join's answers (discovery, nonce, device token,
- * join).  Accepted: every part within its cap and a chain of
+ * answer, each of the join's answers (discovery, nonce, device token,
+ * join), the MDM discovery and enrollment answers and the reseal's.  Accepted: every part within its cap and a chain of
  * 1..ANSWER_CHAIN_MAX certificates; refused: an empty result and a reason.
  */
 #include <stdint.h>
@@ -55,6 +55,42 @@ join_answers(const char *body, size_t size)
 	}
 }
 
+/* Steps 4 and 6: within their caps when taken, empty when not. */
+static void
+later_answers(const char *body, size_t size)
+{
+	static const struct mdm_discovery_answer no_d;
+	static const struct mdm_answer no_m;
+	static const struct reseal_answer no_r;
+	struct mdm_discovery_answer d;
+	struct mdm_answer m;
+	struct reseal_answer r;
+	char why[256];
+
+	why[0] = '\0';
+	if (mdm_discovery_answer_parse(body, size, &d, why, sizeof(why)) ==
+	    WG_OK)
+		CHECK(d.enroll[0] != '\0');
+	else
+		CHECK(why[0] != '\0' && memcmp(&d, &no_d, sizeof(d)) == 0);
+	why[0] = '\0';
+	if (mdm_answer_parse(body, size, &m, why, sizeof(why)) == WG_OK) {
+		CHECK(m.cert != NULL && strlen(m.thumbprint) == 40);
+		CHECK(strncmp(m.management_url, "https://", 8) == 0);
+		CHECK(sk_X509_num(m.chain) >= 1 &&
+		    sk_X509_num(m.chain) <= ANSWER_CHAIN_MAX);
+		mdm_answer_free(&m);
+	} else {
+		CHECK(why[0] != '\0' && memcmp(&m, &no_m, sizeof(m)) == 0);
+	}
+	why[0] = '\0';
+	if (reseal_answer_parse(body, size, &r, why, sizeof(why)) == WG_OK)
+		CHECK(strlen(r.ticket) <= ANSWER_TICKET_MAX &&
+		    strlen(r.bound_to) == 64);
+	else
+		CHECK(why[0] != '\0' && memcmp(&r, &no_r, sizeof(r)) == 0);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -86,5 +122,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(why[0] != '\0' && der == NULL && n == 0);
 	}
 	join_answers((const char *)data, size);
+	later_answers((const char *)data, size);
 	return 0;
 }

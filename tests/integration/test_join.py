@@ -5,13 +5,12 @@ with openssl and python-cryptography as independent clients."""
 
 import json
 import os
-import stat
-import subprocess
+import signal
 import unittest
 
 import wgtest
+from agentflow import AgentFlow
 from swtpm import run_agent
-from tpmclient import TpmClientTest
 
 try:
     from cryptography import x509
@@ -40,48 +39,8 @@ def os_version():
 
 
 @unittest.skipIf(x509 is None, "python3-cryptography is missing")
-class Join(TpmClientTest):
-    """The device is the real agent here: tpmclient's server, tenant,
-    sysfs and swtpm, none of its tpm2-tools device."""
-
-    def setUp(self):
-        super().setUp()
-        self.agent_state = os.path.join(self.workdir, "agent")
-
-    # ---- helpers ----
-
-    def agent(self, cmd, *extra, tries="3"):
-        args = [cmd, "--tcti", self.tpm.tcti, "--server", self.server.url,
-                "--ca", self.server.ca, "--state-dir", self.agent_state,
-                "--tries", tries, "--backoff-ms", "1", "--timeout", "10"]
-        return run_agent(args + list(extra), self.sysfs)
-
-    def ready(self):
-        """Steps 0 to 2: the device imported with a profile, the profile
-        acquired and the AIK certified, all by the real agent."""
-        dev = self.register()
-        self.default_profile()
-        p = self.agent("profile")
-        self.assertEqual(p.returncode, 0, p.stderr)
-        p = self.agent("attest", "--aik-root",
-                       os.path.join(self.state, "aik", "root.crt"))
-        self.assertEqual(p.returncode, 0, p.stderr)
-        return dev
-
-    def path(self, name):
-        return os.path.join(self.agent_state, name)
-
-    def read(self, name):
-        with open(self.path(name), "rb") as f:
-            return f.read()
-
-    def events(self):
-        with open(self.path("events/registration.jsonl")) as f:
-            return [json.loads(line) for line in f]
-
-    def profile(self):
-        with open(self.path("AutopilotDDSZTDFile.json")) as f:
-            return json.load(f)
+class Join(AgentFlow):
+    """The device is the real agent here (agentflow)."""
 
     def directory_object(self, dev):
         r = self.req("GET", "/admin/v1/directory/devices", token=self.key)
@@ -89,20 +48,10 @@ class Join(TpmClientTest):
                   if o["id"] == dev["directoryDeviceId"]]
         return obj
 
-    def assert_no_transient(self):
-        out = self.tpm.tools("tpm2_getcap", "handles-transient").stdout
-        self.assertEqual(out.strip(), b"", out)
-
     def assert_failed(self, p, code, name, event_id):
-        self.assertEqual(p.returncode, 1, p.stdout)
-        err = p.stderr.decode()
-        self.assertIn("Joining your organization's network: failed", err)
-        self.assertIn("%s %s" % (code, name), err)
-        self.assertIn("events/registration.jsonl", err)
-        last = self.events()[-1]
-        self.assertEqual((last["eventId"], last["level"], last["name"]),
-                         (event_id, "error", name), last)
-        self.assertEqual(last["phase"], "joining")
+        self.assert_phase_failed(p, "Joining your organization's network",
+                                 code, name, "registration", event_id,
+                                 "joining")
 
     # ---- the flow ----
 
@@ -117,21 +66,12 @@ class Join(TpmClientTest):
         self.assertIn("Device: CT-%s (device id %s)"
                       % (SERIAL, dev["directoryDeviceId"]), out)
         self.assertIn("Joining your organization's network: done", out)
-        for name in ("dk.pub", "dk.priv", "tk.pub", "tk.priv", "device.crt",
-                     "device-ca.pem", "join.json"):
-            self.assertEqual(stat.S_IMODE(os.stat(self.path(name))
-                                          .st_mode), 0o600, name)
+        self.assert_private("dk.pub", "dk.priv", "tk.pub", "tk.priv",
+                            "device.crt", "device-ca.pem", "join.json")
         # the certificate chains to the drs root (openssl), is the DK's,
         # and join.json names it
-        p = subprocess.run(["openssl", "verify", "-CAfile",
-                            os.path.join(self.state, "drs", "root.crt"),
-                            "-untrusted", self.path("device-ca.pem"),
-                            self.path("device.crt")], capture_output=True)
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        cert = x509.load_pem_x509_certificate(self.read("device.crt"))
-        modulus = self.read("dk.pub")[-256:]
-        self.assertEqual(cert.public_key().public_numbers().n,
-                         int.from_bytes(modulus, "big"))
+        cert = self.assert_issued("device.crt", "device-ca.pem",
+                                  "drs/root.crt", "dk.pub")
         joined = json.loads(self.read("join.json"))
         self.assertEqual(joined, {
             "DeviceId": dev["directoryDeviceId"],
@@ -215,6 +155,27 @@ class Join(TpmClientTest):
         levels = [(e["eventId"], e["level"]) for e in self.events()]
         self.assertEqual(levels, [(305, "warning"), (305, "warning"),
                                   (305, "error")])
+
+    def test_killed_after_the_join_resumes_with_its_request_key(self):
+        dev = self.ready()
+        if not self.replays("/EnrollmentServer/device/"):
+            self.skipTest("the server does not replay Idempotency-Key yet")
+        p = self.agent("join", "--request-key", "run-1",
+                       env={"WHITEGLOVE_AGENT_CRASH_AFTER":
+                            "/EnrollmentServer/device/"})
+        self.assertEqual(p.returncode, -signal.SIGKILL, p.stderr)
+        self.assertFalse(os.path.exists(self.path("join.json")))
+        self.assertTrue(self.directory_object(dev)["accountEnabled"])
+        # the same key: the server's first answer, not a second join
+        p = self.agent("join", "--request-key", "run-1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_issued("device.crt", "device-ca.pem", "drs/root.crt",
+                           "dk.pub")
+        r = self.req("GET", "/admin/v1/auditEvents?limit=500",
+                     token=self.key)
+        ids = [a["event"]["eventId"] for a in r.json["value"]
+               if a["deviceId"] == dev["id"]]
+        self.assertEqual(ids.count(306), 1, ids)
 
 
 if __name__ == "__main__":

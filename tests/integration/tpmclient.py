@@ -87,9 +87,11 @@ class TpmClientTest(wgtest.ServerTest):
     def tools(self, *args, check=True):
         return self.tpm.tools(*args, check=check)
 
-    def register(self):
-        """Imports the device's hash; returns its id and ZTDID."""
-        p = run_agent(["hash", "--json", "--tcti", self.tpm.tcti],
+    def register(self, group_tag=None):
+        """Imports the device's hash (with group_tag, if given); returns
+        its id and ZTDID."""
+        tag = ["--group-tag", group_tag] if group_tag else []
+        p = run_agent(["hash", "--json", "--tcti", self.tpm.tcti] + tag,
                       self.sysfs)
         self.assertEqual(p.returncode, 0, p.stderr)
         item = json.loads(p.stdout)

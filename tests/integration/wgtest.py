@@ -198,6 +198,24 @@ class ServerTest(unittest.TestCase):
     def req(self, *a, **kw):
         return self.server.request(*a, **kw)
 
+    def query(self, sql):
+        """The rows of one SELECT on the server's database, read beside
+        the running server (values as text)."""
+        if BACKEND == "sqlite":
+            con = sqlite3.connect(self.db.url[len("sqlite:"):], timeout=10)
+            try:
+                return [tuple(str(v) for v in row)
+                        for row in con.execute(sql).fetchall()]
+            finally:
+                con.close()
+        p = subprocess.run(["psql", "-At", "-F", "|", "-v",
+                            "ON_ERROR_STOP=1", self.db.url, "-c", sql],
+                           check=True, capture_output=True, text=True)
+        return [tuple(line.split("|")) for line in p.stdout.splitlines()]
+
+    def count(self, sql):
+        return int(self.query(sql)[0][0])
+
     def assertError(self, r, status, name):
         self.assertEqual(r.status, status, r)
         self.assertEqual(r.error.get("name"), name, r)

@@ -1,7 +1,8 @@
 /*
  * The device's answer parsers against tests/corpus/answer: every good/
  * file is accepted by the parser its name says (enroll*, ekcert*,
- * discovery*, nonce*, token*, join*) and by no other, every bad/ file
+ * discovery*, nonce*, token*, join*, mdm*, mdmdisc*, reseal*) and by no
+ * other, every bad/ file
  * refused by all of them, with a reason.
  */
 #include <dirent.h>
@@ -31,7 +32,7 @@ slurp(const char *path, size_t *n)
 
 /* The parsers, in the order of their bits in parse_file()'s result. */
 static const char *const parsers[] = { "enroll", "ekcert", "discovery",
-	"nonce", "token", "join" };
+	"nonce", "token", "join", "mdm", "mdmdisc", "reseal" };
 
 /* The join's parsers: bit 4 discovery, 8 nonce, 16 token, 32 join. */
 static int
@@ -66,6 +67,37 @@ parse_join_answers(const char *body, size_t n, char *why, size_t whylen)
 	return took;
 }
 
+/* Steps 4 and 6: bit 64 MDM enrollment, 128 MDM discovery, 256 reseal. */
+static int
+parse_later_answers(const char *body, size_t n, char *why, size_t whylen)
+{
+	struct mdm_discovery_answer d;
+	struct mdm_answer m;
+	struct reseal_answer r;
+	int took = 0;
+
+	if (mdm_answer_parse(body, n, &m, why, whylen) == WG_OK) {
+		assert_non_null(m.cert);
+		assert_int_equal(strlen(m.thumbprint), 40);
+		assert_int_equal(strlen(m.enrollment_id), 36);
+		assert_int_equal(strncmp(m.management_url, "https://", 8), 0);
+		assert_int_equal(sk_X509_num(m.chain), 2);
+		mdm_answer_free(&m);
+		took |= 64;
+	}
+	if (mdm_discovery_answer_parse(body, n, &d, why, whylen) == WG_OK) {
+		assert_true(d.enroll[0] != '\0');
+		took |= 128;
+	}
+	if (reseal_answer_parse(body, n, &r, why, whylen) == WG_OK) {
+		assert_int_equal(strlen(r.bound_to), 64);
+		assert_true(strlen(r.ticket) >= 22);
+		assert_int_equal(r.expires_at[strlen(r.expires_at) - 1], 'Z');
+		took |= 256;
+	}
+	return took;
+}
+
 /* Which parsers take the file: bit 1 enrollment, 2 EK, then the join's. */
 static int
 parse_file(const char *path, char *why, size_t whylen)
@@ -87,6 +119,7 @@ parse_file(const char *path, char *why, size_t whylen)
 		took |= 2;
 	}
 	took |= parse_join_answers(body, n, why, whylen);
+	took |= parse_later_answers(body, n, why, whylen);
 	free(body);
 	return took;
 }
