@@ -18,6 +18,7 @@
 int cmd_hash(int argc, char **argv);
 int cmd_apps(int argc, char **argv);
 int cmd_attest(int argc, char **argv);
+int cmd_diag(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_mdm(int argc, char **argv);
 int cmd_reseal(int argc, char **argv);

@@ -1,5 +1,5 @@
 /*
- * The attestation answers the device reads (answer.h): JSON through the
+ * The answers the device reads (answer.h): JSON through the
  * one strict loader (common/json.h), base64 through util, certificates
  * through OpenSSL with their exact length.
  */
@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "agent/answer.h"
+#include "agent/apps.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
@@ -98,6 +99,30 @@ chain_member(const json_t *o, const char *name, STACK_OF(X509) **out,
 	return WG_OK;
 }
 
+/* body as one JSON object of at most max bytes. */
+static enum wg_err
+answer_load_max(const char *body, size_t len, size_t max, json_t **o,
+    char *why, size_t whylen)
+{
+	*o = NULL;
+	if (body == NULL || len > max) {
+		wg_say(why, whylen, "the answer is empty or over %zu bytes",
+		    max);
+		return WG_E_NET_PROTOCOL;
+	}
+	if (wg_json_load_object(body, len, o, why, whylen) != WG_OK)
+		return WG_E_NET_PROTOCOL;
+	return WG_OK;
+}
+
+/* body as one JSON object of at most ANSWER_BODY_MAX bytes. */
+static enum wg_err
+answer_load(const char *body, size_t len, json_t **o, char *why,
+    size_t whylen)
+{
+	return answer_load_max(body, len, ANSWER_BODY_MAX, o, why, whylen);
+}
+
 /*
  * A sealed answer: credentialBlob, encryptedSecret, the sealed field
  * `sealed` and, with chain, caChain; nothing else.
@@ -173,8 +198,7 @@ ekcert_answer_parse(const char *body, size_t len, unsigned char **der,
 
 	*der = NULL;
 	*n = 0;
-	if (body == NULL || len > ANSWER_BODY_MAX ||
-	    wg_json_load_object(body, len, &o, why, whylen) != WG_OK ||
+	if (answer_load(body, len, &o, why, whylen) != WG_OK ||
 	    wg_json_only(o, allowed, why, whylen) != WG_OK ||
 	    wg_json_string(o, "pubhash", 1, 64, &pubhash, why, whylen) !=
 	    WG_OK ||
@@ -201,22 +225,6 @@ done:
 }
 
 /* ---- joining ---- */
-
-/* body as one JSON object of at most ANSWER_BODY_MAX bytes. */
-static enum wg_err
-answer_load(const char *body, size_t len, json_t **o, char *why,
-    size_t whylen)
-{
-	*o = NULL;
-	if (body == NULL || len > ANSWER_BODY_MAX) {
-		wg_say(why, whylen, "the answer is empty or over %d bytes",
-		    ANSWER_BODY_MAX);
-		return WG_E_NET_PROTOCOL;
-	}
-	if (wg_json_load_object(body, len, o, why, whylen) != WG_OK)
-		return WG_E_NET_PROTOCOL;
-	return WG_OK;
-}
 
 /*
  * Endpoint `name` of the discovery object o (label: its path, for why):
@@ -547,20 +555,35 @@ mdm_answer_free(struct mdm_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* Integer member `name` of o (label names it in why) in [min, max]. */
+static enum wg_err
+range_member(const json_t *o, const char *name, const char *label,
+    json_int_t min, json_int_t max, json_int_t *out, char *why,
+    size_t whylen)
+{
+	const json_t *v = json_object_get(o, name);
+
+	if (!json_is_integer(v) || json_integer_value(v) < min ||
+	    json_integer_value(v) > max) {
+		wg_say(why, whylen, "%s is not an integer %lld to %lld", label,
+		    (long long)min, (long long)max);
+		return WG_E_NET_PROTOCOL;
+	}
+	*out = json_integer_value(v);
+	return WG_OK;
+}
+
 /* A counter of TPMS_CLOCK_INFO (a UINT32) into *out. */
 static enum wg_err
 count_member(const json_t *o, const char *name, uint32_t *out, char *why,
     size_t whylen)
 {
-	const json_t *v = json_object_get(o, name);
+	json_int_t v;
 
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    json_integer_value(v) > (json_int_t)UINT32_MAX) {
-		wg_say(why, whylen, "%s is not an integer 0 to %lu", name,
-		    (unsigned long)UINT32_MAX);
+	if (range_member(o, name, name, 0, (json_int_t)UINT32_MAX, &v, why,
+	    whylen) != WG_OK)
 		return WG_E_NET_PROTOCOL;
-	}
-	*out = (uint32_t)json_integer_value(v);
+	*out = (uint32_t)v;
 	return WG_OK;
 }
 
@@ -584,15 +607,15 @@ is_rfc3339(const char *s)
 	return 1;
 }
 
-/* 1 if s is n lower or upper case hex digits. */
+/* 1 if s is n hex digits, lower case or (with upper) either case. */
 static int
-is_hex(const char *s, size_t n)
+is_hex(const char *s, size_t n, int upper)
 {
 	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
-		    s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F')))
+		    s[i] <= 'f') || (upper && s[i] >= 'A' && s[i] <= 'F')))
 			return 0;
 	return i == n;
 }
@@ -620,7 +643,7 @@ reseal_strings(const json_t *o, struct reseal_answer *out, char *why,
 		wg_say(why, whylen, "Ticket is not base64url of 16 to 64 bytes");
 	else if (!is_rfc3339(at))
 		wg_say(why, whylen, "ExpiresAt is not an RFC 3339 UTC time");
-	else if (!is_hex(bound, 64))
+	else if (!is_hex(bound, 64, 1))
 		wg_say(why, whylen, "BoundTo is not a hex SHA-256");
 	else {
 		memcpy(out->ticket, ticket, strlen(ticket) + 1);
@@ -652,4 +675,123 @@ reseal_answer_parse(const char *body, size_t len, struct reseal_answer *out,
 	if (rc != WG_OK)
 		OPENSSL_cleanse(out, sizeof(*out));
 	return rc;
+}
+
+/* ---- device setup ---- */
+
+/*
+ * The strings of app o into *a, each by its rule; the caller names the
+ * app in front of why.
+ */
+static enum wg_err
+app_strings(const json_t *o, struct app_answer *a, char *why, size_t whylen)
+{
+	const char *id, *name, *sha, *cmd, *url;
+
+	if (wg_json_string(o, "id", 1, WG_UUID_LEN, &id, why, whylen) !=
+	    WG_OK || wg_json_string(o, "name", 1, ANSWER_APP_NAME_MAX, &name,
+	    why, whylen) != WG_OK || wg_json_string(o, "sha256", 1, 64, &sha,
+	    why, whylen) != WG_OK || wg_json_string(o, "installCommand", 1,
+	    ANSWER_APP_COMMAND_MAX, &cmd, why, whylen) != WG_OK ||
+	    wg_json_string(o, "contentUrl", 1, ANSWER_ENDPOINT_MAX, &url, why,
+	    whylen) != WG_OK)
+		return WG_E_NET_PROTOCOL;
+	if (!wg_is_uuid(id))
+		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "id is not a "
+		    "lower case UUID");
+	if (!is_hex(sha, 64, 0))
+		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "sha256 is not "
+		    "64 lower case hex digits");
+	snprintf(a->content_url, sizeof(a->content_url), "%s%s",
+	    ANSWER_CONTENT_PATH, sha);
+	if (strcmp(url, a->content_url) != 0)
+		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "contentUrl is "
+		    "not \"" ANSWER_CONTENT_PATH "\" followed by sha256");
+	memcpy(a->id, id, strlen(id) + 1);
+	memcpy(a->name, name, strlen(name) + 1);
+	memcpy(a->sha256, sha, 65);
+	memcpy(a->install_command, cmd, strlen(cmd) + 1);
+	return WG_OK;
+}
+
+/* App o of the list into *a: exactly its seven members. */
+static enum wg_err
+app_member(const json_t *o, struct app_answer *a, char *why, size_t whylen)
+{
+	static const char *const allowed[] = {"id", "name", "sha256", "size",
+	    "installCommand", "timeoutSeconds", "contentUrl", NULL};
+	json_int_t size, timeout;
+
+	if (!json_is_object(o))
+		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "not an object");
+	if (wg_json_only(o, allowed, why, whylen) != WG_OK ||
+	    app_strings(o, a, why, whylen) != WG_OK ||
+	    range_member(o, "size", "size", 1, (json_int_t)ANSWER_APP_SIZE_MAX,
+	    &size, why, whylen) != WG_OK ||
+	    range_member(o, "timeoutSeconds", "timeoutSeconds", 1,
+	    ANSWER_APP_TIMEOUT_MAX, &timeout, why, whylen) != WG_OK)
+		return WG_E_NET_PROTOCOL;
+	a->size = (uint64_t)size;
+	a->timeout_s = (uint32_t)timeout;
+	return WG_OK;
+}
+
+/* Each app of arr into out->app, no id twice; why names the app. */
+static enum wg_err
+app_list(const json_t *arr, struct apps_answer *out, char *why,
+    size_t whylen)
+{
+	char inner[256];
+	size_t i, j;
+
+	out->n = json_array_size(arr);
+	if (out->n > 0)
+		out->app = xcalloc(out->n, sizeof(*out->app));
+	for (i = 0; i < out->n; i++) {
+		inner[0] = '\0';
+		if (app_member(json_array_get(arr, i), &out->app[i], inner,
+		    sizeof(inner)) != WG_OK)
+			return wg_fail(WG_E_NET_PROTOCOL, why, whylen,
+			    "value[%zu]: %s", i, inner);
+		for (j = 0; j < i; j++)
+			if (strcmp(out->app[j].id, out->app[i].id) == 0)
+				return wg_fail(WG_E_NET_PROTOCOL, why, whylen,
+				    "value[%zu]: id is value[%zu]'s too: each "
+				    "app's id is its own", i, j);
+	}
+	return WG_OK;
+}
+
+enum wg_err
+apps_answer_parse(const char *body, size_t len, struct apps_answer *out,
+    char *why, size_t whylen)
+{
+	static const char *const allowed[] = {"value", NULL};
+	const json_t *arr;
+	json_t *o = NULL;
+	enum wg_err rc = WG_E_NET_PROTOCOL;
+
+	memset(out, 0, sizeof(*out));
+	if (answer_load_max(body, len, ANSWER_APPS_BODY_MAX, &o, why,
+	    whylen) != WG_OK || wg_json_only(o, allowed, why, whylen) !=
+	    WG_OK)
+		goto done;
+	arr = json_object_get(o, "value");
+	if (!json_is_array(arr) || json_array_size(arr) > APPS_MAX)
+		wg_say(why, whylen, "value is not a list of at most %d apps",
+		    APPS_MAX);
+	else
+		rc = app_list(arr, out, why, whylen);
+done:
+	json_decref(o);
+	if (rc != WG_OK)
+		apps_answer_free(out);
+	return rc;
+}
+
+void
+apps_answer_free(struct apps_answer *a)
+{
+	free(a->app);
+	memset(a, 0, sizeof(*a));
 }

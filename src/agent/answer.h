@@ -6,7 +6,7 @@
  * manufacturer's EK certificate answer (Intel's {"pubhash",
  * "certificate"}), the discovery document, the token service's nonce and
  * device token, the join's device certificate, the MDM discovery and
- * enrollment answers, and the reseal's ticket.
+ * enrollment answers, the reseal's ticket, and device setup's app list.
  */
 #ifndef WG_AGENT_ANSWER_H
 #define WG_AGENT_ANSWER_H
@@ -20,6 +20,8 @@
 
 /* Bytes of an enrollment answer and of each of its parts, at most. */
 #define ANSWER_BODY_MAX (64 * 1024)
+/* The app list: APPS_MAX apps at their largest (about 2.5 KB each). */
+#define ANSWER_APPS_BODY_MAX (3 * 1024 * 1024)
 #define ANSWER_BLOB_MAX 512	  /* TPM2B_ID_OBJECT */
 #define ANSWER_SECRET_MAX 512	  /* TPM2B_ENCRYPTED_SECRET */
 #define ANSWER_SEALED_MAX 16384	  /* IV || AES-256-GCM(certificate) || tag */
@@ -198,5 +200,49 @@ struct reseal_answer {
 enum wg_err reseal_answer_parse(const char *body, size_t len,
     struct reseal_answer *out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
+
+/* ---- device setup (step 5) ---- */
+
+#define ANSWER_APP_NAME_MAX 128	   /* the server's WG_APP_NAME_MAX */
+#define ANSWER_APP_COMMAND_MAX 2048 /* the server's WG_APP_COMMAND_MAX */
+#define ANSWER_APP_TIMEOUT_MAX 7200 /* the server's APP_TIMEOUT_MAX */
+#define ANSWER_APP_SIZE_MAX ((uint64_t)1 << 62)
+#define ANSWER_CONTENT_PATH "/mdm/v1/content/" /* then the sha256 */
+
+/* One app of GET /mdm/v1/apps's list. */
+struct app_answer {
+	char id[37];				/* id: a UUID */
+	char name[ANSWER_APP_NAME_MAX + 1];	/* name: printable */
+	char sha256[65];			/* sha256: lower case hex */
+	uint64_t size;				/* size: 1..2^62 bytes */
+	/* installCommand: printable, run as /bin/sh -c */
+	char install_command[ANSWER_APP_COMMAND_MAX + 1];
+	uint32_t timeout_s;			/* timeoutSeconds */
+	/* contentUrl: ANSWER_CONTENT_PATH and sha256, a path on --server */
+	char content_url[sizeof(ANSWER_CONTENT_PATH) + 64];
+};
+
+/* GET /mdm/v1/apps: the apps in the order they are installed. */
+struct apps_answer {
+	struct app_answer *app;	/* n of them; NULL when n is 0 */
+	size_t n;
+};
+
+/*
+ * Parses the app list {"value": [...]} (docs/api.md, "GET /mdm/v1/apps"):
+ * exactly "value", a list of 0 to APPS_MAX (apps.h) apps, each exactly
+ * id (a UUID, no two alike), name (1..ANSWER_APP_NAME_MAX printable
+ * bytes), sha256 (64 lower case hex digits), size (an integer 1 to 2^62),
+ * installCommand (1..ANSWER_APP_COMMAND_MAX printable bytes),
+ * timeoutSeconds (an integer 1 to ANSWER_APP_TIMEOUT_MAX) and contentUrl
+ * (exactly ANSWER_CONTENT_PATH followed by sha256, so the device token
+ * goes nowhere but --server).  On success *out holds them (free with
+ * apps_answer_free); else *out is empty, the result WG_E_NET_PROTOCOL and
+ * why names the app, the field and the rule.
+ */
+enum wg_err apps_answer_parse(const char *body, size_t len,
+    struct apps_answer *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+void apps_answer_free(struct apps_answer *a);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * "Device setup" on the device (apps.h): the app list, its one parser,
- * the per-app state file, the resumable verified download, the install
- * command in its own process group, and the status reports, in that
- * order.
+ * "Device setup" on the device (apps.h): the app list (its one parser is
+ * apps_answer_parse(), answer.c), the per-app state file, the resumable
+ * verified download, the install command in its own process group, and
+ * the status reports, in that order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "agent/answer.h"
 #include "agent/appcmd.h"
 #include "agent/apps.h"
 #include "agent/devtoken.h"
@@ -27,9 +28,8 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 
-#define APP_NAME_MAX 128
-#define APP_COMMAND_MAX 2048
-#define APP_TIMEOUT_MAX 86400
+#define APP_NAME_MAX ANSWER_APP_NAME_MAX
+#define APP_COMMAND_MAX ANSWER_APP_COMMAND_MAX
 #define APP_MESSAGE_MAX 512	/* of a status report */
 #define APPS_FILE_MAX (256 * 1024)
 #define TOKEN_REFRESH_MS (45 * 60 * 1000L) /* the token lives an hour */
@@ -61,7 +61,6 @@ struct apps {
 	struct app *list;
 	size_t n;
 	char *dir;		/* STATE/apps */
-	int64_t token_ms;	/* wg_mono_ms() when the token came */
 	uint64_t max_size;
 	/* the app at hand, and its download */
 	struct app *cur;
@@ -120,109 +119,35 @@ deadline_check(struct apps *s, const char *doing)
 	    "%s", doing);
 }
 
-/* ---- the app list: {"value":[{id, name, sha256, size, ...}]} ---- */
-
-static int
-sha256_hex_ok(const char *h)
-{
-	size_t i;
-
-	for (i = 0; i < 64; i++)
-		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' &&
-		    h[i] <= 'f')))
-			return 0;
-	return h[64] == '\0';
-}
-
-/* A number member of o in [min, max] into *out. */
-static int
-number_member(const json_t *o, const char *name, json_int_t min,
-    json_int_t max, json_int_t *out)
-{
-	const json_t *v = json_object_get(o, name);
-
-	if (!json_is_integer(v) || json_integer_value(v) < min ||
-	    json_integer_value(v) > max)
-		return -1;
-	*out = json_integer_value(v);
-	return 0;
-}
-
-/* One app of the list into *a; why names the member and the rule. */
-static enum wg_err
-app_parse(struct apps *s, const json_t *o, struct app *a, char *why,
-    size_t whylen)
-{
-	static const char *const allowed[] = { "id", "name", "sha256", "size",
-		"installCommand", "timeoutSeconds", "contentUrl", NULL };
-	const char *id, *name, *sha, *cmd, *url;
-	json_int_t size, timeout;
-
-	if (!json_is_object(o))
-		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "an app is not "
-		    "an object");
-	if (wg_json_only(o, allowed, why, whylen) != WG_OK ||
-	    wg_json_string(o, "id", 1, 36, &id, why, whylen) != WG_OK ||
-	    wg_json_string(o, "name", 1, APP_NAME_MAX, &name, why, whylen) !=
-	    WG_OK ||
-	    wg_json_string(o, "sha256", 1, 64, &sha, why, whylen) != WG_OK ||
-	    wg_json_string(o, "installCommand", 1, APP_COMMAND_MAX, &cmd, why,
-	    whylen) != WG_OK ||
-	    wg_json_string(o, "contentUrl", 1, ANSWER_ENDPOINT_MAX, &url, why,
-	    whylen) != WG_OK)
-		return WG_E_NET_PROTOCOL;
-	if (!wg_is_uuid(id) || !sha256_hex_ok(sha))
-		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "app \"%s\": id "
-		    "must be a UUID and sha256 64 lowercase hex digits", name);
-	if (number_member(o, "size", 1, INT64_MAX, &size) != 0 ||
-	    number_member(o, "timeoutSeconds", 1, APP_TIMEOUT_MAX,
-	    &timeout) != 0)
-		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "app \"%s\": "
-		    "size must be a whole number above 0 and timeoutSeconds "
-		    "one from 1 to %d", name, APP_TIMEOUT_MAX);
-	snprintf(a->id, sizeof(a->id), "%s", id);
-	snprintf(a->name, sizeof(a->name), "%s", name);
-	snprintf(a->sha256, sizeof(a->sha256), "%s", sha);
-	snprintf(a->command, sizeof(a->command), "%s", cmd);
-	a->size = (uint64_t)size;
-	a->timeout_s = (long)timeout;
-	/* the token goes nowhere but --server */
-	return devtoken_endpoint(&s->d, "contentUrl", url, a->url,
-	    sizeof(a->url));
-}
+/* ---- the app list: its one parser is apps_answer_parse() ---- */
 
 static enum wg_err
 list_parse(struct apps *s, const char *body, size_t len)
 {
-	static const char *const allowed[] = { "value", NULL };
-	json_t *root = NULL, *arr;
-	char why[256] = "";
-	enum wg_err rc = WG_E_NET_PROTOCOL;
+	struct apps_answer aa;
+	char why[256];
+	struct app *a;
 	size_t i;
 
-	if (body == NULL || wg_json_load_object(body, len, &root, why,
-	    sizeof(why)) != WG_OK || wg_json_only(root, allowed, why,
-	    sizeof(why)) != WG_OK)
-		goto done;
-	arr = json_object_get(root, "value");
-	if (!json_is_array(arr) || json_array_size(arr) > APPS_MAX) {
-		wg_say(why, sizeof(why), "value must be an array of at most %d "
-		    "apps", APPS_MAX);
-		goto done;
-	}
-	s->n = json_array_size(arr);
+	if (apps_answer_parse(body, len, &aa, why, sizeof(why)) != WG_OK)
+		return WG_FAIL(s, WG_E_NET_PROTOCOL, "GET " APPS_LIST_PATH ": "
+		    "the answer: %s", why);
+	s->n = aa.n;
 	s->list = xcalloc(s->n ? s->n : 1, sizeof(*s->list));
-	for (i = 0; i < s->n; i++)
-		if ((rc = app_parse(s, json_array_get(arr, i), &s->list[i],
-		    why, sizeof(why))) != WG_OK)
-			goto done;
-	rc = WG_OK;
-done:
-	json_decref(root);
-	if (rc != WG_OK && why[0] != '\0')
-		(void)WG_FAIL(s, rc, "GET " APPS_LIST_PATH ": the answer: %s",
-		    why);
-	return rc;
+	for (i = 0; i < s->n; i++) {
+		a = &s->list[i];
+		memcpy(a->id, aa.app[i].id, sizeof(a->id));
+		memcpy(a->name, aa.app[i].name, sizeof(a->name));
+		memcpy(a->sha256, aa.app[i].sha256, sizeof(a->sha256));
+		a->size = aa.app[i].size;
+		memcpy(a->command, aa.app[i].install_command,
+		    sizeof(a->command));
+		a->timeout_s = (long)aa.app[i].timeout_s;
+		/* a path: the token goes nowhere but --server */
+		snprintf(a->url, sizeof(a->url), "%s", aa.app[i].content_url);
+	}
+	apps_answer_free(&aa);
+	return WG_OK;
 }
 
 /* GET /mdm/v1/apps */
@@ -236,7 +161,7 @@ list_once(void *arg, int *retry)
 	free(s->list);
 	s->list = NULL;
 	s->n = 0;
-	/* the answer is capped by devtoken's client (ANSWER_BODY_MAX) */
+	/* the answer is capped by devtoken's client (ANSWER_APPS_BODY_MAX) */
 	if ((rc = devtoken_call(&s->d, "GET", APPS_LIST_PATH, NULL, NULL,
 	    &resp, retry)) == WG_OK && (rc = list_parse(s, resp.body,
 	    resp.body_len)) != WG_OK)
@@ -348,7 +273,7 @@ token_fresh(struct apps *s)
 {
 	enum wg_err rc;
 
-	if (s->d.token != NULL && wg_mono_ms() - s->token_ms <
+	if (s->d.token != NULL && wg_mono_ms() - s->d.token_ms <
 	    TOKEN_REFRESH_MS)
 		return WG_OK;
 	if (s->d.token != NULL) {
@@ -358,7 +283,6 @@ token_fresh(struct apps *s)
 	}
 	if ((rc = devtoken_get(&s->d)) != WG_OK)
 		return rc;
-	s->token_ms = wg_mono_ms();
 	wg_httpc_set_bearer(s->d.http, s->d.token);
 	return WG_OK;
 }

@@ -54,7 +54,7 @@ enum {
 };
 
 #define APPS_TRIES_DEFAULT 5
-#define APPS_MAX 100				/* apps in one list */
+#define APPS_MAX 1000	/* apps in one list: the server's WG_APP_LIST_MAX */
 #define APPS_MAX_SIZE_DEFAULT ((uint64_t)4 << 30) /* 4 GiB per app */
 #define APPS_LIST_PATH "/mdm/v1/apps"
 #define APPS_DIR "apps"				/* STATE/apps/ */

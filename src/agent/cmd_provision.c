@@ -11,9 +11,12 @@
 
 #include "agent/agent.h"
 #include "agent/attest.h"
+#include "agent/devtoken.h"
 #include "agent/phaseopts.h"
 #include "agent/provision.h"
+#include "agent/tpm.h"
 #include "common/errors.h"
+#include "common/httpc.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -113,6 +116,14 @@ provision_main(void *opts)
 	/* A log line would tear the screen: the events say it all. */
 	if (c->o.redraw)
 		wg_log_setup(WG_LOG_TEXT, WG_LEVEL_ERROR);
+	/*
+	 * One connection to the server for every step, not one per step;
+	 * one discovery and one device token (one TPM quote) for the join,
+	 * the MDM enrollment, the apps and the reseal; one TPM context.
+	 */
+	wg_httpc_share_connections();
+	devtoken_share();
+	tpm_share(); /* the EK and SRK made once, not once per step */
 	rc = provision_run(&c->o, &res);
 	free(serial);
 	return rc == WG_OK ? AGENT_EXIT_OK : AGENT_EXIT_FAIL;

@@ -18,7 +18,7 @@
  */
 static const char *const known[] = {"server", "aik-root", "ekcert-url",
     "ek-roots", "ca", "state-dir", "tcti", "ek-alg", "serial", "tries",
-    "timeout", "backoff-ms", NULL};
+    "timeout", "backoff-ms", "max-app-size", "screen", NULL};
 
 static int
 is_known(const char *key)

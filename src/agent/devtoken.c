@@ -79,7 +79,7 @@ devtoken_open(struct devtoken *d)
 {
 	const struct wg_httpc_opts ho = { .base_url = d->o->server,
 	    .ca_file = d->o->ca_file, .timeout_ms = d->o->timeout_ms,
-	    .max_body = ANSWER_BODY_MAX };
+	    .max_body = ANSWER_APPS_BODY_MAX }; /* each parser its own cap */
 	char text[256] = "";
 	enum wg_err rc;
 
@@ -228,6 +228,68 @@ devtoken_endpoint(struct devtoken *d, const char *what, const char *ep,
 	return WG_OK;
 }
 
+/*
+ * devtoken_share()'s: the discovery and device token of the run's last
+ * phase, for the next one on the same server and tenant.
+ */
+static struct {
+	int on;
+	char server[512];
+	char tenant_id[37];
+	char registration_path[ANSWER_ENDPOINT_MAX + 1];
+	char token_path[ANSWER_ENDPOINT_MAX + 1];
+	char *token;		/* a secret; NULL: none yet */
+	int64_t token_ms;	/* wg_mono_ms() when it was issued */
+} shared;
+
+static void
+shared_forget_token(void)
+{
+	if (shared.token != NULL)
+		OPENSSL_cleanse(shared.token, strlen(shared.token));
+	free(shared.token);
+	shared.token = NULL;
+}
+
+void
+devtoken_share(void)
+{
+	if (!shared.on)
+		atexit(shared_forget_token);
+	shared.on = 1;
+}
+
+/* Whether the shared values are d's: the same server and tenant. */
+static int
+shared_fits(const struct devtoken *d)
+{
+	return shared.on && d->o->server != NULL &&
+	    strcmp(shared.server, d->o->server) == 0 &&
+	    strcmp(shared.tenant_id, d->profile.tenant_id) == 0;
+}
+
+/* Keeps d's discovery (and token, if any) for the next phase. */
+static void
+shared_keep(const struct devtoken *d)
+{
+	if (!shared.on || d->o->server == NULL ||
+	    strlen(d->o->server) >= sizeof(shared.server))
+		return;
+	if (!shared_fits(d))
+		shared_forget_token();
+	snprintf(shared.server, sizeof(shared.server), "%s", d->o->server);
+	memcpy(shared.tenant_id, d->profile.tenant_id,
+	    sizeof(shared.tenant_id));
+	memcpy(shared.registration_path, d->registration_path,
+	    sizeof(shared.registration_path));
+	memcpy(shared.token_path, d->token_path, sizeof(shared.token_path));
+	if (d->token != NULL) {
+		shared_forget_token();
+		shared.token = xstrdup(d->token);
+		shared.token_ms = d->token_ms;
+	}
+}
+
 /* GET /{tenant id}/Discover: the registration and token endpoints. */
 static enum wg_err
 discover_once(void *arg, int *retry)
@@ -262,7 +324,18 @@ done:
 enum wg_err
 devtoken_discover(struct devtoken *d)
 {
-	return devtoken_tries(d, discover_once, d, NULL);
+	enum wg_err rc;
+
+	if (shared_fits(d) && shared.token_path[0] != '\0') {
+		memcpy(d->registration_path, shared.registration_path,
+		    sizeof(d->registration_path));
+		memcpy(d->token_path, shared.token_path,
+		    sizeof(d->token_path));
+		return WG_OK;
+	}
+	if ((rc = devtoken_tries(d, discover_once, d, NULL)) == WG_OK)
+		shared_keep(d);
+	return rc;
 }
 
 enum wg_err
@@ -358,7 +431,19 @@ done:
 enum wg_err
 devtoken_get(struct devtoken *d)
 {
-	return devtoken_tries(d, token_once, d, NULL);
+	enum wg_err rc;
+
+	if (shared_fits(d) && shared.token != NULL &&
+	    wg_mono_ms() - shared.token_ms < DEVTOKEN_REUSE_MS) {
+		d->token = xstrdup(shared.token);
+		d->token_ms = shared.token_ms;
+		return WG_OK;
+	}
+	if ((rc = devtoken_tries(d, token_once, d, NULL)) == WG_OK) {
+		d->token_ms = wg_mono_ms();
+		shared_keep(d);
+	}
+	return rc;
 }
 
 /* ---- certified keys and their answers ---- */

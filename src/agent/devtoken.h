@@ -12,6 +12,7 @@
 #define WG_AGENT_DEVTOKEN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <openssl/x509.h>
@@ -52,6 +53,7 @@ struct devtoken {
 	char token_path[ANSWER_ENDPOINT_MAX + 1];
 	/* devtoken_get()'s: the device token, a secret */
 	char *token;
+	int64_t token_ms;	/* wg_mono_ms() when the server issued it */
 };
 
 /* A key certified by the AIK: the TPMS_ATTEST and its TPMT_SIGNATURE. */
@@ -62,6 +64,21 @@ struct devtoken_certified {
 
 /* One try of an exchange: *retry says whether another may do better. */
 typedef enum wg_err (*devtoken_try_fn)(void *arg, int *retry);
+
+/*
+ * A device token lives an hour (the token service's DEVICE_TOKEN_LIFE_S);
+ * a phase of the same run reuses one at most this old.
+ */
+#define DEVTOKEN_REUSE_MS (40 * 60 * 1000)
+
+/*
+ * Makes the phases of this process share the tenant's discovery and the
+ * device token (devtoken_discover, devtoken_get): a phase after another
+ * on the same server and tenant asks for neither again, while the token
+ * is younger than DEVTOKEN_REUSE_MS.  For `provision`, which runs the
+ * phases one after another; the token is wiped at exit.
+ */
+void devtoken_share(void);
 
 /*
  * Reads the profile, opens the TPM, loads the AIK and checks that aik.crt

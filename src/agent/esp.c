@@ -384,9 +384,11 @@ esp_failure(struct esp *e, enum wg_err rc, const char *why,
 	fprintf(e->out, "\n%sSomething went wrong.%s\n  Error %s (%s): %s\n"
 	    "  %s\n\n  What happened, step by step: the event channels in "
 	    "%s/events/\n  What the code means and what to do: whiteglove "
-	    "explain %s\n", e->redraw ? "\033[1;41;97m " : "",
-	    e->redraw ? " \033[0m" : "", code, wg_err_name(rc), info->meaning,
-	    why, state_dir, code);
+	    "explain %s\n  For the admin, one file with everything: "
+	    "whiteglove-agent diag collect --state-dir %s\n",
+	    e->redraw ? "\033[1;41;97m " : "", e->redraw ? " \033[0m" : "",
+	    code, wg_err_name(rc), info->meaning, why, state_dir, code,
+	    state_dir);
 	fflush(e->out);
 }
 

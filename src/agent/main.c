@@ -30,6 +30,8 @@ static const struct wg_cmd commands[] = {
 	    "ticket" },
 	{ "apps", cmd_apps, "device setup: download, verify and install the "
 	    "device's apps" },
+	{ "diag", cmd_diag, "collect the diagnostics bundle of a failed "
+	    "pre-provisioning" },
 	{ "version", cmd_version, "print the version" },
 };
 

@@ -160,6 +160,31 @@ tpm_tcti_default(void)
 	return s != NULL && *s != '\0' ? s : TPM_TCTI_DEFAULT;
 }
 
+/* tpm_share()'s: the open context the next tpm_open of tcti gets. */
+static struct {
+	int on;
+	struct tpm_ctx *ctx;
+	char tcti[TPM_TCTI_MAX + 1];
+} kept;
+
+static void
+kept_close(void)
+{
+	struct tpm_ctx *ctx = kept.ctx;
+
+	kept.ctx = NULL;
+	kept.on = 0;
+	tpm_close(ctx);
+}
+
+void
+tpm_share(void)
+{
+	if (!kept.on)
+		atexit(kept_close);
+	kept.on = 1;
+}
+
 enum wg_err
 tpm_open(const char *tcti, struct tpm_ctx **out)
 {
@@ -173,6 +198,10 @@ tpm_open(const char *tcti, struct tpm_ctx **out)
 	if (strlen(tcti) > TPM_TCTI_MAX || !wg_str_printable(tcti))
 		return tpm_fail(WG_E_CONFIG, "the TCTI string is longer than "
 		    "%d bytes or not printable", TPM_TCTI_MAX);
+	if (kept.ctx != NULL && strcmp(kept.tcti, tcti) == 0) {
+		*out = kept.ctx;
+		return WG_OK;
+	}
 	/* One report per failure, ours; TSS2_LOG=all+debug brings theirs. */
 	if (setenv("TSS2_LOG", "all+none", 0) != 0)
 		return tpm_fail(WG_E_INTERNAL, "setenv TSS2_LOG failed");
@@ -190,6 +219,10 @@ tpm_open(const char *tcti, struct tpm_ctx **out)
 		goto fail;
 	}
 	*out = ctx;
+	if (kept.on && kept.ctx == NULL) {
+		kept.ctx = ctx;
+		snprintf(kept.tcti, sizeof(kept.tcti), "%s", tcti);
+	}
 	return WG_OK;
 fail:
 	tpm_close(ctx);
@@ -201,8 +234,8 @@ tpm_close(struct tpm_ctx *ctx)
 {
 	int i;
 
-	if (ctx == NULL)
-		return;
+	if (ctx == NULL || (ctx == kept.ctx && kept.on))
+		return; /* kept for the next phase; closed at exit */
 	for (i = 0; i < TPM_EK_ALG_MAX; i++) {
 		Esys_Free(ctx->ek_saved[i]);
 		Esys_Free(ctx->ek_saved_pub[i]);

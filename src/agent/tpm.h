@@ -46,6 +46,16 @@ struct tpm_info {
 const char *tpm_tcti_default(void);
 
 /*
+ * Makes the phases of this process share one TPM context: a tpm_open of
+ * the same TCTI after the first returns the context already open, and
+ * tpm_close leaves it open (it is closed at exit), so that what it keeps
+ * for the run (a created EK and the SRK as saved contexts, not generated
+ * again) serves every phase.  For `provision`, which runs the phases one
+ * after another in one thread.
+ */
+void tpm_share(void);
+
+/*
  * Opens the TPM through the TCTI loader.  tcti is a loader string such as
  * "device:/dev/tpmrm0", "swtpm:host=127.0.0.1,port=2321" or "mssim:..."
  * (NULL: tpm_tcti_default()).  Unless TSS2_LOG is set, the TSS's own
@@ -236,5 +246,41 @@ enum wg_err tpm_sign_digest(struct tpm_ctx *ctx, const struct tpm_aik *key,
 
 /* "AIK", "DK", "TK" or "MDM key". */
 const char *tpm_key_kind_name(enum tpm_key_kind kind);
+
+/* ---- diagnostics: what the TPM supports, its clock (tpm_caps.c) ---- */
+
+#define TPM_ALGS_MAX 64
+#define TPM_BANKS_MAX 16
+
+/* TPM2_GetCapability of the algorithms and the PCR banks. */
+struct tpm_caps {
+	uint16_t algs[TPM_ALGS_MAX]; /* TPM2_CAP_ALGS, TPM_ALG_ID order */
+	size_t nalgs;
+	struct {
+		uint16_t hash;	/* the bank's TPM_ALG_ID */
+		unsigned npcrs;	/* PCRs allocated in it (0: inactive) */
+	} banks[TPM_BANKS_MAX];
+	size_t nbanks;
+};
+
+/* TPM2_ReadClock (TPM 2.0 Part 3, 29.1): the raw counters, unsigned. */
+struct tpm_clock {
+	uint64_t time_ms;	/* since the last TPM2_Startup */
+	uint64_t clock_ms;	/* since the TPM was first powered (or cleared) */
+	uint32_t reset_count;	/* TPM resets (power cycles) */
+	uint32_t restart_count; /* TPM2_Shutdown(STATE) / Startup(STATE) */
+	int safe;		/* the clock was never set back */
+};
+
+/*
+ * The algorithms the TPM implements (at most TPM_ALGS_MAX) and its PCR
+ * banks (at most TPM_BANKS_MAX) into *out.  WG_E_TPM_* on failure.
+ */
+enum wg_err tpm_caps_read(struct tpm_ctx *ctx, struct tpm_caps *out)
+    __attribute__((warn_unused_result));
+
+/* The TPM's clock and counters into *out.  WG_E_TPM_* on failure. */
+enum wg_err tpm_clock_read(struct tpm_ctx *ctx, struct tpm_clock *out)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -354,12 +354,41 @@ done:
 	return rc;
 }
 
+/* wg_httpc_share_connections()'s: NULL until a program asks for it. */
+static CURLSH *share;
+
+static void
+share_free(void)
+{
+	curl_share_cleanup(share);
+	share = NULL;
+}
+
+void
+wg_httpc_share_connections(void)
+{
+	if (share != NULL || (share = curl_share_init()) == NULL)
+		return;
+	if (curl_share_setopt(share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+	    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) !=
+	    CURLSHE_OK) {
+		share_free(); /* an old libcurl: each handle its own */
+		return;
+	}
+	atexit(share_free);
+}
+
 /* Options every exchange of c has: trust, timeouts, limits, callbacks. */
 static CURLcode
 set_common(struct wg_httpc *c, struct xfer *x)
 {
 	CURL *h = c->curl;
 
+	if (share != NULL)
+		TRY(curl_easy_setopt(h, CURLOPT_SHARE, share));
 	TRY(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L));
 	TRY(curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf));
 	TRY(curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"));

@@ -127,6 +127,17 @@ void wg_httpc_set_bearer(struct wg_httpc *c, const char *token);
 const char *wg_httpc_base_url(const struct wg_httpc *c);
 
 /*
+ * Makes every handle of the process share one connection cache (and TLS
+ * sessions, DNS answers): a handle made after another reuses its open
+ * connection to the same server, so a program whose steps each make
+ * their own handle (the agent's provision) opens one connection instead
+ * of one per step.  For single-threaded programs; call it before any
+ * handle exists.  Without it (or with a libcurl that cannot share
+ * connections) each handle keeps its own.
+ */
+void wg_httpc_share_connections(void);
+
+/*
  * The program's observer of every exchange that got an answer, called
  * before wg_httpc_do returns it (the agent's hook for crash tests); NULL:
  * none.  Process-wide; set it before any exchange starts.

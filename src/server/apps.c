@@ -14,6 +14,7 @@
  * upload is never seen.  Apps with the same bytes share one file, which
  * is removed when no app uses it any more.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -34,6 +36,7 @@
 #include "server/admin_util.h"
 #include "server/server.h"
 
+#define APP_UPLOAD_STALE_S 3600 /* an unfinished upload older: swept */
 #define APP_BODY_MAX 8192
 #define APP_STATUS_BODY_MAX 2048
 #define APP_CONTENT_MAX ((size_t)4 << 30) /* 4 GiB */
@@ -117,6 +120,42 @@ content_release(struct http_req *req, struct store_conn *c, const char *hex)
 		free(path);
 	}
 	pthread_mutex_unlock(&content_lock);
+}
+
+void
+apps_content_sweep(const char *state_dir)
+{
+	char *dir = xasprintf("%s/content", state_dir), *path;
+	time_t cutoff = time(NULL) - APP_UPLOAD_STALE_S;
+	struct dirent *e;
+	struct stat st;
+	unsigned n = 0;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return; /* no content yet */
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, ".upload-", 8) != 0)
+			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
+		/* an upload in progress writes: its file is never this old */
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_mtime < cutoff) {
+			if (unlink(path) == 0)
+				n++;
+			else
+				wg_warn("apps: cannot remove %s: %s", path,
+				    strerror(errno));
+		}
+		free(path);
+	}
+	closedir(d);
+	if (n > 0)
+		wg_info("apps: removed %u unfinished upload(s) left in %s by "
+		    "an earlier run", n, dir);
+	free(dir);
 }
 
 /* ---- the app as the admin sees it ---- */

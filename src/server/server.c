@@ -178,6 +178,7 @@ server_run(const struct server_config *cfg)
 	    state_instance_id(cfg->state_dir, srv.instance_id) != WG_OK ||
 	    interrupt_imports(&srv) != WG_OK)
 		goto done;
+	apps_content_sweep(cfg->state_dir);
 
 	opt.listen_host = host;
 	opt.listen_port = port;

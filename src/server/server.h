@@ -93,6 +93,13 @@ extern const struct http_routes drs_routes;
 extern const struct http_routes mdm_routes;
 extern const struct http_routes apps_routes;
 
+/*
+ * Removes what a server stopped in the middle of an upload left in
+ * STATE/content (".upload-*" files untouched for an hour: another
+ * instance sharing the directory may be writing a newer one).
+ */
+void apps_content_sweep(const char *state_dir);
+
 /* Sets defaults in cfg (every field owned by cfg). */
 void server_config_defaults(struct server_config *cfg);
 /*

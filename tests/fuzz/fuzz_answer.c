@@ -2,7 +2,8 @@
  * libFuzzer harness for the device's answer parsers (src/agent/answer.c):
  * each input is parsed as an enrollment answer, an EK certificate service
  * answer, each of the join's answers (discovery, nonce, device token,
- * join), the MDM discovery and enrollment answers and the reseal's.  Accepted: every part within its cap and a chain of
+ * join), the MDM discovery and enrollment answers, the reseal's and the
+ * app list.  Accepted: every part within its cap and a chain of
  * 1..ANSWER_CHAIN_MAX certificates; refused: an empty result and a reason.
  */
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "agent/answer.h"
+#include "agent/apps.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -91,6 +93,38 @@ later_answers(const char *body, size_t size)
 		CHECK(why[0] != '\0' && memcmp(&r, &no_r, sizeof(r)) == 0);
 }
 
+/* Step 5's app list: each app by its rules, no id twice; or empty. */
+static void
+apps_answer(const char *body, size_t size)
+{
+	static const struct apps_answer none;
+	const struct app_answer *p;
+	struct apps_answer a;
+	char why[256];
+	size_t i, j;
+
+	why[0] = '\0';
+	if (apps_answer_parse(body, size, &a, why, sizeof(why)) != WG_OK) {
+		CHECK(why[0] != '\0' && memcmp(&a, &none, sizeof(a)) == 0);
+		return;
+	}
+	CHECK(a.n <= APPS_MAX && (a.n == 0) == (a.app == NULL));
+	for (i = 0; i < a.n; i++) {
+		p = &a.app[i];
+		CHECK(strlen(p->id) == 36 && strlen(p->sha256) == 64);
+		CHECK(p->name[0] != '\0' && p->install_command[0] != '\0');
+		CHECK(p->size >= 1 && p->size <= ANSWER_APP_SIZE_MAX);
+		CHECK(p->timeout_s >= 1 &&
+		    p->timeout_s <= ANSWER_APP_TIMEOUT_MAX);
+		CHECK(strncmp(p->content_url, ANSWER_CONTENT_PATH,
+		    strlen(ANSWER_CONTENT_PATH)) == 0 && strcmp(p->content_url +
+		    strlen(ANSWER_CONTENT_PATH), p->sha256) == 0);
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(a.app[j].id, p->id) != 0);
+	}
+	apps_answer_free(&a);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -123,5 +157,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	join_answers((const char *)data, size);
 	later_answers((const char *)data, size);
+	apps_answer((const char *)data, size);
 	return 0;
 }

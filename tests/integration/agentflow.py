@@ -118,9 +118,8 @@ class AgentFlow(TpmClientTest):
         return cert
 
     def replays(self, path):
-        """Whether the server takes Idempotency-Key on path (the server's
-        side of it came in another change): a malformed key is refused
-        as such there, before the missing device token."""
+        """Whether the server takes Idempotency-Key on path: a malformed
+        key is refused as such there, before the missing device token."""
         r = self.req("POST", path, {}, headers={"Idempotency-Key": "x" * 65})
         return r.status == 400 and r.error.get("name") == \
             "WG_E_IDEMPOTENCY_KEY"

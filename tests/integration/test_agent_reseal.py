@@ -116,8 +116,7 @@ class AgentReseal(AgentFlow):
 
     def test_killed_after_the_answer_resumes_with_its_request_key(self):
         dev = self.joined()
-        if not self.replays("/token/v1/reseal"):
-            self.skipTest("the server does not replay Idempotency-Key yet")
+        self.assertTrue(self.replays("/token/v1/reseal"))
         p = self.agent("reseal", "--request-key", "run-1",
                        env={CRASH: "/token/v1/reseal"})
         self.assertEqual(p.returncode, -signal.SIGKILL, p.stderr)

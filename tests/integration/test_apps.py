@@ -8,6 +8,7 @@ the admin sees per device.  The device is played by tpm2-tools on swtpm
 import hashlib
 import json
 import os
+import time
 import unittest
 
 import wgtest
@@ -146,6 +147,22 @@ class AppsAdmin(AppsMixin, wgtest.ServerTest):
         self.assertEqual(r.json["size"], 3)
         self.assertFalse(os.path.exists(self.content_file(sha)))
         self.assertTrue(os.path.exists(self.content_file(new)))
+
+    def test_unfinished_uploads_are_swept_at_start(self):
+        self.create("One", b"one")
+        content = os.path.join(self.state, "content")
+        old = os.path.join(content, ".upload-old123")
+        fresh = os.path.join(content, ".upload-new123")
+        for path in (old, fresh):
+            with open(path, "wb") as f:
+                f.write(b"partial")
+        two_hours_ago = time.time() - 7200
+        os.utime(old, (two_hours_ago, two_hours_ago))
+        self.assertEqual(self.server.stop(), 0, self.server.log())
+        self.server.start()
+        self.assertFalse(os.path.exists(old))
+        self.assertTrue(os.path.exists(fresh))  # may be another's upload
+        self.assertIn("removed 1 unfinished upload", self.server.log())
 
     def test_bad_input_is_refused(self):
         app = self.create("Tool", b"tool bytes")

@@ -158,8 +158,7 @@ class Join(AgentFlow):
 
     def test_killed_after_the_join_resumes_with_its_request_key(self):
         dev = self.ready()
-        if not self.replays("/EnrollmentServer/device/"):
-            self.skipTest("the server does not replay Idempotency-Key yet")
+        self.assertTrue(self.replays("/EnrollmentServer/device/"))
         p = self.agent("join", "--request-key", "run-1",
                        env={"WHITEGLOVE_AGENT_CRASH_AFTER":
                             "/EnrollmentServer/device/"})

@@ -56,6 +56,13 @@ class Provision(AgentFlow):
                 os.path.join(self.state, "aik", "root.crt")]
         return run_agent(args + list(extra), self.sysfs, env=env)
 
+    def run_lines(self, rc=0):
+        """provision --screen lines, which must exit rc; its stdout."""
+        p = self.provision("--screen", "lines")
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, rc, out + p.stderr.decode())
+        return out
+
     def path(self, name):
         return os.path.join(self.agent_state, name)
 
@@ -124,9 +131,7 @@ class Provision(AgentFlow):
 
     def test_provision_to_the_green_screen_and_again(self):
         dev = self.ready()
-        p = self.provision("--screen", "lines")
-        out = p.stdout.decode()
-        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        out = self.run_lines()
         # the ESP, one line per change, in the flow's order
         order = ["Deployment profile: Complete",
                  "Securing your hardware: Complete",
@@ -148,9 +153,7 @@ class Provision(AgentFlow):
         before = self.audit_ids(dev)
         keys = self.keys()
         # again: every step done before, nothing new anywhere
-        p = self.provision("--screen", "lines")
-        out = p.stdout.decode()
-        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        out = self.run_lines()
         self.assertEqual(out.count("(done before)"), 6, out)
         self.assertEqual(self.audit_ids(dev), before)
         self.assertEqual(self.keys(), keys)
@@ -179,9 +182,7 @@ class Provision(AgentFlow):
             keys = now
         self.assertEqual(set(keys), {"aik.pub", "dk.pub", "tk.pub",
                                      "mdm.pub"})
-        p = self.provision("--screen", "lines")
-        out = p.stdout.decode()
-        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        out = self.run_lines()
         self.assertIn("Pre-provisioning is complete", out)
         self.assertEqual(self.keys(), keys)
         # the server answered the killed requests again instead of doing
@@ -215,15 +216,73 @@ class Provision(AgentFlow):
             self.assertIn("Complete", line)
         self.assertIn("Pre-provisioning is complete", last)
 
+    def test_settings_from_a_config_file(self):
+        self.ready()
+        conf = os.path.join(self.workdir, "agent.conf")
+        with open(conf, "w") as f:
+            f.write("server = %s\nca = %s\naik-root = %s\nstate-dir = %s\n"
+                    "tcti = %s\nscreen = lines\nmax-app-size = 100000000\n"
+                    "tries = 2\nbackoff-ms = 1\n"
+                    % (self.server.url, self.server.ca,
+                       os.path.join(self.state, "aik", "root.crt"),
+                       self.agent_state, self.tpm.tcti))
+        p = run_agent(["provision", "--config", conf], self.sysfs)
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertIn("[", out.splitlines()[1])  # lines, as the file says
+        self.assertIn("Pre-provisioning is complete", out)
+
+    def test_a_failing_app_stops_device_setup_with_its_code(self):
+        dev = self.register(TAG)
+        self.default_profile()
+        self.app("Broken", b"x" * 100, "echo 'disk full' >&2; exit 3")
+        out = self.run_lines(rc=1)
+        self.assertIn("Device preparation: Complete", out)
+        self.assertIn("Apps: Failed", out)
+        self.assertIn("Device setup: Failed", out)
+        self.assertIn("Error 0xA0570A13 (WG_E_APP_INSTALL_FAILED)", out)
+        self.assertNotIn("Reseal: Working", out)
+        self.assertNotIn("Pre-provisioning is complete", out)
+        # the server keeps the app's failure; no ticket was issued
+        r = self.req("GET", "/admin/v1/devices/%s/setup" % dev["id"],
+                     token=self.key)
+        (app,) = r.json["value"]
+        self.assertEqual((app["state"], app["code"]), ("failed",
+                                                      "0xA0570A13"))
+        self.assertEqual(self.audit_ids(dev).count(1018), 0)
+        self.assertEqual(self.provision_state()["Steps"]["apps"]["Code"],
+                         "0xA0570A13")
+        with open(self.path("events/autopilot.jsonl")) as f:
+            last = [json.loads(x) for x in f][-1]
+        self.assertEqual((last["eventId"], last["name"]),
+                         (1502, "WG_E_APP_INSTALL_FAILED"))
+        # the admin mends the app; the run resumes at device setup
+        r = self.req("GET", "/admin/v1/apps", token=self.key)
+        (a,) = r.json["value"]
+        r = self.req("PUT", "/admin/v1/apps/%s/content" % a["id"], b"ok",
+                     token=self.key, content_type="application/octet-stream")
+        self.assertEqual(r.status, 200, r)
+        self.req("DELETE", "/admin/v1/apps/%s" % a["id"], token=self.key)
+        self.app("Fixed", b"y" * 100, "true")
+        out = self.run_lines()
+        self.assertEqual(out.count("(done before)"), 4, out)
+        self.assertIn("Pre-provisioning is complete", out)
+
+    def test_an_unregistered_device_is_told_807(self):
+        out = self.run_lines(rc=1)
+        self.assertIn("Deployment profile: Failed", out)
+        self.assertIn("Error 807 (ZtdDeviceNotFound)", out)
+        self.assertNotIn("Securing your hardware: Working", out)
+
     def test_a_failure_shows_its_code_meaning_and_where_to_look(self):
         self.register(TAG)  # no profile for the device
-        p = self.provision("--screen", "lines")
-        out = p.stdout.decode()
-        self.assertEqual(p.returncode, 1, out)
+        out = self.run_lines(rc=1)
         self.assertIn("Deployment profile: Failed", out)
         self.assertIn("WG_E_PROFILE_NOT_ASSIGNED", out)
         self.assertIn("whiteglove explain", out)
         self.assertIn("events/", out)
+        self.assertIn("whiteglove-agent diag collect --state-dir "
+                      + self.agent_state, out)
         self.assertNotIn("Pre-provisioning is complete", out)
         state = self.provision_state()
         self.assertEqual(state["Steps"]["profile"]["State"], "failed")
