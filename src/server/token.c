@@ -9,6 +9,7 @@
  * which is bound to the AIK.  Nonces are single-use and live five
  * minutes, enforced in the database.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@
 #define NONCE_LEN 32
 #define NONCE_LIFE_MS (5 * 60 * 1000)
 #define NONCE_PURGE_AFTER_MS (60 * 60 * 1000)
+#define NONCE_PURGE_EVERY 16	/* challenges per purge */
+#define NONCE_PURGE_ROWS 200	/* expired nonces per purge, at most */
 #define DEVICE_TOKEN_LIFE_S 3600
 #define GRANT_CHALLENGE "srv_challenge"
 #define GRANT_TPM_QUOTE "urn:whiteglove:params:oauth:grant-type:tpm-quote"
@@ -81,6 +84,9 @@ form_b64(struct http_req *req, const struct form *f, const char *name,
 	return WG_OK;
 }
 
+/* Challenges this process answered: every NONCE_PURGE_EVERY-th purges. */
+static atomic_uint challenges;
+
 static void
 sha256_hex(const unsigned char *p, size_t n, char out[65])
 {
@@ -104,9 +110,16 @@ token_challenge(struct http_req *req, struct http_resp *resp)
 	    (rc = http_db(req, &c)) != WG_OK)
 		return rc;
 	sha256_hex(nonce, sizeof(nonce), hex);
-	/* expired nonces go a little at a time, by whoever asks next */
-	if ((rc = store_nonce_purge(c, now - NONCE_PURGE_AFTER_MS, 100)) !=
-	    WG_OK || (rc = store_nonce_put(c, hex, TOKEN_NONCE_PURPOSE, now +
+	/*
+	 * Expired nonces go a little at a time, by every NONCE_PURGE_EVERY-th
+	 * asker: NONCE_PURGE_ROWS a time outpaces the one nonce each adds,
+	 * and the others' challenge is one write, not two.
+	 */
+	if (atomic_fetch_add(&challenges, 1) % NONCE_PURGE_EVERY == 0 &&
+	    (rc = store_nonce_purge(c, now - NONCE_PURGE_AFTER_MS,
+	    NONCE_PURGE_ROWS)) != WG_OK)
+		return rc;
+	if ((rc = store_nonce_put(c, hex, TOKEN_NONCE_PURPOSE, now +
 	    NONCE_LIFE_MS)) != WG_OK)
 		return rc;
 	text = wg_b64url(nonce, sizeof(nonce));
