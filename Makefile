@@ -11,7 +11,8 @@ PACKAGES = gcc libc6-dev make pkg-config meson ninja-build python3 \
 	libjansson-dev libsqlite3-dev libpq-dev libcmocka-dev \
 	libtss2-dev swtpm swtpm-tools tpm2-tools sqlite3 \
 	postgresql postgresql-client util-linux procps ca-certificates \
-	python3-cryptography libcjose-dev zlib1g-dev
+	python3-cryptography libcjose-dev zlib1g-dev \
+	libargon2-dev
 
 .PHONY: all deps build demo test unit docs clean
 

@@ -23,6 +23,7 @@ int cmd_hash(int argc, char **argv);
 int cmd_ekca(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_app(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 #endif

@@ -26,6 +26,12 @@ static const struct option serve_opts[] = {
 	{ "drain-timeout", required_argument, NULL, 'D' },
 	{ "ek-trust-dir", required_argument, NULL, 'E' },
 	{ "aik-days", required_argument, NULL, 'A' },
+	{ "argon2-memory-kib", required_argument, NULL, 0x300 },
+	{ "argon2-time", required_argument, NULL, 0x301 },
+	{ "argon2-lanes", required_argument, NULL, 0x302 },
+	{ "signin-lockout-after", required_argument, NULL, 0x303 },
+	{ "signin-lockout-minutes", required_argument, NULL, 0x304 },
+	{ "signin-device-limit", required_argument, NULL, 0x305 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -64,6 +70,20 @@ serve_usage(FILE *f)
 	    "                       certificates the attestation CA trusts for\n"
 	    "                       EK certificates (default STATE/ek-trust)\n"
 	    "  --aik-days N         lifetime of AIK certificates (default 365)\n"
+	    "  --argon2-memory-kib N\n"
+	    "                       users' password hashes (Argon2id): memory\n"
+	    "                       in KiB, 1024 to 1048576 (default 65536)\n"
+	    "  --argon2-time N      their passes, 1 to 10 (default 3)\n"
+	    "  --argon2-lanes N     their lanes, 1 to 16 (default 1)\n"
+	    "  --signin-lockout-after N\n"
+	    "                       failed sign-ins that lock a user, 1 to 100\n"
+	    "                       (default 5; every N more lock again)\n"
+	    "  --signin-lockout-minutes N\n"
+	    "                       how long a lockout lasts, 1 to 1440\n"
+	    "                       (default 15)\n"
+	    "  --signin-device-limit N\n"
+	    "                       failed sign-ins one device may make in 15\n"
+	    "                       minutes, 1 to 10000 (default 20)\n"
 	    "  -h, --help           this help\n");
 }
 

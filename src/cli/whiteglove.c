@@ -15,6 +15,7 @@ static const struct wg_cmd commands[] = {
 	{ "hash", cmd_hash, "decode a hardware hash and show its fields" },
 	{ "profile", cmd_profile, "create and assign deployment profiles" },
 	{ "app", cmd_app, "create, upload and assign device setup apps" },
+	{ "user", cmd_user, "create, list, disable users and set passwords" },
 	{ "ekca", cmd_ekca, "issue, list and revoke EK certificates (operator)" },
 	{ "explain", cmd_explain, "explain an error code or name" },
 	{ "version", cmd_version, "print the version" },

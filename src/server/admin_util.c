@@ -1,11 +1,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/event.h"
-#include "common/util.h"
 #include "common/json.h"
 #include "common/util.h"
+#include "common/xmalloc.h"
 #include "server/admin_util.h"
 
 json_t *
@@ -36,6 +37,31 @@ admin_query_int(struct http_req *req, const char *name, long long min,
 		return http_fail(req, WG_E_JSON_FIELD, "query parameter '%s' "
 		    "must be an integer from %lld to %lld", name, min, max);
 	return WG_OK;
+}
+
+enum wg_err
+admin_name_cursor(struct http_req *req, const char *what, size_t max,
+    char **after)
+{
+	const char *s = http_query(req, "after");
+	unsigned char *raw = NULL;
+	size_t n = 0;
+
+	*after = NULL;
+	if (s == NULL)
+		return WG_OK;
+	if (strlen(s) <= ADMIN_CURSOR_MAX && wg_b64url_decode(s, &raw, &n) ==
+	    0 && n > 0 && n <= max) {
+		raw = xrealloc(raw, n + 1);
+		raw[n] = '\0';
+		if (strlen((char *)raw) == n && wg_str_printable((char *)raw)) {
+			*after = (char *)raw;
+			return WG_OK;
+		}
+	}
+	free(raw);
+	return http_fail(req, WG_E_JSON_FIELD, "query parameter 'after' is "
+	    "not %s cursor this server gave", what);
 }
 
 static const char *

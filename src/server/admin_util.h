@@ -47,6 +47,16 @@ enum wg_err admin_query_int(struct http_req *req, const char *name,
     __attribute__((warn_unused_result));
 
 /*
+ * ?after= of a list ordered by name: the base64url of the last name a
+ * page gave (at most ADMIN_CURSOR_MAX characters), decoded into *after
+ * (xmalloc'd; NULL when absent): 1 to max printable bytes.
+ * WG_E_JSON_FIELD "not a <what> cursor this server gave" otherwise.
+ */
+#define ADMIN_CURSOR_MAX 512
+enum wg_err admin_name_cursor(struct http_req *req, const char *what,
+    size_t max, char **after) __attribute__((warn_unused_result));
+
+/*
  * Appends an admin-channel audit record "<what> "<name>" <verb>" with the
  * detail key=value and the caller's key id, in the caller's transaction.
  */

@@ -41,7 +41,6 @@
 #define APP_STATUS_BODY_MAX 2048
 #define APP_CONTENT_MAX ((size_t)4 << 30) /* 4 GiB */
 #define APP_PAGE_DEFAULT 100
-#define APP_CURSOR_MAX 512
 #define APP_TIMEOUT_DEFAULT 600
 #define APP_TIMEOUT_MAX 7200
 
@@ -297,30 +296,6 @@ done:
 
 /* ---- list: by name, the cursor base64url(name of the last) ---- */
 
-/* ?after=: the name a cursor of app_list carries (*after xmalloc'd). */
-static enum wg_err
-app_cursor(struct http_req *req, char **after)
-{
-	const char *s = http_query(req, "after");
-	unsigned char *raw = NULL;
-	size_t n = 0;
-
-	*after = NULL;
-	if (s == NULL)
-		return WG_OK;
-	if (strlen(s) <= APP_CURSOR_MAX && wg_b64url_decode(s, &raw, &n) == 0 &&
-	    n > 0 && n <= WG_APP_NAME_MAX) {
-		raw = xrealloc(raw, n + 1);
-		raw[n] = '\0';
-		if (strlen((char *)raw) == n) {
-			*after = (char *)raw;
-			return WG_OK;
-		}
-	}
-	free(raw);
-	return http_fail(req, WG_E_JSON_FIELD, "query parameter 'after' is "
-	    "not an app cursor this server gave");
-}
 
 /* GET /admin/v1/apps[?name=][&after=][&limit=] */
 static enum wg_err
@@ -338,7 +313,8 @@ app_list(struct http_req *req, struct http_resp *resp)
 	if ((rc = http_scope_tenant(req, tenant)) != WG_OK ||
 	    (rc = admin_query_int(req, "limit", 1, WG_APP_LIST_MAX,
 	    APP_PAGE_DEFAULT, &limit)) != WG_OK ||
-	    (rc = app_cursor(req, &after)) != WG_OK ||
+	    (rc = admin_name_cursor(req, "an app",
+	    WG_APP_NAME_MAX, &after)) != WG_OK ||
 	    (rc = http_db(req, &c)) != WG_OK)
 		goto done;
 	if (name != NULL) {

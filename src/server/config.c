@@ -3,6 +3,7 @@
  * share one setter, so a config file takes exactly the flag names.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "crypto/passwd.h"
 #include "server/server.h"
 
 #define CONFIG_LINE_MAX 1024
@@ -30,6 +32,12 @@ server_config_defaults(struct server_config *cfg)
 	cfg->drain_timeout_s = 30;
 	cfg->conn_memory = 64 * 1024;
 	cfg->aik_days = 365;
+	cfg->argon2_m_kib = PASSWD_M_KIB_DEFAULT;
+	cfg->argon2_t = PASSWD_T_DEFAULT;
+	cfg->argon2_lanes = PASSWD_P_DEFAULT;
+	cfg->signin_lockout_after = 5;
+	cfg->signin_lockout_min = 15;
+	cfg->signin_device_limit = 20;
 }
 
 static int
@@ -53,6 +61,41 @@ set_str(char **field, const char *value)
 	*field = xstrdup(value);
 }
 
+/* A whole-number setting: its key, its field, its range. */
+struct uint_setting {
+	const char *key;
+	size_t off;
+	unsigned min, max;
+};
+
+static const struct uint_setting uint_settings[] = {
+	{ "aik-days", offsetof(struct server_config, aik_days), 1, 3650 },
+	{ "argon2-memory-kib", offsetof(struct server_config, argon2_m_kib),
+	    PASSWD_M_KIB_MIN, PASSWD_M_KIB_MAX },
+	{ "argon2-time", offsetof(struct server_config, argon2_t), 1,
+	    PASSWD_T_MAX },
+	{ "argon2-lanes", offsetof(struct server_config, argon2_lanes), 1,
+	    PASSWD_P_MAX },
+	{ "signin-lockout-after", offsetof(struct server_config,
+	    signin_lockout_after), 1, 100 },
+	{ "signin-lockout-minutes", offsetof(struct server_config,
+	    signin_lockout_min), 1, 1440 },
+	{ "signin-device-limit", offsetof(struct server_config,
+	    signin_device_limit), 1, 10000 },
+};
+
+/* The whole-number setting key, or NULL. */
+static const struct uint_setting *
+uint_field(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(uint_settings) / sizeof(uint_settings[0]); i++)
+		if (strcmp(uint_settings[i].key, key) == 0)
+			return &uint_settings[i];
+	return NULL;
+}
+
 /* The free-text settings, which only must not be empty. */
 static char **
 text_field(struct server_config *cfg, const char *key)
@@ -74,13 +117,22 @@ enum wg_err
 server_config_set(struct server_config *cfg, const char *key,
     const char *value, char *why, size_t whylen)
 {
+	const struct uint_setting *us;
 	unsigned long long u;
 	enum wg_log_format f;
 	enum wg_level l;
 	unsigned mask;
 	char **text;
 
-	if ((text = text_field(cfg, key)) != NULL) {
+	if ((us = uint_field(key)) != NULL) {
+		if (parse_uint(value, us->min, us->max, &u) != 0) {
+			snprintf(why, whylen, "invalid value '%.64s' for %s: a "
+			    "whole number from %u to %u", value, key, us->min,
+			    us->max);
+			return WG_E_CONFIG;
+		}
+		*(unsigned *)(void *)((char *)cfg + us->off) = (unsigned)u;
+	} else if ((text = text_field(cfg, key)) != NULL) {
 		if (value[0] == '\0') {
 			snprintf(why, whylen, "%s must not be empty", key);
 			return WG_E_CONFIG;
@@ -122,10 +174,6 @@ server_config_set(struct server_config *cfg, const char *key,
 		if (parse_uint(value, 16384, 16 * 1024 * 1024, &u) != 0)
 			goto bad;
 		cfg->conn_memory = (size_t)u;
-	} else if (strcmp(key, "aik-days") == 0) {
-		if (parse_uint(value, 1, 3650, &u) != 0)
-			goto bad;
-		cfg->aik_days = (unsigned)u;
 	} else {
 		snprintf(why, whylen, "unknown setting '%.64s'", key);
 		return WG_E_CONFIG;

@@ -49,6 +49,7 @@ static const struct http_routes *const route_tables[] = {
 	&drs_routes,
 	&mdm_routes,
 	&apps_routes,
+	&users_routes,
 };
 
 /* Per-request state, from the first callback to the completion notice. */

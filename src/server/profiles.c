@@ -20,7 +20,6 @@
 
 #define PROFILE_BODY_MAX 4096
 #define PROFILE_PAGE_DEFAULT 100
-#define CURSOR_TEXT_MAX 512
 
 _Static_assert(WG_NAME_TEMPLATE_MAX == WG_NAME_TEMPLATE_LEN_MAX,
     "store.h and common/profile.h disagree on a template's length");
@@ -252,30 +251,6 @@ done:
 
 /* ---- lists: by name, the cursor base64url(name of the last) ---- */
 
-/* ?after=: the name a cursor of profile_list carries (*after xmalloc'd). */
-static enum wg_err
-cursor_parse(struct http_req *req, char **after)
-{
-	const char *s = http_query(req, "after");
-	unsigned char *raw = NULL;
-	size_t n = 0;
-
-	*after = NULL;
-	if (s == NULL)
-		return WG_OK;
-	if (strlen(s) <= CURSOR_TEXT_MAX && wg_b64url_decode(s, &raw, &n) ==
-	    0 && n > 0 && n <= WG_PROFILE_NAME_MAX) {
-		raw = xrealloc(raw, n + 1);
-		raw[n] = '\0';
-		if (strlen((char *)raw) == n && wg_str_printable((char *)raw)) {
-			*after = (char *)raw;
-			return WG_OK;
-		}
-	}
-	free(raw);
-	return http_fail(req, WG_E_JSON_FIELD, "query parameter 'after' is "
-	    "not a profile cursor this server gave");
-}
 
 /* The profiles of a list page: one by ?name=, else a page after `after`. */
 static enum wg_err
@@ -311,7 +286,8 @@ profile_list(struct http_req *req, struct http_resp *resp)
 	if ((rc = http_scope_tenant(req, tenant)) != WG_OK ||
 	    (rc = admin_query_int(req, "limit", 1, WG_PROFILE_LIST_MAX,
 	    PROFILE_PAGE_DEFAULT, &limit)) != WG_OK ||
-	    (rc = cursor_parse(req, &after)) != WG_OK ||
+	    (rc = admin_name_cursor(req, "a profile",
+	    WG_PROFILE_NAME_MAX, &after)) != WG_OK ||
 	    (rc = http_db(req, &c)) != WG_OK ||
 	    (rc = list_read(req, c, tenant, after, (size_t)limit, &list, &n)) !=
 	    WG_OK)

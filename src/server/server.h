@@ -25,6 +25,12 @@ struct server_config {
 	char *tls_names;  /* extra certificate names, comma list */
 	char *ek_trust_dir; /* TPM manufacturer roots (NULL: STATE/ek-trust) */
 	unsigned aik_days;  /* lifetime of the AIK certificates issued */
+	unsigned argon2_m_kib;	/* users' password hashes (crypto/passwd.h) */
+	unsigned argon2_t;
+	unsigned argon2_lanes;
+	unsigned signin_lockout_after;	 /* failures that lock a user */
+	unsigned signin_lockout_min;	 /* for so long */
+	unsigned signin_device_limit;	 /* failures per device per window */
 	int tls;	  /* 1: HTTPS (default) */
 	unsigned threads;
 	unsigned conn_limit;
@@ -92,6 +98,7 @@ extern const struct http_routes token_routes;
 extern const struct http_routes drs_routes;
 extern const struct http_routes mdm_routes;
 extern const struct http_routes apps_routes;
+extern const struct http_routes users_routes;
 
 /*
  * Removes what a server stopped in the middle of an upload left in

@@ -166,21 +166,45 @@ sq_config(void)
 		wg_warn("sqlite: memory statistics stay on");
 }
 
-/* Creates path 0600 if absent (SQLite gives its -wal and -shm the same). */
+/*
+ * Creates path 0600 if it is not there (SQLite gives its -wal and -shm
+ * the same mode).  Only a file that did not exist is opened and closed
+ * here: closing any descriptor of a file drops every POSIX lock this
+ * process holds on it, and the lock each open WAL connection keeps is
+ * what tells another process (a backup, sqlite3 at a shell) that the
+ * database is in use; without it, that process's last close checkpoints
+ * and deletes the -wal and -shm under the server.  The lock makes a
+ * connection opened meanwhile by another thread wait for the close.
+ */
+static enum wg_err
+sq_create(const char *path)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	enum wg_err err = WG_OK;
+	int fd;
+
+	pthread_mutex_lock(&lock);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+	} else if (errno != EEXIST) {
+		wg_error("sqlite: cannot create %s: %s", path, strerror(errno));
+		err = WG_E_DB_UNAVAILABLE;
+	}
+	pthread_mutex_unlock(&lock);
+	return err;
+}
+
 static enum wg_err
 sq_connect(struct store_conn *c, const char *path)
 {
 	sqlite3 *db = NULL;
 	enum wg_err err;
-	int fd, rc;
+	int rc;
 
 	pthread_once(&sq_config_once, sq_config);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		wg_error("sqlite: cannot open %s: %s", path, strerror(errno));
-		return WG_E_DB_UNAVAILABLE;
-	}
-	close(fd);
+	if ((err = sq_create(path)) != WG_OK)
+		return err;
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {

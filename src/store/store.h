@@ -804,4 +804,100 @@ enum wg_err store_idem_release(struct store_conn *c, const char *scope)
 /* Frees what out holds (not out); safe on a zeroed struct. */
 void wg_idem_free(struct wg_idem *out);
 
+/* ---- users (step 7: the token service) ---- */
+
+#define WG_USER_DISPLAY_NAME_MAX 256
+#define WG_USER_LIST_MAX 1000
+#define WG_PASSWORD_HASH_MAX 192 /* a PHC string with its NUL */
+
+/*
+ * A user of a tenant.  upn is lower-cased by the store (so UPNs are unique
+ * per tenant whatever their case); password_hash is the Argon2id PHC
+ * string (crypto/passwd.h); failed_count counts failed sign-ins since the
+ * last good one; locked_until_ms (0: never locked) and last_sign_in_ms
+ * (0: never) are ms since the epoch.
+ */
+struct wg_user {
+	char id[37];
+	char tenant_id[37];
+	char upn[WG_UPN_MAX + 1];
+	char display_name[WG_USER_DISPLAY_NAME_MAX + 1];
+	char password_hash[WG_PASSWORD_HASH_MAX];
+	int disabled;
+	int64_t failed_count;
+	int64_t locked_until_ms;
+	int64_t last_sign_in_ms;
+	int64_t created_ms, updated_ms;
+};
+
+/*
+ * Creates u (its id and times set, its upn lower-cased; enabled, no
+ * failures).  WG_E_CONFLICT if the tenant has a user with that UPN.
+ */
+enum wg_err store_user_create(struct store_conn *c, struct wg_user *u)
+    __attribute__((warn_unused_result));
+/* The tenant's user id, or its user upn (any case); WG_E_NOT_FOUND. */
+enum wg_err store_user_get(struct store_conn *c, const char *tenant_id,
+    const char *id, struct wg_user *out) __attribute__((warn_unused_result));
+enum wg_err store_user_get_by_upn(struct store_conn *c,
+    const char *tenant_id, const char *upn, struct wg_user *out)
+    __attribute__((warn_unused_result));
+/*
+ * The tenant's users by UPN after `after` ("": from the start), at most
+ * limit; *out is an array the caller frees (it holds the hashes: wipe it
+ * if that matters).
+ */
+enum wg_err store_user_list(struct store_conn *c, const char *tenant_id,
+    const char *after, size_t limit, struct wg_user **out, size_t *n)
+    __attribute__((warn_unused_result));
+/*
+ * Disables (disabled 1) or enables (0) user id; *out is the user as it is
+ * now.  WG_E_NOT_FOUND if the tenant has no such user.
+ */
+enum wg_err store_user_set_disabled(struct store_conn *c,
+    const char *tenant_id, const char *id, int disabled, struct wg_user *out)
+    __attribute__((warn_unused_result));
+/*
+ * Sets user id's password hash (a PHC string) and clears its failures and
+ * any lockout (an admin's reset unlocks); *out is the user as it is now.
+ * WG_E_NOT_FOUND if the tenant has no such user.
+ */
+enum wg_err store_user_set_password(struct store_conn *c,
+    const char *tenant_id, const char *id, const char *password_hash,
+    struct wg_user *out) __attribute__((warn_unused_result));
+/*
+ * Records a failed sign-in of user id at now_ms in one statement (two
+ * sign-ins failing at once both count): failed_count goes up by one, and
+ * when it reaches a multiple of lockout_after the user is locked until
+ * now_ms + lockout_ms.  *out is the user as it is now (locked if
+ * out->locked_until_ms > now_ms).  WG_E_NOT_FOUND if there is no such user.
+ */
+enum wg_err store_user_signin_failed(struct store_conn *c,
+    const char *tenant_id, const char *id, int64_t now_ms,
+    int64_t lockout_after, int64_t lockout_ms, struct wg_user *out)
+    __attribute__((warn_unused_result));
+/*
+ * Records a good sign-in of user id at now_ms: failures and lockout
+ * cleared, last_sign_in_ms set; *out the user as it is now.
+ */
+enum wg_err store_user_signin_ok(struct store_conn *c, const char *tenant_id,
+    const char *id, int64_t now_ms, struct wg_user *out)
+    __attribute__((warn_unused_result));
+/*
+ * Counts a failed sign-in from device_id (the caller's name for the
+ * device, at most 128 bytes) at now_ms in one statement: a window of
+ * window_ms starts at its first failure, and a failure after the window
+ * starts a new one.  *failures is the count in the current window, this
+ * one included.  A good sign-in does not reset it.
+ */
+enum wg_err store_signin_device_failed(struct store_conn *c,
+    const char *tenant_id, const char *device_id, int64_t now_ms,
+    int64_t window_ms, int64_t *failures)
+    __attribute__((warn_unused_result));
+/* *failures: device_id's failures in its window live at now_ms (else 0). */
+enum wg_err store_signin_device_failures(struct store_conn *c,
+    const char *tenant_id, const char *device_id, int64_t now_ms,
+    int64_t window_ms, int64_t *failures)
+    __attribute__((warn_unused_result));
+
 #endif

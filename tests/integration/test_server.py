@@ -324,6 +324,38 @@ class Config(ServerTest):
             self.assertEqual(other.stop(), 0)
 
 
+class OnlineBackup(ServerTest):
+    @unittest.skipUnless(BACKEND == "sqlite", "an SQLite database file")
+    def test_sqlite_backup_while_serving_keeps_the_log(self):
+        """docs/operations.md's online backup, with the server's
+        connections open: the other process must see the database in use
+        (the server holds its locks), so it leaves the -wal and -shm in
+        place, and both the server and the copy stay whole."""
+        db = self.db.url[len("sqlite:"):]
+        first, key = self.create_tenant("Before")
+        for i in range(8):  # every worker thread opens its connection
+            self.assertEqual(self.req("GET", "/admin/v1/tenants",
+                                      token=self.op).status, 200)
+        copy = os.path.join(self.workdir, "backup.db")
+        p = subprocess.run(["sqlite3", db, ".backup '%s'" % copy],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for suffix in ("-wal", "-shm"):
+            self.assertTrue(os.path.exists(db + suffix), suffix)
+        second, _ = self.create_tenant("After")
+        r = self.req("GET", "/admin/v1/tenants", token=self.op)
+        self.assertEqual(sorted(t["id"] for t in r.json["value"]),
+                         sorted([first, second]))
+        p = subprocess.run(["sqlite3", copy, "PRAGMA integrity_check; "
+                            "SELECT count(*) FROM tenants;"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.stdout.split(), ["ok", "1"], p.stderr)
+        self.assertEqual(self.server.stop(), 0, self.server.log())
+        self.server.start()
+        r = self.req("GET", "/admin/v1/tenants", token=self.op)
+        self.assertEqual(len(r.json["value"]), 2)
+
+
 @unittest.skipUnless(BACKEND == "postgresql", "needs PostgreSQL")
 class DatabaseOutage(ServerTest):
     def test_ready_fails_while_postgres_down_and_recovers(self):

@@ -202,7 +202,8 @@ class ServerTest(unittest.TestCase):
         """The rows of one SELECT on the server's database, read beside
         the running server (values as text)."""
         if BACKEND == "sqlite":
-            con = sqlite3.connect(self.db.url[len("sqlite:"):], timeout=10)
+            con = sqlite3.connect("file:%s?mode=ro" % self.db.url[
+                len("sqlite:"):], uri=True, timeout=10)
             try:
                 return [tuple(str(v) for v in row)
                         for row in con.execute(sql).fetchall()]
