@@ -62,6 +62,7 @@ struct req_ctx {
 	size_t body_cap;
 	char allow[64];
 	int64_t start_ms;
+	int64_t cpu_ns;	/* this thread's CPU in the request's callbacks */
 	int status;
 	int counted; /* counted in srv->inflight */
 	int replayed; /* the answer is a stored one (idem.c) */
@@ -613,12 +614,49 @@ fail:
 	return send_error(ctx, conn, rc);
 }
 
+/* This thread's CPU time in ns (0 if the clock cannot be read). */
+static int64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static enum MHD_Result on_request_timed(struct server *srv,
+    struct MHD_Connection *conn, const char *url, const char *method,
+    const char *upload_data, size_t *upload_data_size, void **con_cls);
+
+/*
+ * MHD's request callback: on_request_timed, with the CPU time this thread
+ * spends in it added to the request's (the access log's cpu=): what
+ * parsing, the handler and the database cost, not the TLS records or the
+ * connection's other requests.
+ */
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct server *srv = cls;
+	int64_t t0 = thread_cpu_ns();
+	enum MHD_Result ret;
+	struct req_ctx *ctx;
+
+	(void)version;
+	ret = on_request_timed(cls, conn, url, method, upload_data,
+	    upload_data_size, con_cls);
+	if ((ctx = *con_cls) != NULL)
+		ctx->cpu_ns += thread_cpu_ns() - t0;
+	return ret;
+}
+
+static enum MHD_Result
+on_request_timed(struct server *srv, struct MHD_Connection *conn,
+    const char *url, const char *method, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
 	struct req_ctx *ctx = *con_cls;
 	enum MHD_Result ret;
 	size_t n = *upload_data_size;
@@ -693,8 +731,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	wg_escape_log(ctx->req.path, strlen(ctx->req.path), path,
 	    sizeof(path));
 	wg_log_set_request_id(ctx->req.request_id);
-	wg_info("%s %s %d %lldms%s", http_method_name(ctx->req.method), path,
-	    ctx->status, (long long)(wg_mono_ms() - ctx->start_ms),
+	wg_info("%s %s %d %lldms cpu=%lldus%s",
+	    http_method_name(ctx->req.method), path, ctx->status,
+	    (long long)(wg_mono_ms() - ctx->start_ms),
+	    (long long)(ctx->cpu_ns / 1000),
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	wg_log_set_request_id(NULL);
 	if (ctx->route != NULL && ctx->route->stream != NULL &&

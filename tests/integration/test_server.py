@@ -26,6 +26,22 @@ class HealthAndTls(ServerTest):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["database"], BACKEND)
 
+    def test_access_line_has_wall_time_and_cpu(self):
+        _, key = self.create_tenant("Contoso")
+        r = self.req("GET", "/admin/v1/devices", token=key)
+        self.assertEqual(r.status, 200, r)
+        rid = r.headers["X-Request-Id"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # written once it is sent
+            lines = [x for x in self.server.log().splitlines() if rid in x
+                     and "GET /admin/v1/devices 200" in x]
+            if lines:
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(lines), 1, self.server.log())
+        self.assertRegex(lines[0], r"GET /admin/v1/devices 200 \d+ms "
+                         r"cpu=[1-9]\d*us$")
+
     def test_tls_refuses_unpinned_ca(self):
         ctx = ssl.create_default_context()  # system roots only
         with socket.create_connection(("127.0.0.1", self.server.port)) as s:
