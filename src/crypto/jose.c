@@ -20,19 +20,19 @@
 
 #define P256_LEN 32
 #define VERIFIED_SLOTS 512	/* tokens remembered as verified */
-#define VERIFIED_PAYLOAD_MAX 4096
 
 /*
  * Tokens this signer verified, by the SHA-256 of their text: a device
  * sends the same token with every request of a run (a dozen), and the
  * same bytes verify the same way until they expire, so only the first
- * costs a signature check.  A slot holds the payload until the token's
- * exp; a newer token takes an older one's slot.
+ * costs a signature check.  A slot holds the claims (one JSON object
+ * every caller shares: jansson's reference counts are atomic, and no one
+ * changes it) until the token's exp; a newer token takes an older one's
+ * slot.
  */
 struct verified_slot {
 	unsigned char hash[SHA256_DIGEST_LENGTH];
-	char *payload;		/* NULL: empty */
-	size_t len;
+	json_t *claims;		/* NULL: empty; shared, never changed */
 	int64_t exp_s;
 };
 
@@ -80,7 +80,7 @@ thumbprint(const unsigned char *x, const unsigned char *y, char kid[44])
 	unsigned char md[32];
 	char *b;
 
-	SHA256((const unsigned char *)text, strlen(text), md);
+	wg_sha256(text, strlen(text), md);
 	b = wg_b64url(md, sizeof(md));
 	memcpy(kid, b, 44);
 	kid[43] = '\0';
@@ -135,7 +135,7 @@ jose_signer_free(struct jose_signer *s)
 		return;
 	cjose_jwk_release(s->jwk);
 	for (i = 0; i < VERIFIED_SLOTS; i++)
-		free(s->verified[i].payload);
+		json_decref(s->verified[i].claims);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -224,45 +224,41 @@ verified_slot(const struct jose_signer *s, const unsigned char *hash)
 	return (struct verified_slot *)&s->verified[idx];
 }
 
-/* The payload of a token verified before and not expired, or NULL. */
-static char *
-verified_get(const struct jose_signer *s, const unsigned char *hash,
-    size_t *len)
+/* The claims of a token verified before and not expired, or NULL. */
+static json_t *
+verified_get(const struct jose_signer *s, const unsigned char *hash)
 {
 	pthread_mutex_t *lock = (pthread_mutex_t *)&s->lock;
 	struct verified_slot *v = verified_slot(s, hash);
-	char *copy = NULL;
+	json_t *claims = NULL;
 
 	pthread_mutex_lock(lock);
-	if (v->payload != NULL && memcmp(v->hash, hash, sizeof(v->hash)) ==
-	    0 && v->exp_s > wg_now_ms() / 1000) {
-		copy = xmalloc(v->len);
-		memcpy(copy, v->payload, v->len);
-		*len = v->len;
-	}
+	if (v->claims != NULL && memcmp(v->hash, hash, sizeof(v->hash)) ==
+	    0 && v->exp_s > wg_now_ms() / 1000)
+		claims = json_incref(v->claims);
 	pthread_mutex_unlock(lock);
-	return copy;
+	return claims;
 }
 
-/* Remembers a verified token's payload until its exp (if it has one). */
+/* Remembers a verified token's claims until its exp (if it has one). */
 static void
 verified_put(const struct jose_signer *s, const unsigned char *hash,
-    const json_t *claims, const uint8_t *payload, size_t len)
+    json_t *claims)
 {
 	pthread_mutex_t *lock = (pthread_mutex_t *)&s->lock;
 	const json_t *exp = json_object_get(claims, "exp");
 	struct verified_slot *v = verified_slot(s, hash);
+	json_t *old;
 
-	if (!json_is_integer(exp) || len > VERIFIED_PAYLOAD_MAX)
+	if (!json_is_integer(exp))
 		return;
 	pthread_mutex_lock(lock);
-	free(v->payload);
-	v->payload = xmalloc(len);
-	memcpy(v->payload, payload, len);
-	v->len = len;
+	old = v->claims;
+	v->claims = json_incref(claims);
 	memcpy(v->hash, hash, sizeof(v->hash));
 	v->exp_s = json_integer_value(exp);
 	pthread_mutex_unlock(lock);
+	json_decref(old);
 }
 
 enum wg_err
@@ -272,18 +268,13 @@ jose_verify(const struct jose_signer *s, const char *text, json_t **claims,
 	unsigned char hash[SHA256_DIGEST_LENGTH];
 	cjose_jws_t *jws;
 	uint8_t *payload = NULL;
-	char *known;
 	size_t n = 0, len = strlen(text);
 	cjose_err err;
 	enum wg_err rc = WG_E_TOKEN_INVALID;
 
-	*claims = NULL;
-	SHA256((const unsigned char *)text, len, hash);
-	if ((known = verified_get(s, hash, &n)) != NULL) {
-		rc = wg_json_load_object(known, n, claims, why, whylen);
-		free(known);
-		return rc == WG_OK ? WG_OK : WG_E_TOKEN_INVALID;
-	}
+	wg_sha256(text, len, hash);
+	if ((*claims = verified_get(s, hash)) != NULL)
+		return WG_OK;
 	if ((jws = cjose_jws_import(text, len, &err)) == NULL) {
 		wg_say(why, whylen, "not a compact JWS");
 		return rc;
@@ -301,7 +292,7 @@ jose_verify(const struct jose_signer *s, const char *text, json_t **claims,
 		wg_say(why, whylen, "the token's payload is not a JSON object");
 		goto done;
 	}
-	verified_put(s, hash, *claims, payload, n);
+	verified_put(s, hash, *claims);
 	rc = WG_OK;
 done:
 	cjose_jws_release(jws);

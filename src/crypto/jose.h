@@ -40,8 +40,9 @@ json_t *jose_jwks(const struct jose_signer *s);
 
 /*
  * Verifies a compact JWS made by jose_sign() with s: the header must say
- * ES256 and s's kid, the signature must verify; *claims (a new reference)
- * is its payload, a JSON object.  WG_E_TOKEN_INVALID with why otherwise.
+ * ES256 and s's kid, the signature must verify; *claims (a new reference,
+ * to an object that may be shared: read it, never change it) is its
+ * payload, a JSON object.  WG_E_TOKEN_INVALID with why otherwise.
  * Times (exp, nbf) are the caller's to check.  A token that verified is
  * remembered by the SHA-256 of its text until its exp: the same bytes
  * again are not checked again (a device sends one token with every

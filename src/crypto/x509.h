@@ -21,7 +21,9 @@ EVP_PKEY *x509_key_new_p256(void);
  * (RFC 5280 4.1.2.2), valid from an hour ago (clock skew) for `days`,
  * subject CN=cn (NULL: an empty subject), issuer issuer's subject (NULL:
  * its own).  The caller adds extensions and signs it, and frees it; NULL
- * on failure.
+ * on failure.  An RSA key is written into the certificate directly (the
+ * fast path): X509_get0_pubkey() of the result is NULL until the
+ * certificate is written and read back; read the key from pub.
  */
 X509 *x509_cert_new(EVP_PKEY *pub, const char *cn, X509 *issuer, int days);
 

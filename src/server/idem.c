@@ -157,7 +157,7 @@ scope_of(const char *route, const struct device_claims *tok, const char *key,
 		memcpy(buf + n, part[i], len);
 		n += len;
 	}
-	SHA256((const unsigned char *)buf, n, md);
+	wg_sha256(buf, n, md);
 	wg_hex(md, sizeof(md), out);
 }
 

@@ -92,7 +92,7 @@ sha256_hex(const unsigned char *p, size_t n, char out[65])
 {
 	unsigned char md[32];
 
-	SHA256(p, n, md);
+	wg_sha256(p, n, md);
 	wg_hex(md, sizeof(md), out);
 }
 
@@ -243,7 +243,7 @@ token_claims(const struct wg_device *d, const struct quote_req *q,
 	json_t *claims;
 
 	wg_uuid(jti);
-	SHA256(q->cert, q->cert_len, md);
+	wg_sha256(q->cert, q->cert_len, md);
 	x5t = wg_b64url(md, sizeof(md));
 	claims = json_pack("{s:s, s:[s, s], s:s, s:s, s:s, s:s, s:I, s:I, "
 	    "s:I, s:s, s:{s:s, s:s}}", "iss", TOKEN_ISSUER,

@@ -71,7 +71,7 @@ proof_parse(struct http_req *req, const json_t *root, const json_t *att,
 	    p->nonce_len == 0 || p->nonce_len > TPM_ATTEST_DATA_MAX)
 		return http_fail(req, WG_E_JSON_FIELD, "AttestationData must "
 		    "be an object of Nonce (base64url) and the certified keys");
-	SHA256(p->nonce, p->nonce_len, md);
+	wg_sha256(p->nonce, p->nonce_len, md);
 	wg_hex(md, sizeof(md), p->nonce_hex);
 	return proof_b64(req, root, "", "AikCertificate",
 	    WG_CERT_B64_MAX / 4 * 3, &p->aik_cert, &p->aik_cert_len);
