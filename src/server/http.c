@@ -742,7 +742,14 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		ctx->route->stream->free(ctx->stream_state);
 	if (ctx->counted)
 		atomic_fetch_sub(&srv->inflight, 1);
-	free(ctx->body);
+	/*
+	 * Bodies carry passwords, tokens and proofs: wiped, not just freed.
+	 * The buffer holds body_cap bytes; body_len also counts the bytes of
+	 * a refused body that were read and dropped.
+	 */
+	if (ctx->body != NULL)
+		xfree_secret(ctx->body, ctx->body_len < ctx->body_cap ?
+		    ctx->body_len : ctx->body_cap);
 	free(ctx);
 	*con_cls = NULL;
 }
