@@ -297,6 +297,13 @@ profile_file_read(const char *dir, struct profile_file *out, char *why,
 		    "at most %zu bytes", dir, PROFILE_FILE, sizeof(out->mode) - 1);
 	else
 		rc = WG_OK;
+	if (rc == WG_OK && json_is_integer(json_object_get(p,
+	    "EspTimeoutMinutes"))) {
+		json_int_t m = json_integer_value(json_object_get(p,
+		    "EspTimeoutMinutes"));
+
+		out->esp_timeout_min = m >= 1 && m <= 24 * 60 ? (int)m : 0;
+	}
 	json_decref(p);
 	free(buf);
 	if (rc != WG_OK)

@@ -42,6 +42,8 @@ struct profile_file {
 	char correlation_id[37];  /* ZtdCorrelationId */
 	char ztd_id[37];	  /* ZtdDeviceId */
 	char mode[16];		  /* DeploymentMode */
+	int esp_timeout_min;	  /* EspTimeoutMinutes: 1..1440; 0 when
+				     absent or out of range */
 };
 
 /*

@@ -204,28 +204,22 @@ file_string(struct prov *pv, const char *file, const char *member,
 	free(buf);
 }
 
-/* What the profile says the run needs: correlation, tenant, ESP time. */
+/*
+ * What the profile says the run needs: correlation, tenant, ESP time (all
+ * unset until the profile step has run).
+ */
 static void
 profile_facts(struct prov *pv)
 {
-	unsigned char *buf = xmalloc(PROFILE_MAX);
-	json_int_t minutes = PROVISION_ESP_MINUTES_DEFAULT;
-	json_t *root = NULL;
-	size_t len;
+	struct profile_file f;
+	char why[256];
 
-	file_string(pv, PROFILE_FILE, "ZtdCorrelationId", pv->correlation,
-	    sizeof(pv->correlation));
-	file_string(pv, PROFILE_FILE, "CloudAssignedTenantDomain", pv->tenant,
-	    sizeof(pv->tenant));
-	if (agent_state_read(pv->p.state_dir, PROFILE_FILE, buf, PROFILE_MAX,
-	    &len) == 0 && (root = json_loadb((const char *)buf, len, 0,
-	    NULL)) != NULL)
-		json_unpack(root, "{s:I}", "EspTimeoutMinutes", &minutes);
-	if (minutes < 1 || minutes > 24 * 60)
-		minutes = PROVISION_ESP_MINUTES_DEFAULT;
-	pv->esp_timeout_ms = (int64_t)minutes * 60000;
-	json_decref(root);
-	free(buf);
+	if (profile_file_read(pv->p.state_dir, &f, why, sizeof(why)) != WG_OK)
+		return;
+	memcpy(pv->correlation, f.correlation_id, sizeof(pv->correlation));
+	memcpy(pv->tenant, f.tenant, sizeof(pv->tenant));
+	pv->esp_timeout_ms = (int64_t)(f.esp_timeout_min > 0 ?
+	    f.esp_timeout_min : PROVISION_ESP_MINUTES_DEFAULT) * 60000;
 }
 
 /* ---- the steps ---- */

@@ -568,6 +568,13 @@ clientopts_list_pages(struct wg_httpc *c, const struct clientopts *co,
 	if ((o = json_pack("{s:O, s:s?}", "value", rows, "next", rest)) ==
 	    NULL)
 		abort();
+	if (!co->json && l->join_from != NULL) {
+		size_t i;
+		json_t *row;
+
+		json_array_foreach(rows, i, row)
+			clientopts_join_strings(row, l->join_from, l->join_to);
+	}
 	print_list(co, o, rows, l->cols, l->ncols, l->empty_note);
 	if (!co->json && rest != NULL && json_array_size(rows) > 0)
 		printf("\n%s\n", l->more_note);
@@ -575,22 +582,6 @@ clientopts_list_pages(struct wg_httpc *c, const struct clientopts *co,
 done:
 	free(rest);
 	json_decref(rows);
-	return ret;
-}
-
-int
-clientopts_fetch_all(struct wg_httpc *c, const char *path,
-    const struct clientopts_query *query, json_t *rows)
-{
-	struct clientopts_query q = query != NULL ? *query :
-	    (struct clientopts_query){ 0 };
-	struct clientopts_listing l = { .path = path, .query = &q, .all = 1 };
-	char *rest = NULL;
-	int ret;
-
-	clientopts_query_add(&q, "limit", CLIENTOPTS_PAGE_MAX);
-	ret = fetch_pages(c, &l, rows, &rest);
-	free(rest);
 	return ret;
 }
 

@@ -216,6 +216,8 @@ struct clientopts_listing {
 	const char *empty_note;	/* printed for an empty list */
 	const char *more_note;	/* printed after the first page when more
 				 * exist and all is 0 */
+	const char *join_from;	/* a table shows this array field of each */
+	const char *join_to;	/* row joined, as this column (NULL: none) */
 };
 
 /*
@@ -235,17 +237,6 @@ int clientopts_list(struct wg_httpc *c, const struct clientopts *co,
 int clientopts_list_pages(struct wg_httpc *c, const struct clientopts *co,
     const struct clientopts_listing *l) __attribute__((warn_unused_result));
 
-/* The largest page a list endpoint of the server gives (its ?limit=). */
-#define CLIENTOPTS_PAGE_MAX "1000"
-
-/*
- * GETs every page of path?query (limit=CLIENTOPTS_PAGE_MAX, following
- * "next", which must change) and appends their rows to rows, an array
- * the caller owns.  Returns a CLI exit code (a failure is reported).
- */
-int clientopts_fetch_all(struct wg_httpc *c, const char *path,
-    const struct clientopts_query *query, json_t *rows)
-    __attribute__((warn_unused_result));
 
 /* Sets field to of o to the strings of array from joined by ", " (null
  * when none), for a table or field list. */

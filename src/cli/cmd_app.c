@@ -350,26 +350,13 @@ list_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 		{ "ID", "id" },
 	};
 	const struct app_args *a = arg;
-	json_t *rows = json_array(), *page = NULL, *row;
-	size_t i;
-	int ret;
+	const struct clientopts_listing l = { .path = APPS_PATH,
+		.query = &a->query, .all = 1, .cols = cols,
+		.ncols = sizeof(cols) / sizeof(cols[0]), .empty_note = "No "
+		"apps; 'whiteglove app create' makes one.", .join_from =
+		"assignedGroupTags", .join_to = "groupTagsText" };
 
-	ret = clientopts_fetch_all(c, APPS_PATH, &a->query, rows);
-	if (ret == CLI_EXIT_OK && co->json) {
-		page = json_pack("{s:O, s:n}", "value", rows, "next");
-		clientopts_print_json(page);
-	} else if (ret == CLI_EXIT_OK && json_array_size(rows) == 0) {
-		printf("No apps; 'whiteglove app create' makes one.\n");
-	} else if (ret == CLI_EXIT_OK) {
-		json_array_foreach(rows, i, row)
-			clientopts_join_strings(row, "assignedGroupTags",
-			    "groupTagsText");
-		clientopts_print_table(rows, cols, sizeof(cols) /
-		    sizeof(cols[0]));
-	}
-	json_decref(page);
-	json_decref(rows);
-	return ret;
+	return clientopts_list_pages(c, co, &l);
 }
 
 /* show, assign, unassign, delete: one app, by id or name. */

@@ -343,9 +343,10 @@ list_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 		{ "ID", "id" },
 	};
 	const struct user_args *a = arg;
-	const struct clientopts_listing l = { USERS_PATH, &a->query, 1, cols,
-		sizeof(cols) / sizeof(cols[0]), "No users; 'whiteglove user "
-		"create' makes one.", NULL };
+	const struct clientopts_listing l = { .path = USERS_PATH,
+		.query = &a->query, .all = 1, .cols = cols,
+		.ncols = sizeof(cols) / sizeof(cols[0]), .empty_note = "No "
+		"users; 'whiteglove user create' makes one." };
 
 	return clientopts_list_pages(c, co, &l);
 }

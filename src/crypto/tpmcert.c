@@ -82,13 +82,8 @@ done:
 	return ok;
 }
 
-/*
- * The subject key of cert: p's key bits with its algorithm (RFC 3279),
- * set as they are, without OpenSSL's key encoders (X509_set_pubkey costs
- * more than the signature in OpenSSL 3.0).
- */
-static int
-set_tpm_key(X509 *cert, const struct tpm_public *p)
+int
+tpmcert_set_key(X509 *cert, const struct tpm_public *p)
 {
 	unsigned char *bits = OPENSSL_malloc(TPM_PUBLIC_KEY_BITS_MAX);
 	int rsa = p->type == TPM_ALG_RSA, len;
@@ -107,6 +102,21 @@ set_tpm_key(X509 *cert, const struct tpm_public *p)
 }
 
 X509 *
+tpmcert_issue_client(EVP_PKEY *ca_key, X509 *ca_cert,
+    const struct tpm_public *key, const char *cn, int days)
+{
+	X509 *cert = x509_cert_new(NULL, cn, ca_cert, days);
+
+	if (cert != NULL && !tpmcert_set_key(cert, key)) {
+		wg_log_openssl("client certificate issuance");
+		X509_free(cert);
+		return NULL;
+	}
+	return x509_leaf_sign(cert, ca_key, ca_cert, "clientAuth", NULL,
+	    "client certificate issuance");
+}
+
+X509 *
 tpmcert_issue_ek(EVP_PKEY *ca_key, X509 *ca_cert,
     const struct tpm_public *ek, const struct tpmcert_tpm *tpm, int days)
 {
@@ -122,7 +132,7 @@ tpmcert_issue_ek(EVP_PKEY *ca_key, X509 *ca_cert,
 		return NULL;
 	}
 	cert = x509_cert_new(NULL, NULL, ca_cert, days);
-	if (cert == NULL || !set_tpm_key(cert, ek) || !add_tpm_san(cert, tpm) ||
+	if (cert == NULL || !tpmcert_set_key(cert, ek) || !add_tpm_san(cert, tpm) ||
 	    !x509_add_ext(cert, ca_cert, NID_basic_constraints,
 	    "critical,CA:FALSE") ||
 	    !x509_add_ext(cert, ca_cert, NID_key_usage, usage) ||
@@ -217,7 +227,7 @@ tpmcert_issue_aik(EVP_PKEY *ca_key, X509 *ca_cert,
 	tpm_public_name(aik, name);
 	wg_hex(name + 2, 32, cn);
 	cert = x509_cert_new(NULL, NULL, ca_cert, days);
-	if (cert == NULL || !set_tpm_key(cert, aik) ||
+	if (cert == NULL || !tpmcert_set_key(cert, aik) ||
 	    !X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN",
 	    MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) ||
 	    !x509_add_ext(cert, ca_cert, NID_basic_constraints,

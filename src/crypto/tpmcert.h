@@ -50,6 +50,21 @@ enum tpmcert_assurance {
 };
 
 /*
+ * Sets the subject key of cert to p's key bits with its algorithm (RFC
+ * 3279), as they are, without OpenSSL's key encoders (X509_set_pubkey
+ * costs more than the signature in OpenSSL 3.0).  1, or 0 on failure.
+ */
+int tpmcert_set_key(X509 *cert, const struct tpm_public *p);
+
+/*
+ * A client certificate (x509_leaf_sign: EKU clientAuth) for a key made
+ * in a TPM, key its public area (a joined device's DK, its MDM key):
+ * subject CN=cn, valid `days`, issued by ca_cert/ca_key.  The caller frees it; NULL on failure (logged).
+ */
+X509 *tpmcert_issue_client(EVP_PKEY *ca_key, X509 *ca_cert,
+    const struct tpm_public *key, const char *cn, int days);
+
+/*
  * An EK certificate for ek issued by ca_cert/ca_key, valid `days`: empty
  * subject; subjectAltName (critical) with one directoryName holding
  * tpmManufacturer, tpmModel and tpmVersion (2.23.133.2.1/.2/.3) from tpm;

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -44,52 +43,6 @@ x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 	return ok;
 }
 
-/*
- * Sets cert's subjectPublicKeyInfo to the RSA key pub from its modulus and
- * exponent, written here (RFC 8017 A.1.1, RFC 3279 2.3.1).  1 if done, 0
- * if pub is not RSA or a step failed.  X509_set_pubkey() makes the same
- * bytes, through an encoder and a decoder that OpenSSL 3.0 sets up anew
- * for every key: most of the cost of a device certificate.
- */
-static int
-set_rsa_pubkey(X509 *cert, EVP_PKEY *pub)
-{
-	BIGNUM *n = NULL, *e = NULL;
-	ASN1_INTEGER *an = NULL, *ae = NULL;
-	unsigned char *der = NULL, *p;
-	int ln, le, body, total, ok = 0;
-
-	if (EVP_PKEY_get_base_id(pub) != EVP_PKEY_RSA ||
-	    !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n) ||
-	    !EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) ||
-	    (an = BN_to_ASN1_INTEGER(n, NULL)) == NULL ||
-	    (ae = BN_to_ASN1_INTEGER(e, NULL)) == NULL ||
-	    (ln = i2d_ASN1_INTEGER(an, NULL)) <= 0 ||
-	    (le = i2d_ASN1_INTEGER(ae, NULL)) <= 0)
-		goto done;
-	body = ln + le;
-	total = ASN1_object_size(1, body, V_ASN1_SEQUENCE);
-	if (total <= 0 || (der = OPENSSL_malloc((size_t)total)) == NULL)
-		goto done;
-	p = der;
-	ASN1_put_object(&p, 1, body, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
-	i2d_ASN1_INTEGER(an, &p);
-	i2d_ASN1_INTEGER(ae, &p);
-	/* the key bits are the RSAPublicKey; the parameters NULL */
-	if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert),
-	    OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, NULL, der, total)) {
-		der = NULL; /* now the certificate's */
-		ok = 1;
-	}
-done:
-	OPENSSL_free(der);
-	ASN1_INTEGER_free(an);
-	ASN1_INTEGER_free(ae);
-	BN_free(n);
-	BN_free(e);
-	return ok;
-}
-
 X509 *
 x509_cert_new(EVP_PKEY *pub, const char *cn, X509 *issuer, int days)
 {
@@ -113,8 +66,7 @@ x509_cert_new(EVP_PKEY *pub, const char *cn, X509 *issuer, int days)
 	    X509_get_subject_name(issuer) : name) ||
 	    X509_gmtime_adj(X509_getm_notBefore(cert), -3600) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(cert), days, 0, NULL) == NULL ||
-	    (pub != NULL && !set_rsa_pubkey(cert, pub) &&
-	    !X509_set_pubkey(cert, pub)))
+	    (pub != NULL && !X509_set_pubkey(cert, pub)))
 		goto done;
 	ok = 1;
 done:
@@ -189,16 +141,10 @@ san_value(const char *const *names, size_t n)
 	return s;
 }
 
-/*
- * An end-entity certificate for pub: CN=cn, CA:FALSE, digitalSignature,
- * EKU eku, subjectAltName san (NULL: none), SKI, AKI; signed by ca_key.
- */
-static X509 *
-issue_leaf(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub, const char *cn,
-    const char *eku, const char *san, int days, const char *what)
+X509 *
+x509_leaf_sign(X509 *cert, EVP_PKEY *ca_key, X509 *ca_cert, const char *eku,
+    const char *san, const char *what)
 {
-	X509 *cert = x509_cert_new(pub, cn, ca_cert, days);
-
 	if (cert == NULL ||
 	    !x509_add_ext(cert, ca_cert, NID_basic_constraints,
 	    "critical,CA:FALSE") ||
@@ -228,18 +174,11 @@ x509_issue_server(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
 	if (nnames == 0)
 		return NULL;
 	san = san_value(names, nnames);
-	cert = issue_leaf(ca_key, ca_cert, pub, names[0], "serverAuth", san,
-	    days, "server certificate issuance");
+	cert = x509_leaf_sign(x509_cert_new(pub, names[0], ca_cert, days),
+	    ca_key, ca_cert, "serverAuth", san, "server certificate "
+	    "issuance");
 	free(san);
 	return cert;
-}
-
-X509 *
-x509_issue_client(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
-    const char *cn, int days)
-{
-	return issue_leaf(ca_key, ca_cert, pub, cn, "clientAuth", NULL, days,
-	    "client certificate issuance");
 }
 
 void

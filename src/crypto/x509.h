@@ -21,9 +21,7 @@ EVP_PKEY *x509_key_new_p256(void);
  * (RFC 5280 4.1.2.2), valid from an hour ago (clock skew) for `days`,
  * subject CN=cn (NULL: an empty subject), issuer issuer's subject (NULL:
  * its own).  The caller adds extensions and signs it, and frees it; NULL
- * on failure.  An RSA key is written into the certificate directly (the
- * fast path): X509_get0_pubkey() of the result is NULL until the
- * certificate is written and read back; read the key from pub.
+ * on failure.
  */
 X509 *x509_cert_new(EVP_PKEY *pub, const char *cn, X509 *issuer, int days);
 
@@ -60,13 +58,13 @@ X509 *x509_issue_server(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
     const char *const *names, size_t nnames, int days);
 
 /*
- * A client certificate for pub issued by ca_cert/ca_key (a joined
- * device's): subject CN=cn, basicConstraints CA:FALSE, keyUsage
- * digitalSignature (critical), EKU clientAuth, SKI, AKI.  The caller
- * frees it; NULL on failure (logged).
+ * Finishes an end-entity certificate cert (from x509_cert_new, its key
+ * set; NULL passes through): CA:FALSE, digitalSignature (critical), EKU
+ * eku, subjectAltName san (NULL: none), SKI, AKI, signed by ca_key.  Takes
+ * cert: returns it, or NULL (freed, logged with what) on failure.
  */
-X509 *x509_issue_client(EVP_PKEY *ca_key, X509 *ca_cert, EVP_PKEY *pub,
-    const char *cn, int days);
+X509 *x509_leaf_sign(X509 *cert, EVP_PKEY *ca_key, X509 *ca_cert,
+    const char *eku, const char *san, const char *what);
 
 /* Writes key as unencrypted PKCS#8 PEM to path, mode 0600, atomically. */
 enum wg_err x509_key_write(const char *path, EVP_PKEY *key)

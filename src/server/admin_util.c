@@ -40,6 +40,19 @@ admin_query_int(struct http_req *req, const char *name, long long min,
 }
 
 enum wg_err
+admin_path_scope(struct http_req *req, const char *what, char tenant[37],
+    struct store_conn **c)
+{
+	enum wg_err rc;
+
+	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
+		return rc;
+	if (!wg_is_uuid(req->params[0]))
+		return http_fail(req, WG_E_NOT_FOUND, "%s not found", what);
+	return http_db(req, c);
+}
+
+enum wg_err
 admin_name_cursor(struct http_req *req, const char *what, size_t max,
     char **after)
 {

@@ -47,6 +47,15 @@ enum wg_err admin_query_int(struct http_req *req, const char *name,
     __attribute__((warn_unused_result));
 
 /*
+ * The caller's tenant (http_scope_tenant) and a connection, for the object
+ * of kind `what` ("app", "device", ...) the path's {id} names: the 404
+ * "<what> not found" when the id is not a UUID.
+ */
+enum wg_err admin_path_scope(struct http_req *req, const char *what,
+    char tenant[37], struct store_conn **c)
+    __attribute__((warn_unused_result));
+
+/*
  * ?after= of a list ordered by name: the base64url of the last name a
  * page gave (at most ADMIN_CURSOR_MAX characters), decoded into *after
  * (xmalloc'd; NULL when absent): 1 to max printable bytes.

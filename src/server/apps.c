@@ -357,11 +357,7 @@ app_load(struct http_req *req, char tenant[37], struct store_conn **c,
 {
 	enum wg_err rc;
 
-	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
-		return rc;
-	if (!wg_is_uuid(req->params[0]))
-		return http_fail(req, WG_E_NOT_FOUND, "app not found");
-	if ((rc = http_db(req, c)) != WG_OK)
+	if ((rc = admin_path_scope(req, "app", tenant, c)) != WG_OK)
 		return rc;
 	return app_found(req, store_app_get(*c, tenant, req->params[0], a));
 }
@@ -636,11 +632,7 @@ device_setup(struct http_req *req, struct http_resp *resp)
 	enum wg_err rc;
 	size_t i, n = 0;
 
-	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
-		return rc;
-	if (!wg_is_uuid(req->params[0]))
-		return http_fail(req, WG_E_NOT_FOUND, "device not found");
-	if ((rc = http_db(req, &c)) != WG_OK)
+	if ((rc = admin_path_scope(req, "device", tenant, &c)) != WG_OK)
 		return rc;
 	if ((rc = store_device_get(c, tenant, req->params[0], &d)) ==
 	    WG_E_NOT_FOUND)

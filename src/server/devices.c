@@ -122,19 +122,6 @@ done:
 	return rc;
 }
 
-/* The caller's tenant and a connection, for the device the path names. */
-static enum wg_err
-device_scope(struct http_req *req, char tenant[37], struct store_conn **c)
-{
-	enum wg_err rc;
-
-	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
-		return rc;
-	if (!wg_is_uuid(req->params[0]))
-		return http_fail(req, WG_E_NOT_FOUND, "device not found");
-	return http_db(req, c);
-}
-
 /* rc, or the 404 answer if it is WG_E_NOT_FOUND. */
 static enum wg_err
 device_found(struct http_req *req, enum wg_err rc)
@@ -150,7 +137,7 @@ device_load(struct http_req *req, char tenant[37], struct wg_device *d)
 	struct store_conn *c;
 	enum wg_err rc;
 
-	if ((rc = device_scope(req, tenant, &c)) != WG_OK)
+	if ((rc = admin_path_scope(req, "device", tenant, &c)) != WG_OK)
 		return rc;
 	return device_found(req, store_device_get(c, tenant, req->params[0],
 	    d));
@@ -179,7 +166,7 @@ device_delete(struct http_req *req, struct http_resp *resp)
 	struct store_conn *c;
 	enum wg_err rc;
 
-	if ((rc = device_scope(req, tenant, &c)) != WG_OK ||
+	if ((rc = admin_path_scope(req, "device", tenant, &c)) != WG_OK ||
 	    (rc = store_begin(c)) != WG_OK)
 		return rc;
 	if ((rc = device_found(req, store_device_delete(c, tenant, id,
@@ -232,7 +219,7 @@ device_patch(struct http_req *req, struct http_resp *resp)
 	    WG_OK ||
 	    (rc = patch_field(req, root, "assignedUserPrincipalName",
 	    WG_UPN_MAX, &upn)) != WG_OK ||
-	    (rc = device_scope(req, tenant, &c)) != WG_OK ||
+	    (rc = admin_path_scope(req, "device", tenant, &c)) != WG_OK ||
 	    (rc = device_found(req, store_device_update(c, tenant,
 	    req->params[0], tag, upn))) != WG_OK ||
 	    (rc = store_device_get(c, tenant, req->params[0], &d)) != WG_OK)
@@ -304,7 +291,7 @@ mdm_get(struct http_req *req, struct http_resp *resp)
 	char tenant[37];
 	enum wg_err rc;
 
-	if ((rc = device_scope(req, tenant, &c)) == WG_OK) {
+	if ((rc = admin_path_scope(req, "device", tenant, &c)) == WG_OK) {
 		rc = store_mdm_get(c, tenant, req->params[0], e);
 		if (rc == WG_E_NOT_FOUND)
 			rc = http_fail(req, rc, "the device has no MDM "
@@ -329,7 +316,7 @@ mdm_action(struct http_req *req, struct http_resp *resp,
 	char tenant[37];
 	enum wg_err rc;
 
-	if ((rc = device_scope(req, tenant, &c)) != WG_OK ||
+	if ((rc = admin_path_scope(req, "device", tenant, &c)) != WG_OK ||
 	    (rc = store_begin(c)) != WG_OK)
 		return rc;
 	rc = act(c, tenant, req->params[0]);

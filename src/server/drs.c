@@ -148,8 +148,7 @@ join_parse(struct http_req *req, json_t *root, struct join_req *j)
 
 /* Both keys are the TPM's, certified by the token's AIK; the CSR the DK's. */
 static enum wg_err
-keys_check(struct http_req *req, struct store_conn *c, struct join_req *j,
-    EVP_PKEY **dk)
+keys_check(struct http_req *req, struct store_conn *c, struct join_req *j)
 {
 	enum wg_err rc;
 
@@ -160,7 +159,7 @@ keys_check(struct http_req *req, struct store_conn *c, struct join_req *j,
 	    0)) != WG_OK)
 		return rc;
 	return proof_csr(req, j->csr_der, j->csr_len, &j->dk.key,
-	    "the device key", dk);
+	    "the device key");
 }
 
 /* The device the token names, its directory object, its display name. */
@@ -204,13 +203,13 @@ join_device(struct http_req *req, struct store_conn *c, struct join_req *j,
 /* The device certificate for the DK, and the join's record. */
 static enum wg_err
 join_issue(struct http_req *req, const struct join_req *j,
-    const struct wg_device *d, EVP_PKEY *dk, struct wg_join *out)
+    const struct wg_device *d, struct wg_join *out)
 {
 	unsigned char md[32], name[34];
 	struct proof_cert pc;
 	enum wg_err rc;
 
-	if ((rc = proof_issue(req, &req->srv->cas.drs, dk,
+	if ((rc = proof_issue(req, &req->srv->cas.drs, &j->dk.key,
 	    d->directory_device_id, DEVICE_CERT_DAYS, &pc)) != WG_OK)
 		return rc;
 	snprintf(out->tenant_id, sizeof(out->tenant_id), "%s", d->tenant_id);
@@ -270,7 +269,6 @@ drs_join(struct http_req *req, struct http_resp *resp)
 	struct wg_device d;
 	struct wg_join *w = xcalloc(1, sizeof(*w));
 	struct store_conn *c;
-	EVP_PKEY *dk = NULL;
 	json_t *root = NULL;
 	enum wg_err rc;
 
@@ -280,9 +278,9 @@ drs_join(struct http_req *req, struct http_resp *resp)
 	    req->why, sizeof(req->why))) != WG_OK ||
 	    (rc = join_parse(req, root, &j)) != WG_OK ||
 	    (rc = http_db(req, &c)) != WG_OK ||
-	    (rc = keys_check(req, c, &j, &dk)) != WG_OK ||
+	    (rc = keys_check(req, c, &j)) != WG_OK ||
 	    (rc = join_device(req, c, &j, &d, w)) != WG_OK ||
-	    (rc = join_issue(req, &j, &d, dk, w)) != WG_OK)
+	    (rc = join_issue(req, &j, &d, w)) != WG_OK)
 		goto done;
 	if ((rc = join_commit(req, c, &j, &d, w)) == WG_OK)
 		http_resp_json(resp, 200, json_pack("{s:{s:s, s:s}, s:s, s:s, "
@@ -291,7 +289,6 @@ drs_join(struct http_req *req, struct http_resp *resp)
 		    w->directory_device_id, "DisplayName", w->display_name,
 		    "CaChain", cas->drs.chain_b64[0], cas->drs.chain_b64[1]));
 done:
-	EVP_PKEY_free(dk);
 	json_decref(root);
 	join_req_free(&j);
 	free(w);

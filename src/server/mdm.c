@@ -154,7 +154,6 @@ mdm_enroll(struct http_req *req, struct http_resp *resp)
 	struct wg_device d;
 	struct store_conn *c;
 	struct proof_cert pc = {0};
-	EVP_PKEY *key = NULL;
 	json_t *root = NULL;
 	const char *host = http_header(req, "Host");
 	char *url = NULL;
@@ -170,9 +169,9 @@ mdm_enroll(struct http_req *req, struct http_resp *resp)
 	    (rc = proof_key_check(req, &m.proof, "the MDM key", &m.key, 1)) !=
 	    WG_OK ||
 	    (rc = proof_csr(req, m.csr_der, m.csr_len, &m.key.key,
-	    "the MDM key", &key)) != WG_OK ||
+	    "the MDM key")) != WG_OK ||
 	    (rc = mdm_device(req, c, &m, &d)) != WG_OK ||
-	    (rc = proof_issue(req, &req->srv->cas.mdm, key,
+	    (rc = proof_issue(req, &req->srv->cas.mdm, &m.key.key,
 	    d.directory_device_id, MDM_CERT_DAYS, &pc)) != WG_OK)
 		goto done;
 	snprintf(e->device_id, sizeof(e->device_id), "%s", d.id);
@@ -197,7 +196,6 @@ mdm_enroll(struct http_req *req, struct http_resp *resp)
 done:
 	free(url);
 	free(pc.b64);
-	EVP_PKEY_free(key);
 	json_decref(root);
 	mdm_req_free(&m);
 	free(e);

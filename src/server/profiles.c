@@ -327,11 +327,7 @@ profile_load(struct http_req *req, char tenant[37], struct store_conn **c,
 {
 	enum wg_err rc;
 
-	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
-		return rc;
-	if (!wg_is_uuid(req->params[0]))
-		return http_fail(req, WG_E_NOT_FOUND, "profile not found");
-	if ((rc = http_db(req, c)) != WG_OK)
+	if ((rc = admin_path_scope(req, "profile", tenant, c)) != WG_OK)
 		return rc;
 	return profile_found(req, store_profile_get(*c, tenant,
 	    req->params[0], p));

@@ -183,11 +183,7 @@ import_load(struct http_req *req, char tenant[37], struct wg_import *im,
 {
 	enum wg_err rc;
 
-	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
-		return rc;
-	if (!wg_is_uuid(req->params[0]))
-		return http_fail(req, WG_E_NOT_FOUND, "import not found");
-	if ((rc = http_db(req, c)) != WG_OK)
+	if ((rc = admin_path_scope(req, "import", tenant, c)) != WG_OK)
 		return rc;
 	rc = store_import_get(*c, tenant, req->params[0], im);
 	if (rc == WG_E_NOT_FOUND)

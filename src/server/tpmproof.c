@@ -12,6 +12,7 @@
 
 #include "common/json.h"
 #include "common/util.h"
+#include "crypto/tpmcert.h"
 #include "crypto/x509.h"
 #include "server/server.h"
 #include "server/tpmproof.h"
@@ -193,35 +194,33 @@ proof_key_check(struct http_req *req, const struct proof *p,
 
 enum wg_err
 proof_csr(struct http_req *req, const unsigned char *der, size_t len,
-    const struct tpm_public *key, const char *what, EVP_PKEY **pkey)
+    const struct tpm_public *key, const char *what)
 {
 	const unsigned char *p = der;
 	X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)len);
 	EVP_PKEY *got = csr ? X509_REQ_get0_pubkey(csr) : NULL;
+	EVP_PKEY *want = tpm_public_to_pkey(key);
 	enum wg_err rc = WG_OK;
 
-	*pkey = tpm_public_to_pkey(key);
 	if (csr == NULL || p != der + len)
 		rc = http_fail(req, WG_E_JSON_FIELD, "CertificateRequest.Data "
 		    "is not one DER PKCS#10 request");
 	else if (got == NULL || X509_REQ_verify(csr, got) != 1)
 		rc = http_fail(req, WG_E_ATTESTATION_INVALID, "the certificate "
 		    "request's signature does not verify");
-	else if (*pkey == NULL || EVP_PKEY_eq(got, *pkey) != 1)
+	else if (want == NULL || EVP_PKEY_eq(got, want) != 1)
 		rc = http_fail(req, WG_E_ATTESTATION_INVALID, "the certificate "
 		    "request's key is not %s the TPM certified", what);
 	ERR_clear_error();
 	X509_REQ_free(csr);
-	if (rc != WG_OK) {
-		EVP_PKEY_free(*pkey);
-		*pkey = NULL;
-	}
+	EVP_PKEY_free(want);
 	return rc;
 }
 
 enum wg_err
-proof_issue(struct http_req *req, const struct service_ca *ca, EVP_PKEY *key,
-    const char *cn, int days, struct proof_cert *out)
+proof_issue(struct http_req *req, const struct service_ca *ca,
+    const struct tpm_public *key, const char *cn, int days,
+    struct proof_cert *out)
 {
 	unsigned char sha1[SHA_DIGEST_LENGTH], *der = NULL;
 	X509 *cert;
@@ -229,7 +228,7 @@ proof_issue(struct http_req *req, const struct service_ca *ca, EVP_PKEY *key,
 	int n;
 
 	memset(out, 0, sizeof(*out));
-	cert = x509_issue_client(ca->key, ca->cert, key, cn, days);
+	cert = tpmcert_issue_client(ca->key, ca->cert, key, cn, days);
 	if (cert == NULL || (n = i2d_X509(cert, &der)) <= 0 ||
 	    (size_t)n > WG_CERT_B64_MAX / 4 * 3) {
 		X509_free(cert);

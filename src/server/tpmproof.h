@@ -81,12 +81,12 @@ enum wg_err proof_key_check(struct http_req *req, const struct proof *p,
     __attribute__((warn_unused_result));
 
 /*
- * A DER PKCS#10 request whose signature verifies and whose key is key;
- * *pkey (the caller frees it) is that key.  what names the key.
+ * A DER PKCS#10 request whose signature verifies and whose key is key.
+ * what names the key.
  */
 enum wg_err proof_csr(struct http_req *req, const unsigned char *der,
-    size_t len, const struct tpm_public *key, const char *what,
-    EVP_PKEY **pkey) __attribute__((warn_unused_result));
+    size_t len, const struct tpm_public *key, const char *what)
+    __attribute__((warn_unused_result));
 
 /* A certificate issued for a proved key. */
 struct proof_cert {
@@ -97,11 +97,13 @@ struct proof_cert {
 };
 
 /*
- * A client certificate (x509_issue_client) for key from ca, subject
- * CN=cn, valid `days`; WG_E_CRYPTO answered if it cannot be made.
+ * A client certificate (tpmcert_issue_client) for the TPM key key from
+ * ca, subject CN=cn, valid `days`; WG_E_CRYPTO answered if it cannot be
+ * made.
  */
 enum wg_err proof_issue(struct http_req *req, const struct service_ca *ca,
-    EVP_PKEY *key, const char *cn, int days, struct proof_cert *out)
+    const struct tpm_public *key, const char *cn, int days,
+    struct proof_cert *out)
     __attribute__((warn_unused_result));
 
 /*

@@ -303,6 +303,7 @@ user_load(struct http_req *req, struct store_conn **c, struct wg_user *u)
 
 	if ((rc = http_scope_tenant(req, tenant)) != WG_OK)
 		return rc;
+	/* not admin_path_scope: a user's 404 has its own code */
 	if (!wg_is_uuid(req->params[0]))
 		return user_found(req, WG_E_NOT_FOUND);
 	if ((rc = http_db(req, c)) != WG_OK)

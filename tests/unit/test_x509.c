@@ -1,7 +1,6 @@
 /*
- * x509.c: a certificate's subjectPublicKeyInfo, written for RSA keys
- * without OpenSSL's encoder, is byte for byte what OpenSSL writes, and
- * other keys still get theirs.
+ * x509.c: a certificate skeleton carries its key byte for byte as
+ * i2d_PUBKEY writes it, RSA or EC, and signs and verifies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
