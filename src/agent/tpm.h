@@ -247,6 +247,55 @@ enum wg_err tpm_sign_digest(struct tpm_ctx *ctx, const struct tpm_aik *key,
 /* "AIK", "DK", "TK" or "MDM key". */
 const char *tpm_key_kind_name(enum tpm_key_kind kind);
 
+/* ---- the user phase: the session key (tpm_session.c) ---- */
+
+/* The OAEP hash the session key was wrapped with (a profile option). */
+enum tpm_oaep_hash {
+	TPM_OAEP_SHA256,	/* JWE "RSA-OAEP-256" */
+	TPM_OAEP_SHA1,		/* JWE "RSA-OAEP", as Windows wraps it */
+	TPM_OAEP_MAX
+};
+
+/* Bytes of a secret tpm_seal() takes at most (TPM2B_SENSITIVE_DATA). */
+#define TPM_SEAL_MAX 128
+
+/*
+ * TPM2_RSA_Decrypt (TPM 2.0 Part 3, 14.3) by key (the TK), loaded under
+ * the SRK again and flushed, with OAEP of hash and an empty label: in
+ * (in_len bytes, the modulus' length: 256) into out; *out_len is out's
+ * size on entry and the plaintext's on return.  WG_E_SESSION_KEY_INVALID
+ * if the TPM refuses the ciphertext (not made for this key, or with
+ * another hash: TPM_RC_VALUE and the like; the TPM's text in the log),
+ * WG_E_TPM_ACTIVATION if key does not load on this TPM, WG_E_TPM_* on
+ * other failures, WG_E_INTERNAL for an out too small; *out_len 0 then
+ * and out wiped.
+ */
+enum wg_err tpm_rsa_decrypt(struct tpm_ctx *ctx, const struct tpm_aik *key,
+    enum tpm_oaep_hash hash, const unsigned char *in, size_t in_len,
+    unsigned char *out, size_t *out_len) __attribute__((warn_unused_result));
+
+/*
+ * Seals len bytes of data (1 to TPM_SEAL_MAX) to this TPM: a keyedhash
+ * data object made with TPM2_Create under the SRK (fixedTPM,
+ * fixedParent, userWithAuth, neither sign nor decrypt, SHA-256 name,
+ * empty auth), in the layout of a key (its public and its private,
+ * which only this TPM can load).  On failure *out is zeroed and the
+ * result is WG_E_TPM_*.
+ */
+enum wg_err tpm_seal(struct tpm_ctx *ctx, const unsigned char *data,
+    size_t len, struct tpm_aik *out) __attribute__((warn_unused_result));
+
+/*
+ * TPM2_Unseal of what tpm_seal() made, loaded under the SRK again and
+ * flushed: the data into out (*out_len: out's size on entry, the data's
+ * on return; the caller wipes it).  WG_E_TPM_ACTIVATION if sealed does
+ * not load on this TPM (made by another one, or before the TPM was
+ * cleared), WG_E_TPM_* on other failures, WG_E_INTERNAL for an out too
+ * small; *out_len 0 then.
+ */
+enum wg_err tpm_unseal(struct tpm_ctx *ctx, const struct tpm_aik *sealed,
+    unsigned char *out, size_t *out_len) __attribute__((warn_unused_result));
+
 /* ---- diagnostics: what the TPM supports, its clock (tpm_caps.c) ---- */
 
 #define TPM_ALGS_MAX 64
