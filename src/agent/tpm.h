@@ -265,7 +265,9 @@ enum tpm_oaep_hash {
  * (in_len bytes, the modulus' length: 256) into out; *out_len is out's
  * size on entry and the plaintext's on return.  WG_E_SESSION_KEY_INVALID
  * if the TPM refuses the ciphertext (not made for this key, or with
- * another hash: TPM_RC_VALUE and the like; the TPM's text in the log),
+ * another hash: TPM_RC_VALUE or TPM_RC_SIZE, or TPM_RC_FAILURE from
+ * libtpms, swtpm's and the vTPMs' engine, once TPM2_GetTestResult says
+ * the TPM itself has not failed; the TPM's text in the log),
  * WG_E_TPM_ACTIVATION if key does not load on this TPM, WG_E_TPM_* on
  * other failures, WG_E_INTERNAL for an out too small; *out_len 0 then
  * and out wiped.
@@ -280,7 +282,7 @@ enum wg_err tpm_rsa_decrypt(struct tpm_ctx *ctx, const struct tpm_aik *key,
  * fixedParent, userWithAuth, neither sign nor decrypt, SHA-256 name,
  * empty auth), in the layout of a key (its public and its private,
  * which only this TPM can load).  On failure *out is zeroed and the
- * result is WG_E_TPM_*.
+ * result is WG_E_TPM_*, or WG_E_INTERNAL for a len out of range.
  */
 enum wg_err tpm_seal(struct tpm_ctx *ctx, const unsigned char *data,
     size_t len, struct tpm_aik *out) __attribute__((warn_unused_result));
