@@ -1,8 +1,9 @@
 /*
  * What the files that call tpm2-tss (tpm.c, tpm_attest.c, tpm_quote.c,
- * tpm_keys.c, tpm_caps.c, tpm_session.c) share: the context, the one translation of a
- * TSS2_RC into a catalog code, NV reads, flushing, the EK as a loaded
- * object, the SRK and the keys under it.  Private to src/agent.
+ * tpm_keys.c, tpm_caps.c, tpm_session.c) share: the context, the one
+ * translation of a TSS2_RC into a catalog code, NV reads, flushing, the
+ * EK as a loaded object, the SRK and the keys under it.  Private to
+ * src/agent.
  */
 #ifndef WG_AGENT_TPM_INT_H
 #define WG_AGENT_TPM_INT_H

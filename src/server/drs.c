@@ -200,6 +200,23 @@ join_device(struct http_req *req, struct store_conn *c, struct join_req *j,
 	return WG_OK;
 }
 
+/*
+ * A key's TPM2B_PUBLIC as the directory object keeps it (base64): the
+ * sign-in checks the DK's signature and wraps the session key to the TK.
+ * proof_key_parse() bounds it by PROOF_TPM_MAX.
+ */
+static void
+keep_public(const unsigned char *pub, size_t n,
+    char out[WG_TPM_PUBLIC_B64_MAX + 1])
+{
+	char *b64 = wg_b64(pub, n);
+
+	_Static_assert((PROOF_TPM_MAX + 2) / 3 * 4 <= WG_TPM_PUBLIC_B64_MAX,
+	    "a TPM2B_PUBLIC's base64 must fit");
+	snprintf(out, WG_TPM_PUBLIC_B64_MAX + 1, "%s", b64);
+	free(b64);
+}
+
 /* The device certificate for the DK, and the join's record. */
 static enum wg_err
 join_issue(struct http_req *req, const struct join_req *j,
@@ -224,6 +241,8 @@ join_issue(struct http_req *req, const struct join_req *j,
 	wg_hex(md, sizeof(md), out->transport_key_id);
 	tpm_public_name(&j->dk.key, name);
 	wg_hex(name, sizeof(name), out->dk_name);
+	keep_public(j->dk.pub, j->dk.pub_len, out->dk_public);
+	keep_public(j->tk.pub, j->tk.pub_len, out->tk_public);
 	memcpy(out->cert_serial, pc.serial, sizeof(pc.serial));
 	memcpy(out->thumbprint, pc.thumbprint, sizeof(pc.thumbprint));
 	snprintf(out->certificate, sizeof(out->certificate), "%s", pc.b64);

@@ -453,6 +453,7 @@ token_reseal(struct http_req *req, struct http_resp *resp)
 	snprintf(t.device_id, sizeof(t.device_id), "%s", d.id);
 	t.reset_count = q.att.reset_count;
 	t.restart_count = q.att.restart_count;
+	snprintf(t.aik_name, sizeof(t.aik_name), "%s", tok.aik_name);
 	t.created_ms = wg_now_ms();
 	t.expires_ms = t.created_ms + (rc == WG_OK ? prof.ticket_days :
 	    WG_TICKET_DAYS_DEFAULT) * 86400 * (int64_t)1000;

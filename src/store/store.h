@@ -471,7 +471,11 @@ struct wg_profile {
 	int64_t ticket_days;
 	int is_default;
 	int64_t created_ms, updated_ms;
+	char session_key_wrap[16];	/* "RSA-OAEP-256" or "RSA-OAEP" ("":
+					   the default, at create) */
 };
+
+#define WG_SESSION_KEY_WRAP_DEFAULT "RSA-OAEP-256"
 
 /*
  * Creates p in p->tenant_id (id, created_ms and updated_ms set here; a
@@ -562,6 +566,7 @@ enum wg_err store_nonce_purge(struct store_conn *c, int64_t before,
 /* ---- the join (step 3: drs) ---- */
 
 #define WG_DISPLAY_NAME_MAX 15
+#define WG_TPM_PUBLIC_B64_MAX 1368 /* base64 of a 1024-byte TPM2B_PUBLIC */
 
 /* What a join writes: the directory object's new state and the
  * certificate the device registration service issued. */
@@ -574,6 +579,8 @@ struct wg_join {
 	char trust_type[24];
 	char device_key_id[65];		/* SHA-256 of the DK's TPMT_PUBLIC */
 	char transport_key_id[65];	/* the same of the TK */
+	char dk_public[WG_TPM_PUBLIC_B64_MAX + 1]; /* TPM2B_PUBLIC, base64 */
+	char tk_public[WG_TPM_PUBLIC_B64_MAX + 1];
 	char dk_name[69];		/* the DK's TPM name, hex */
 	char cert_serial[65];
 	char thumbprint[41];		/* SHA-1 of the DER, hex upper case */
@@ -592,6 +599,13 @@ enum wg_err store_device_by_ztd(struct store_conn *c, const char *tenant_id,
  */
 enum wg_err store_join_record(struct store_conn *c, const struct wg_join *j)
     __attribute__((warn_unused_result));
+/*
+ * Records a device certificate (j's cert_serial through not_after_ms, its
+ * ids and dk_name) in the caller's transaction: the join's, and the one
+ * the sign-in issues again for the same DK.
+ */
+enum wg_err store_device_cert_add(struct store_conn *c,
+    const struct wg_join *j) __attribute__((warn_unused_result));
 /* How many device certificates device_id has (tests, diagnostics). */
 enum wg_err store_device_cert_count(struct store_conn *c,
     const char *device_id, int64_t *n) __attribute__((warn_unused_result));
@@ -635,6 +649,7 @@ struct wg_ticket {
 	char tenant_id[37];
 	char device_id[37];
 	char dk_id[65];
+	char aik_name[69];	/* the AIK whose quote gave the counters, hex */
 	int64_t reset_count, restart_count;
 	int64_t created_ms, expires_ms, used_ms;
 };
@@ -648,6 +663,66 @@ struct wg_ticket {
  */
 enum wg_err store_ticket_put(struct store_conn *c, struct wg_ticket *t,
     const char *directory_device_id) __attribute__((warn_unused_result));
+
+/* ---- the user's sign-in (step 7: the token service) ---- */
+
+/* The device whose directory object holds a device key. */
+struct wg_signin_device {
+	struct wg_device dev;	/* its identity; dev.enabled: its object's */
+	char dk_public[WG_TPM_PUBLIC_B64_MAX + 1]; /* "" before 014 joins */
+	char tk_public[WG_TPM_PUBLIC_B64_MAX + 1];
+	char transport_key_id[65];
+	char display_name[WG_DISPLAY_NAME_MAX + 1];
+};
+
+/*
+ * The device whose directory object's device_key_id is dk_id (the hex
+ * SHA-256 of the DK's TPMT_PUBLIC); WG_E_NOT_FOUND if none.
+ */
+enum wg_err store_signin_device(struct store_conn *c, const char *dk_id,
+    struct wg_signin_device *out) __attribute__((warn_unused_result));
+/* The ticket whose SHA-256 is ticket_sha256 (hex); WG_E_NOT_FOUND. */
+enum wg_err store_ticket_get(struct store_conn *c, const char *ticket_sha256,
+    struct wg_ticket *out) __attribute__((warn_unused_result));
+/*
+ * Uses the ticket up at now_ms, in one UPDATE: WG_E_NOT_FOUND if it is
+ * not there or was used (two sign-ins cannot both use it).
+ */
+enum wg_err store_ticket_use(struct store_conn *c, const char *ticket_sha256,
+    int64_t now_ms) __attribute__((warn_unused_result));
+/* Sets the directory object's registered owner; WG_E_NOT_FOUND. */
+enum wg_err store_owner_set(struct store_conn *c, const char *tenant_id,
+    const char *directory_device_id, const char *upn)
+    __attribute__((warn_unused_result));
+
+#define WG_PRT_SEALED_MAX 255	/* base64 of a sealed session key */
+
+/* A primary refresh token as stored (014_signin.sql). */
+struct wg_prt {
+	char prt_sha256[65];
+	char tenant_id[37];
+	char user_id[37];
+	char device_id[37];		/* device_identities.id */
+	char directory_device_id[37];
+	char session_key[WG_PRT_SEALED_MAX + 1]; /* sealed (sealbox.h) */
+	int64_t created_ms, expires_ms, replaced_ms;
+};
+
+/* Stores t in the caller's transaction. */
+enum wg_err store_prt_put(struct store_conn *c, const struct wg_prt *t)
+    __attribute__((warn_unused_result));
+/* The token whose SHA-256 is prt_sha256 (hex); WG_E_NOT_FOUND. */
+enum wg_err store_prt_get(struct store_conn *c, const char *prt_sha256,
+    struct wg_prt *out) __attribute__((warn_unused_result));
+/* Moves a live token's expiry to expires_ms; WG_E_NOT_FOUND if replaced. */
+enum wg_err store_prt_touch(struct store_conn *c, const char *prt_sha256,
+    int64_t expires_ms) __attribute__((warn_unused_result));
+/*
+ * Marks a live token replaced at now_ms, in one UPDATE: WG_E_NOT_FOUND if
+ * it was replaced already (two renewals cannot both succeed).
+ */
+enum wg_err store_prt_replace(struct store_conn *c, const char *prt_sha256,
+    int64_t now_ms) __attribute__((warn_unused_result));
 
 /* ---- apps and device setup (step 5: the mdm service) ---- */
 

@@ -33,6 +33,7 @@
 #define STORE_Q_APPS_BASE 128
 #define STORE_Q_IDEM_BASE 144
 #define STORE_Q_USERS_BASE 160
+#define STORE_Q_SIGNIN_BASE 176
 /* Parameters one statement takes at the most. */
 #define STORE_PARAM_MAX 4096
 

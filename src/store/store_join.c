@@ -27,8 +27,9 @@ static const char *const join_sql[Q_JOIN_Q_END - STORE_Q_JOIN_BASE] = {
 	    "d.directory_device_id WHERE d.tenant_id = $1 AND d.ztd_id = $2",
 	[Q_DIR_JOIN - STORE_Q_JOIN_BASE] = "UPDATE directory_devices SET "
 	    "enabled = 1, display_name = $3, os_version = $4, trust_type = "
-	    "$5, device_key_id = $6, transport_key_id = $7, join_ms = $8 "
-	    "WHERE tenant_id = $1 AND id = $2 RETURNING id",
+	    "$5, device_key_id = $6, transport_key_id = $7, join_ms = $8, "
+	    "dk_public = $9, tk_public = $10 WHERE tenant_id = $1 AND id = $2 "
+	    "RETURNING id",
 	[Q_DEVICE_CERT_INSERT - STORE_Q_JOIN_BASE] = "INSERT INTO "
 	    "device_certificates (cert_serial, tenant_id, device_id, "
 	    "directory_device_id, dk_name, thumbprint, certificate, "
@@ -61,11 +62,7 @@ store_join_record(struct store_conn *c, const struct wg_join *j)
 	    P_TEXT(j->directory_device_id), P_TEXT(j->display_name),
 	    P_TEXT(j->os_version), P_TEXT(j->trust_type),
 	    P_TEXT(j->device_key_id), P_TEXT(j->transport_key_id),
-	    P_INT(j->join_ms)};
-	struct store_param k[] = {P_TEXT(j->cert_serial), P_TEXT(j->tenant_id),
-	    P_TEXT(j->device_id), P_TEXT(j->directory_device_id),
-	    P_TEXT(j->dk_name), P_TEXT(j->thumbprint), P_TEXT(j->certificate),
-	    P_INT(j->join_ms), P_INT(j->not_after_ms)};
+	    P_INT(j->join_ms), P_TEXT(j->dk_public), P_TEXT(j->tk_public)};
 	struct store_res res = {0};
 	enum wg_err rc;
 
@@ -76,6 +73,17 @@ store_join_record(struct store_conn *c, const struct wg_join *j)
 	store_res_free(&res);
 	if (rc != WG_OK)
 		return rc;
+	return store_device_cert_add(c, j);
+}
+
+enum wg_err
+store_device_cert_add(struct store_conn *c, const struct wg_join *j)
+{
+	struct store_param k[] = {P_TEXT(j->cert_serial), P_TEXT(j->tenant_id),
+	    P_TEXT(j->device_id), P_TEXT(j->directory_device_id),
+	    P_TEXT(j->dk_name), P_TEXT(j->thumbprint), P_TEXT(j->certificate),
+	    P_INT(j->join_ms), P_INT(j->not_after_ms)};
+
 	return store_conn_run(c, Q_DEVICE_CERT_INSERT,
 	    sql_of(Q_DEVICE_CERT_INSERT), k, ARRAY_LEN(k), NULL);
 }

@@ -36,15 +36,16 @@ _Static_assert(Q_PROFILE_Q_END <= STORE_Q_TOKEN_BASE, "renumber the bases");
 	"p.id, p.tenant_id, p.name, p.deployment_mode, p.join_method, " \
 	"p.device_name_template, p.oobe_flags, p.esp_timeout_min, " \
 	"p.reboot_policy, p.ticket_days, p.is_default, p.created_ms, " \
-	"p.updated_ms"
+	"p.updated_ms, p.session_key_wrap"
 
 static const char *const profile_sql[Q_PROFILE_Q_END - STORE_Q_PROFILE_BASE] =
 {
 	[Q_PROFILE_INSERT - STORE_Q_PROFILE_BASE] = "INSERT INTO profiles "
 	    "(id, tenant_id, name, deployment_mode, join_method, "
 	    "device_name_template, oobe_flags, esp_timeout_min, "
-	    "reboot_policy, ticket_days, is_default, created_ms, updated_ms) "
-	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $11)",
+	    "reboot_policy, ticket_days, is_default, created_ms, updated_ms, "
+	    "session_key_wrap) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+	    "$10, 0, $11, $11, $12)",
 	[Q_PROFILE_GET - STORE_Q_PROFILE_BASE] = "SELECT " PROFILE_COLS
 	    " FROM profiles p WHERE p.tenant_id = $1 AND p.id = $2",
 	[Q_PROFILE_BY_NAME - STORE_Q_PROFILE_BASE] = "SELECT " PROFILE_COLS
@@ -110,7 +111,9 @@ profile_row(const struct store_res *res, size_t r, void *out)
 	    store_res_copy(res, r, 5, p->name_template,
 	    sizeof(p->name_template)) ||
 	    store_res_copy(res, r, 8, p->reboot_policy,
-	    sizeof(p->reboot_policy)) ? -1 : 0;
+	    sizeof(p->reboot_policy)) ||
+	    store_res_copy(res, r, 13, p->session_key_wrap,
+	    sizeof(p->session_key_wrap)) ? -1 : 0;
 }
 
 enum wg_err
@@ -124,7 +127,8 @@ store_profile_create(struct store_conn *c, struct wg_profile *p)
 	    P_TEXT(p->join_method), P_TEXT(p->name_template),
 	    P_INT(p->oobe_flags), P_INT(p->esp_timeout_min),
 	    P_TEXT(p->reboot_policy), P_INT(p->ticket_days),
-	    P_INT(p->created_ms)};
+	    P_INT(p->created_ms), P_TEXT(p->session_key_wrap[0] != '\0' ?
+	    p->session_key_wrap : WG_SESSION_KEY_WRAP_DEFAULT)};
 
 	return store_conn_run(c, Q_PROFILE_INSERT, sql_of(Q_PROFILE_INSERT),
 	    prm, ARRAY_LEN(prm), NULL);

@@ -41,8 +41,9 @@ static const char *const token_sql[Q_TOKEN_Q_END - STORE_Q_TOKEN_BASE] = {
 	/* bound to the device key of the join: none, no ticket */
 	[Q_TICKET_INSERT - STORE_Q_TOKEN_BASE] = "INSERT INTO pp_tickets "
 	    "(ticket_sha256, tenant_id, device_id, dk_id, reset_count, "
-	    "restart_count, created_ms, expires_ms) SELECT $1, $2, $3, "
-	    "dd.device_key_id, $5, $6, $7, $8 FROM directory_devices dd WHERE "
+	    "restart_count, created_ms, expires_ms, aik_name) SELECT $1, $2, "
+	    "$3, dd.device_key_id, $5, $6, $7, $8, $9 FROM directory_devices "
+	    "dd WHERE "
 	    "dd.tenant_id = $2 AND dd.id = $4 AND dd.enabled = 1 AND "
 	    "dd.device_key_id IS NOT NULL RETURNING dk_id",
 };
@@ -129,7 +130,7 @@ store_ticket_put(struct store_conn *c, struct wg_ticket *t,
 	    P_TEXT(t->tenant_id), P_TEXT(t->device_id),
 	    P_TEXT(directory_device_id), P_INT(t->reset_count),
 	    P_INT(t->restart_count), P_INT(t->created_ms),
-	    P_INT(t->expires_ms)};
+	    P_INT(t->expires_ms), P_TEXT(t->aik_name)};
 	struct store_res res = {0};
 	enum wg_err rc;
 

@@ -27,7 +27,7 @@ enum users_q {
 	Q_DEVICE_FAILURES,
 	Q_USER_Q_END
 };
-_Static_assert(Q_USER_Q_END <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
+_Static_assert(Q_USER_Q_END <= STORE_Q_SIGNIN_BASE, "renumber the bases");
 
 #define USER_COLS \
 	"id, tenant_id, upn, display_name, password_hash, disabled, " \
