@@ -347,7 +347,7 @@ manifest(struct diag_run *r, const char *created, json_t *keys)
 	else
 		snprintf(kernel, sizeof(kernel), "unknown");
 	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, "
-	    "s:i, s:O, s:O, s:O, s:O, s:o, s:o, s:[sssss]}",
+	    "s:i, s:O, s:O, s:O, s:O, s:o, s:o, s:[ssssss]}",
 	    "agent", "whiteglove-agent", "version", WG_VERSION, "createdAt",
 	    created, "hostname", host, "kernel", text(kernel), "stateDir",
 	    text(r->o->state_dir), "tcti", text(r->o->tcti), "config",
@@ -356,7 +356,7 @@ manifest(struct diag_run *r, const char *created, json_t *keys)
 	    "included", r->included, "missing", r->missing, "unreadable",
 	    r->unreadable, "redacted", r->redacted, "privateKeyFiles", keys,
 	    "notCopied", not_copied(r->o->state_dir, r->included),
-	    "neverCopied", "*.priv and *.key", "ticket.json",
+	    "neverCopied", "*.priv and *.key", "ticket.json", "session.json",
 	    "private keys in PEM files", "tokens (kept in memory only)",
 	    "secrets in copied files: [redacted]");
 }

@@ -28,6 +28,10 @@ static const struct wg_cmd commands[] = {
 	    "then the unjoin" },
 	{ "reseal", cmd_reseal, "reseal: the one-time pre-provisioning "
 	    "ticket" },
+	{ "login", cmd_login, "sign the user in: the primary refresh token, "
+	    "the join restored" },
+	{ "token", cmd_token, "the signed-in user's access token, or a "
+	    "renewed refresh token" },
 	{ "apps", cmd_apps, "device setup: download, verify and install the "
 	    "device's apps" },
 	{ "diag", cmd_diag, "collect the diagnostics bundle of a failed "

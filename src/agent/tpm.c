@@ -152,6 +152,32 @@ tpm_flush(struct tpm_ctx *ctx, ESYS_TR *tr, const char *what,
 	return err;
 }
 
+/* tpm_int.h */
+enum wg_err
+tpm_salted_session_start(struct tpm_ctx *ctx, ESYS_TR salt, TPM2_SE type,
+    TPMA_SESSION attrs, const char *what, ESYS_TR *session)
+{
+	static const TPMT_SYM_DEF aes128cfb = { .algorithm = TPM2_ALG_AES,
+		.keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB };
+	char msg[96];
+	TSS2_RC rc;
+
+	if ((rc = Esys_StartAuthSession(ctx->esys, salt, ESYS_TR_NONE,
+	    ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, type, &aes128cfb,
+	    TPM2_ALG_SHA256, session)) != TSS2_RC_SUCCESS) {
+		*session = ESYS_TR_NONE;
+		snprintf(msg, sizeof(msg), "StartAuthSession(%s)", what);
+		return tpm_rc(rc, msg);
+	}
+	if ((rc = Esys_TRSess_SetAttributes(ctx->esys, *session,
+	    TPMA_SESSION_CONTINUESESSION | attrs, 0xFF)) != TSS2_RC_SUCCESS) {
+		snprintf(msg, sizeof(msg), "setting the attributes of the %s",
+		    what);
+		return tpm_flush(ctx, session, what, tpm_rc(rc, msg));
+	}
+	return WG_OK;
+}
+
 const char *
 tpm_tcti_default(void)
 {

@@ -270,7 +270,8 @@ enum tpm_oaep_hash {
  * the TPM itself has not failed; the TPM's text in the log),
  * WG_E_TPM_ACTIVATION if key does not load on this TPM, WG_E_TPM_* on
  * other failures, WG_E_INTERNAL for an out too small; *out_len 0 then
- * and out wiped.
+ * and out wiped.  The plaintext crosses the bus encrypted (a session
+ * salted with the SRK encrypts the response).
  */
 enum wg_err tpm_rsa_decrypt(struct tpm_ctx *ctx, const struct tpm_aik *key,
     enum tpm_oaep_hash hash, const unsigned char *in, size_t in_len,
@@ -282,7 +283,9 @@ enum wg_err tpm_rsa_decrypt(struct tpm_ctx *ctx, const struct tpm_aik *key,
  * fixedParent, userWithAuth, neither sign nor decrypt, SHA-256 name,
  * empty auth), in the layout of a key (its public and its private,
  * which only this TPM can load).  On failure *out is zeroed and the
- * result is WG_E_TPM_*, or WG_E_INTERNAL for a len out of range.
+ * result is WG_E_TPM_*, or WG_E_INTERNAL for a len out of range.  The
+ * data crosses the bus encrypted (a session salted with the SRK encrypts
+ * the command's inSensitive).
  */
 enum wg_err tpm_seal(struct tpm_ctx *ctx, const unsigned char *data,
     size_t len, struct tpm_aik *out) __attribute__((warn_unused_result));
@@ -293,7 +296,8 @@ enum wg_err tpm_seal(struct tpm_ctx *ctx, const unsigned char *data,
  * on return; the caller wipes it).  WG_E_TPM_ACTIVATION if sealed does
  * not load on this TPM (made by another one, or before the TPM was
  * cleared), WG_E_TPM_* on other failures, WG_E_INTERNAL for an out too
- * small; *out_len 0 then.
+ * small; *out_len 0 then.  The data crosses the bus encrypted (a session
+ * salted with the SRK encrypts the response).
  */
 enum wg_err tpm_unseal(struct tpm_ctx *ctx, const struct tpm_aik *sealed,
     unsigned char *out, size_t *out_len) __attribute__((warn_unused_result));

@@ -182,27 +182,18 @@ static enum wg_err
 ek_session_start(struct tpm_ctx *ctx, const struct tpm_ek *ek,
     ESYS_TR *session)
 {
-	static const TPMT_SYM_DEF aes128cfb = { .algorithm = TPM2_ALG_AES,
-		.keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB };
 	static const TPM2B_NONCE no_nonce;
 	static const TPM2B_DIGEST no_cphash;
 	static const TPM2B_NONCE no_policy_ref;
+	enum wg_err err;
 	TSS2_RC rc;
 
 	*session = ESYS_TR_NONE;
 	if (ek->pub->publicArea.objectAttributes & TPMA_OBJECT_USERWITHAUTH)
 		return WG_OK;
-	if ((rc = Esys_StartAuthSession(ctx->esys, ek->tr, ESYS_TR_NONE,
-	    ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, TPM2_SE_POLICY,
-	    &aes128cfb, TPM2_ALG_SHA256, session)) != TSS2_RC_SUCCESS) {
-		*session = ESYS_TR_NONE;
-		return tpm_rc(rc, "StartAuthSession(EK policy)");
-	}
-	if ((rc = Esys_TRSess_SetAttributes(ctx->esys, *session,
-	    TPMA_SESSION_CONTINUESESSION | TPMA_SESSION_ENCRYPT, 0xFF)) !=
-	    TSS2_RC_SUCCESS)
-		return tpm_flush(ctx, session, "EK policy session",
-		    tpm_rc(rc, "setting the EK policy session's attributes"));
+	if ((err = tpm_salted_session_start(ctx, ek->tr, TPM2_SE_POLICY,
+	    TPMA_SESSION_ENCRYPT, "EK policy session", session)) != WG_OK)
+		return err;
 	if ((rc = Esys_PolicySecret(ctx->esys, ESYS_TR_RH_ENDORSEMENT,
 	    *session, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &no_nonce,
 	    &no_cphash, &no_policy_ref, 0, NULL, NULL)) != TSS2_RC_SUCCESS)

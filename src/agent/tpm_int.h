@@ -67,6 +67,21 @@ enum wg_err tpm_flush(struct tpm_ctx *ctx, ESYS_TR *tr, const char *what,
     enum wg_err err) __attribute__((warn_unused_result));
 
 /*
+ * Starts a session of type (TPM2_SE_HMAC, TPM2_SE_POLICY) salted with
+ * the loaded asymmetric key salt (TPM 2.0 Part 1, 19.6.13; Part 3, 11.1),
+ * unbound, SHA-256, with AES-128-CFB parameter encryption and attrs
+ * (TPMA_SESSION_ENCRYPT: the response's first parameter, _DECRYPT: the
+ * command's) besides continueSession.  The salt is encrypted to salt, so
+ * one who only reads the bus cannot derive the session key and with it
+ * the parameters.  The key may be flushed once the session is started.
+ * The caller flushes *session (what names it in the log); ESYS_TR_NONE
+ * on failure.
+ */
+enum wg_err tpm_salted_session_start(struct tpm_ctx *ctx, ESYS_TR salt,
+    TPM2_SE type, TPMA_SESSION attrs, const char *what, ESYS_TR *session)
+    __attribute__((warn_unused_result));
+
+/*
  * Reads the whole of NV index `index` if it exists and was written: *buf
  * (xmalloc'd, caller frees; NULL if absent or never written) and *len.
  * An index larger than max, or one that only platform authorization may

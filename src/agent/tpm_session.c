@@ -6,7 +6,12 @@
  *
  * The session key is a secret: every copy this file makes or receives
  * from ESAPI is wiped before it is freed, and the caller's buffer is
- * wiped when a call fails.
+ * wiped when a call fails.  Nor does it cross the bus in clear, which
+ * a probe on the board reads for a discrete TPM: each of the three
+ * commands carries a second session, salted with the SRK, that encrypts
+ * the secret parameter (RSA_Decrypt's and Unseal's response, Create's
+ * command; TPM 2.0 Part 1, 21).  The key itself is still authorized by
+ * its empty password in the first session.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +24,27 @@
 
 static const TPM2B_DATA no_outside;
 static const TPML_PCR_SELECTION no_pcrs;
+
+/*
+ * An HMAC session salted with the SRK that encrypts the parameter attrs
+ * says (tpm_salted_session_start); the SRK is flushed again at once, as
+ * tpm_key_load() wants the object slots.  The caller flushes *session.
+ */
+static enum wg_err
+srk_session_start(struct tpm_ctx *ctx, TPMA_SESSION attrs, ESYS_TR *session)
+{
+	ESYS_TR srk = ESYS_TR_NONE;
+	enum wg_err err;
+
+	*session = ESYS_TR_NONE;
+	if ((err = tpm_srk_create(ctx, &srk)) != WG_OK)
+		return err;
+	err = tpm_salted_session_start(ctx, srk, TPM2_SE_HMAC, attrs,
+	    "encrypting session", session);
+	if ((err = tpm_flush(ctx, &srk, "SRK", err)) != WG_OK)
+		err = tpm_flush(ctx, session, "encrypting session", err);
+	return err;
+}
 
 /*
  * What a failed TPM2_RSA_Decrypt means.  The TPM's refusals of a
@@ -72,7 +98,7 @@ tpm_rsa_decrypt(struct tpm_ctx *ctx, const struct tpm_aik *key,
 	TPM2B_PUBLIC_KEY_RSA cipher = { 0 };
 	TPM2B_PUBLIC_KEY_RSA *msg = NULL;
 	TPM2B_DATA label = { .size = 0 }; /* empty: as JWE's RSA-OAEP */
-	ESYS_TR tr = ESYS_TR_NONE;
+	ESYS_TR tr = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	size_t cap = *out_len;
 	enum wg_err err;
 	TSS2_RC rc;
@@ -90,11 +116,11 @@ tpm_rsa_decrypt(struct tpm_ctx *ctx, const struct tpm_aik *key,
 	scheme.details.oaep.hashAlg = oaep_hash[hash];
 	cipher.size = (UINT16)in_len;
 	memcpy(cipher.buffer, in, in_len);
-	if ((err = tpm_key_load(ctx, key, "TK", &tr)) != WG_OK)
+	if ((err = srk_session_start(ctx, TPMA_SESSION_ENCRYPT, &session)) !=
+	    WG_OK || (err = tpm_key_load(ctx, key, "TK", &tr)) != WG_OK)
 		goto done;
-	if ((rc = Esys_RSA_Decrypt(ctx->esys, tr, ESYS_TR_PASSWORD,
-	    ESYS_TR_NONE, ESYS_TR_NONE, &cipher, &scheme, &label, &msg)) !=
-	    TSS2_RC_SUCCESS)
+	if ((rc = Esys_RSA_Decrypt(ctx->esys, tr, ESYS_TR_PASSWORD, session,
+	    ESYS_TR_NONE, &cipher, &scheme, &label, &msg)) != TSS2_RC_SUCCESS)
 		err = decrypt_failed(ctx, rc);
 	else if (msg->size > cap)
 		err = tpm_fail(WG_E_INTERNAL, "a buffer of %zu bytes for a "
@@ -107,8 +133,9 @@ tpm_rsa_decrypt(struct tpm_ctx *ctx, const struct tpm_aik *key,
 		OPENSSL_cleanse(msg, sizeof(*msg));
 		Esys_Free(msg);
 	}
-	err = tpm_flush(ctx, &tr, "TK", err);
 done:
+	err = tpm_flush(ctx, &tr, "TK", err);
+	err = tpm_flush(ctx, &session, "encrypting session", err);
 	if (err != WG_OK) {
 		OPENSSL_cleanse(out, cap);
 		*out_len = 0;
@@ -143,7 +170,7 @@ tpm_seal(struct tpm_ctx *ctx, const unsigned char *data, size_t len,
 	TPM2B_SENSITIVE_CREATE sensitive;
 	TPM2B_PRIVATE *priv = NULL;
 	TPM2B_PUBLIC tmpl, *pub = NULL;
-	ESYS_TR srk = ESYS_TR_NONE;
+	ESYS_TR srk = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	enum wg_err err;
 	TSS2_RC rc;
 
@@ -155,9 +182,11 @@ tpm_seal(struct tpm_ctx *ctx, const unsigned char *data, size_t len,
 	sensitive.sensitive.data.size = (UINT16)len;
 	memcpy(sensitive.sensitive.data.buffer, data, len);
 	seal_template(&tmpl);
-	if ((err = tpm_srk_create(ctx, &srk)) != WG_OK)
+	if ((err = tpm_srk_create(ctx, &srk)) != WG_OK ||
+	    (err = tpm_salted_session_start(ctx, srk, TPM2_SE_HMAC,
+	    TPMA_SESSION_DECRYPT, "encrypting session", &session)) != WG_OK)
 		goto done;
-	if ((rc = Esys_Create(ctx->esys, srk, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	if ((rc = Esys_Create(ctx->esys, srk, ESYS_TR_PASSWORD, session,
 	    ESYS_TR_NONE, &sensitive, &tmpl, &no_outside, &no_pcrs, &priv,
 	    &pub, NULL, NULL, NULL)) != TSS2_RC_SUCCESS)
 		err = tpm_rc(rc, "Create(sealed session key)");
@@ -166,8 +195,9 @@ tpm_seal(struct tpm_ctx *ctx, const unsigned char *data, size_t len,
 	    (rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, out->priv,
 	    sizeof(out->priv), &out->priv_len)) != TSS2_RC_SUCCESS)
 		err = tpm_rc(rc, "marshalling a sealed object");
-	err = tpm_flush(ctx, &srk, "SRK", err);
 done:
+	err = tpm_flush(ctx, &session, "encrypting session", err);
+	err = tpm_flush(ctx, &srk, "SRK", err);
 	OPENSSL_cleanse(&sensitive, sizeof(sensitive));
 	if (err != WG_OK)
 		OPENSSL_cleanse(out, sizeof(*out));
@@ -184,16 +214,17 @@ tpm_unseal(struct tpm_ctx *ctx, const struct tpm_aik *sealed,
     unsigned char *out, size_t *out_len)
 {
 	TPM2B_SENSITIVE_DATA *data = NULL;
-	ESYS_TR tr = ESYS_TR_NONE;
+	ESYS_TR tr = ESYS_TR_NONE, session = ESYS_TR_NONE;
 	size_t cap = *out_len;
 	enum wg_err err;
 	TSS2_RC rc;
 
 	*out_len = 0;
-	if ((err = tpm_key_load(ctx, sealed, "sealed session key", &tr)) !=
-	    WG_OK)
+	if ((err = srk_session_start(ctx, TPMA_SESSION_ENCRYPT, &session)) !=
+	    WG_OK || (err = tpm_key_load(ctx, sealed, "sealed session key",
+	    &tr)) != WG_OK)
 		goto done;
-	if ((rc = Esys_Unseal(ctx->esys, tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+	if ((rc = Esys_Unseal(ctx->esys, tr, ESYS_TR_PASSWORD, session,
 	    ESYS_TR_NONE, &data)) != TSS2_RC_SUCCESS)
 		err = tpm_rc(rc, "Unseal(sealed session key)");
 	else if (data->size > cap)
@@ -207,8 +238,9 @@ tpm_unseal(struct tpm_ctx *ctx, const struct tpm_aik *sealed,
 		OPENSSL_cleanse(data, sizeof(*data));
 		Esys_Free(data);
 	}
-	err = tpm_flush(ctx, &tr, "sealed session key", err);
 done:
+	err = tpm_flush(ctx, &tr, "sealed session key", err);
+	err = tpm_flush(ctx, &session, "encrypting session", err);
 	if (err != WG_OK) {
 		OPENSSL_cleanse(out, cap);
 		*out_len = 0;

@@ -34,6 +34,7 @@ struct profile_args {
 	const char *esp_timeout;
 	const char *reboot_policy;
 	const char *ticket_days;
+	const char *wrap;
 	const char *group_tag;	/* assign, unassign */
 	int is_default;
 	const char *tenant;
@@ -53,6 +54,7 @@ static const struct clientopts_col profile_fields[] = {
 	{ "ESP timeout (minutes)", "espTimeoutMinutes" },
 	{ "reboot policy", "rebootPolicy" },
 	{ "ticket lifetime (days)", "ticketLifetimeDays" },
+	{ "session key wrap", "sessionKeyWrap" },
 	{ "tenant default", "isDefault" },
 	{ "group tags", "groupTagsText" },
 	{ "created", "createdAt" },
@@ -93,7 +95,7 @@ create_usage(FILE *f)
 	    "           [--name-template TEMPLATE] [--oobe FLAG[,FLAG...]]\n"
 	    "           [--esp-timeout MIN] [--reboot-policy POLICY] "
 	    "[--ticket-days N]\n"
-	    "           [--tenant ID] [OPTIONS]\n\n"
+	    "           [--session-key-wrap ALG] [--tenant ID] [OPTIONS]\n\n"
 	    "Creates a deployment profile named NAME (unique in the tenant); "
 	    "it applies to\nno device until 'whiteglove profile assign'.\n\n"
 	    "Options:\n"
@@ -122,6 +124,11 @@ create_usage(FILE *f)
 	    "  --ticket-days N         the pre-provisioning ticket's lifetime, "
 	    "%d to %d days\n"
 	    "                          (default %d)\n"
+	    "  --session-key-wrap ALG  how the sign-in wraps the session key "
+	    "to the device's\n"
+	    "                          transport key: RSA-OAEP-256 (default) "
+	    "or RSA-OAEP\n"
+	    "                          (SHA-1, as Windows wraps it)\n"
 	    TENANT_HELP CLIENTOPTS_HELP, WG_ESP_TIMEOUT_MIN, WG_ESP_TIMEOUT_MAX,
 	    WG_ESP_TIMEOUT_DEFAULT, WG_TICKET_DAYS_MIN, WG_TICKET_DAYS_MAX,
 	    WG_TICKET_DAYS_DEFAULT);
@@ -305,6 +312,12 @@ create_body(const struct profile_args *a, json_t **out, char *msg,
 		bad = int_option(body, "ticketLifetimeDays", "--ticket-days",
 		    a->ticket_days, WG_TICKET_DAYS_MIN, WG_TICKET_DAYS_MAX, msg,
 		    msglen);
+	if (bad == NULL && a->wrap != NULL && (strcmp(a->wrap, "RSA-OAEP-256") !=
+	    0 && strcmp(a->wrap, "RSA-OAEP") != 0 ? (bad = "--session-key-wrap "
+	    "must be RSA-OAEP-256 or RSA-OAEP") != NULL :
+	    json_object_set_new(body, "sessionKeyWrap", json_string(a->wrap)) !=
+	    0))
+		bad = bad != NULL ? bad : "out of memory";
 	if (bad != NULL)
 		json_decref(body);
 	else
@@ -446,6 +459,7 @@ target_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 #define OPT_ESP 0x203
 #define OPT_REBOOT 0x204
 #define OPT_TICKET 0x205
+#define OPT_WRAP 0x206
 
 static const struct option create_opts[] = {
 	{ "mode", required_argument, NULL, 'm' },
@@ -455,6 +469,7 @@ static const struct option create_opts[] = {
 	{ "esp-timeout", required_argument, NULL, OPT_ESP },
 	{ "reboot-policy", required_argument, NULL, OPT_REBOOT },
 	{ "ticket-days", required_argument, NULL, OPT_TICKET },
+	{ "session-key-wrap", required_argument, NULL, OPT_WRAP },
 	{ "tenant", required_argument, NULL, 't' },
 	CLIENTOPTS_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
@@ -534,6 +549,7 @@ cmd_profile(int argc, char **argv)
 		{ OPT_ESP, &a.esp_timeout, NULL },
 		{ OPT_REBOOT, &a.reboot_policy, NULL },
 		{ OPT_TICKET, &a.ticket_days, NULL },
+		{ OPT_WRAP, &a.wrap, NULL },
 		{ 'g', &a.group_tag, NULL },
 		{ 'd', NULL, &a.is_default },
 		{ 't', &a.tenant, NULL },

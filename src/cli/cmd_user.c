@@ -7,19 +7,16 @@
  * echo (twice), or from standard input with --password-stdin; it never
  * appears on the command line, and its buffers are wiped after use.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
 #include "cli/clientopts.h"
+#include "common/pwread.h"
 #include "common/xmalloc.h"
 #include "crypto/passwd.h"
 
@@ -120,82 +117,6 @@ passwd_usage(FILE *f)
 
 /* ---- the password ---- */
 
-/* Drops one trailing "\n" or "\r\n" from buf[*n]. */
-static void
-chomp(char *buf, size_t *n)
-{
-	if (*n > 0 && buf[*n - 1] == '\n')
-		buf[--*n] = '\0';
-	if (*n > 0 && buf[*n - 1] == '\r')
-		buf[--*n] = '\0';
-}
-
-/* The terminal's settings while echo is off, for tty_signal(). */
-static struct termios tty_saved;
-static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-
-/* A signal while echo is off: echo back on, then die of it as usual. */
-static void
-tty_signal(int sig)
-{
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Catches (on 1) or releases (on 0) the signals that end a prompt. */
-static void
-tty_catch(int on)
-{
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on ? tty_signal : SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
-		sigaction(tty_signals[i], &sa, NULL);
-}
-
-/*
- * One line from the terminal on stdin after prompt, echo off, read with
- * read() so no stdio buffer keeps a copy; a longer line than buf holds is
- * read to its end (and fails the length rule later).
- */
-static int
-tty_line(const char *prompt, char buf[PW_BUF], size_t *n)
-{
-	struct termios quiet;
-	char rest[64];
-	ssize_t r;
-
-	*n = 0;
-	if (tcgetattr(STDIN_FILENO, &tty_saved) != 0)
-		return -1;
-	quiet = tty_saved;
-	quiet.c_lflag &= ~(tcflag_t)ECHO;
-	fprintf(stderr, "%s", prompt);
-	fflush(stderr);
-	tty_catch(1);
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
-		tty_catch(0);
-		return -1;
-	}
-	while ((r = read(STDIN_FILENO, buf, PW_BUF - 1)) < 0 && errno == EINTR)
-		;
-	*n = r > 0 ? (size_t)r : 0;
-	buf[*n] = '\0';
-	while (r > 0 && buf[*n - 1] != '\n' &&
-	    (r = read(STDIN_FILENO, rest, sizeof(rest))) > 0 &&
-	    rest[r - 1] != '\n')
-		;
-	OPENSSL_cleanse(rest, sizeof(rest));
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-	tty_catch(0);
-	fprintf(stderr, "\n");
-	return *n > 0 ? 0 : -1;
-}
-
 /*
  * The new password into pw (*n bytes): standard input whole with
  * from_stdin, else asked twice on the terminal.  A message if not.
@@ -204,38 +125,18 @@ static const char *
 password_read(int from_stdin, char pw[PW_BUF], size_t *n)
 {
 	char again[PW_BUF];
+	const char *bad;
 	size_t m = 0;
-	ssize_t r = 1;
-	int same;
 
-	*n = 0;
-	if (from_stdin) {
-		/* read(), not stdio: no buffer of its own keeps a copy */
-		while (*n < PW_BUF - 1 && (r = read(STDIN_FILENO, pw + *n,
-		    PW_BUF - 1 - *n)) != 0)
-			if (r > 0)
-				*n += (size_t)r;
-			else if (errno != EINTR)
-				break;
-		pw[*n] = '\0';
-		if (r < 0)
-			return "cannot read the password from standard input";
-	} else if (!isatty(STDIN_FILENO)) {
-		return "standard input is not a terminal: give "
-		    "--password-stdin to read the password from it";
-	} else {
-		if (tty_line("Password: ", pw, n) != 0 ||
-		    tty_line("Password again: ", again, &m) != 0)
-			same = -1;
-		else
-			same = m == *n && memcmp(pw, again, m) == 0;
+	if ((bad = pwread(from_stdin, "Password: ", pw, PW_BUF, n)) ==
+	    NULL && !from_stdin) {
+		bad = pwread(0, "Password again: ", again, PW_BUF, &m);
+		if (bad == NULL && (m != *n || memcmp(pw, again, m) != 0))
+			bad = "the two passwords differ";
 		OPENSSL_cleanse(again, sizeof(again));
-		if (same < 0)
-			return "cannot read the password from the terminal";
-		if (!same)
-			return "the two passwords differ";
 	}
-	chomp(pw, n);
+	if (bad != NULL)
+		return bad;
 	if (*n < PASSWD_LEN_MIN || *n > PASSWD_LEN_MAX || strlen(pw) != *n)
 		return "the password must be 12 to 256 bytes of text";
 	return NULL;

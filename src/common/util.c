@@ -353,6 +353,15 @@ wg_sha256(const void *in, size_t n, unsigned char out[32])
 		SHA256(in, n, out);
 }
 
+void
+wg_sha256_hex(const void *in, size_t n, char out[65])
+{
+	unsigned char md[32];
+
+	wg_sha256(in, n, md);
+	wg_hex(md, sizeof(md), out);
+}
+
 /*
  * Well-formed UTF-8 as RFC 3629 section 4 defines it (no overlong forms,
  * no surrogates, nothing above U+10FFFF), without C0 or C1 control

@@ -129,6 +129,8 @@ char *wg_trim(char *s);
 
 /* SHA-256 of n bytes. */
 void wg_sha256(const void *in, size_t n, unsigned char out[32]);
+/* The same as 64 lower-case hex digits and a NUL. */
+void wg_sha256_hex(const void *in, size_t n, char out[65]);
 
 /* 1 if s (NUL-terminated) is valid UTF-8 without control characters. */
 int wg_str_printable(const char *s);

@@ -33,6 +33,12 @@ enum {
 	ADMIN_EVT_MDM_ALLOWED = 1016,
 	ADMIN_EVT_MDM_DELETED = 1017,
 	ADMIN_EVT_TICKET_ISSUED = 1018,
+	/* users (users.c) are 1030-1033; the sign-in's (signin.c): */
+	ADMIN_EVT_USER_LOCKED = 1034,
+	ADMIN_EVT_SIGNED_IN = 1035,
+	ADMIN_EVT_PRT_ISSUED = 1036,
+	ADMIN_EVT_SIGNIN_FAILED = 1037,
+	ADMIN_EVT_PRT_RENEWED = 1038,
 };
 
 /* RFC 3339 text of ms since the epoch, or JSON null for 0. */

@@ -29,7 +29,6 @@
 #include "server/tpmproof.h"
 
 #define JOIN_BODY_MAX 65536
-#define DEVICE_CERT_DAYS 365
 #define DRS_EVT_JOINED 306
 
 /* What a join request carries, decoded. */
@@ -227,7 +226,7 @@ join_issue(struct http_req *req, const struct join_req *j,
 	enum wg_err rc;
 
 	if ((rc = proof_issue(req, &req->srv->cas.drs, &j->dk.key,
-	    d->directory_device_id, DEVICE_CERT_DAYS, &pc)) != WG_OK)
+	    d->directory_device_id, PROOF_DEVICE_CERT_DAYS, &pc)) != WG_OK)
 		return rc;
 	snprintf(out->tenant_id, sizeof(out->tenant_id), "%s", d->tenant_id);
 	snprintf(out->device_id, sizeof(out->device_id), "%s", d->id);

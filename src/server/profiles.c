@@ -15,6 +15,7 @@
 #include "common/profile.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "crypto/signin.h"
 #include "server/admin_util.h"
 #include "server/server.h"
 
@@ -38,12 +39,13 @@ profile_json(const struct wg_profile *p, char *const *tags, size_t ntags)
 	for (i = 0; i < ntags; i++)
 		json_array_append_new(tj, json_string(tags[i]));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:I, "
-	    "s:b, s:o, s:o, s:o}", "id", p->id, "name", p->name,
+	    "s:s, s:b, s:o, s:o, s:o}", "id", p->id, "name", p->name,
 	    "deploymentMode", p->deployment_mode, "joinMethod", p->join_method,
 	    "deviceNameTemplate", p->name_template, "oobe", oobe,
 	    "oobeConfig", (json_int_t)p->oobe_flags, "espTimeoutMinutes",
 	    (json_int_t)p->esp_timeout_min, "rebootPolicy", p->reboot_policy,
-	    "ticketLifetimeDays", (json_int_t)p->ticket_days, "isDefault",
+	    "ticketLifetimeDays", (json_int_t)p->ticket_days,
+	    "sessionKeyWrap", p->session_key_wrap, "isDefault",
 	    p->is_default, "assignedGroupTags", tj, "createdAt",
 	    admin_json_time(p->created_ms), "updatedAt",
 	    admin_json_time(p->updated_ms));
@@ -190,8 +192,8 @@ profile_parse(struct http_req *req, const json_t *root, struct wg_profile *p)
 {
 	static const char *const allowed[] = { "name", "deploymentMode",
 		"joinMethod", "deviceNameTemplate", "oobe", "espTimeoutMinutes",
-		"rebootPolicy", "ticketLifetimeDays", NULL };
-	const char *name;
+		"rebootPolicy", "ticketLifetimeDays", "sessionKeyWrap", NULL };
+	const char *name, *wrap = NULL;
 	enum wg_err rc;
 
 	if ((rc = wg_json_only(root, allowed, req->why, sizeof(req->why))) !=
@@ -214,6 +216,15 @@ profile_parse(struct http_req *req, const json_t *root, struct wg_profile *p)
 	    WG_TICKET_DAYS_MIN, WG_TICKET_DAYS_MAX, WG_TICKET_DAYS_DEFAULT,
 	    &p->ticket_days)) != WG_OK)
 		return rc;
+	if (wg_json_string(root, "sessionKeyWrap", 0, 15, &wrap, req->why,
+	    sizeof(req->why)) != WG_OK || (wrap != NULL &&
+	    signin_wrap_parse(wrap) < 0))
+		return http_fail(req, WG_E_JSON_FIELD, "field \"sessionKeyWrap\" "
+		    "must be \"%s\" (the default) or \"%s\" (with SHA-1, as "
+		    "Windows wraps it)", signin_wrap_name(SIGNIN_WRAP_OAEP256),
+		    signin_wrap_name(SIGNIN_WRAP_OAEP));
+	snprintf(p->session_key_wrap, sizeof(p->session_key_wrap), "%s",
+	    wrap != NULL ? wrap : WG_SESSION_KEY_WRAP_DEFAULT);
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	return WG_OK;
 }

@@ -30,6 +30,7 @@
 #include "server/form.h"
 #include "server/idem.h"
 #include "server/server.h"
+#include "server/signin.h"
 #include "server/tpmproof.h"
 
 #define TOKEN_BODY_MAX 16384
@@ -87,15 +88,6 @@ form_b64(struct http_req *req, const struct form *f, const char *name,
 /* Challenges this process answered: every NONCE_PURGE_EVERY-th purges. */
 static atomic_uint challenges;
 
-static void
-sha256_hex(const unsigned char *p, size_t n, char out[65])
-{
-	unsigned char md[32];
-
-	wg_sha256(p, n, md);
-	wg_hex(md, sizeof(md), out);
-}
-
 /* grant_type=srv_challenge: a fresh nonce, recorded by its hash. */
 static enum wg_err
 token_challenge(struct http_req *req, struct http_resp *resp)
@@ -109,7 +101,7 @@ token_challenge(struct http_req *req, struct http_resp *resp)
 	if ((rc = wg_random(nonce, sizeof(nonce))) != WG_OK ||
 	    (rc = http_db(req, &c)) != WG_OK)
 		return rc;
-	sha256_hex(nonce, sizeof(nonce), hex);
+	wg_sha256_hex(nonce, sizeof(nonce), hex);
 	/*
 	 * Expired nonces go a little at a time, by every NONCE_PURGE_EVERY-th
 	 * asker: NONCE_PURGE_ROWS a time outpaces the one nonce each adds,
@@ -164,7 +156,7 @@ quote_parse(struct http_req *req, const struct form *f, struct quote_req *q)
 		    why);
 	tpm_public_name(&q->aik, name);
 	wg_hex(name, sizeof(name), q->aik_name);
-	sha256_hex(q->nonce, q->nonce_len, q->nonce_hex);
+	wg_sha256_hex(q->nonce, q->nonce_len, q->nonce_hex);
 	return WG_OK;
 }
 
@@ -172,24 +164,8 @@ quote_parse(struct http_req *req, const struct form *f, struct quote_req *q)
 static enum wg_err
 quote_check(struct http_req *req, const struct quote_req *q)
 {
-	char why[256] = "";
-	enum wg_err rc;
-
-	if (q->att.type != TPM_ST_ATTEST_QUOTE)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "quote: a "
-		    "TPM2_Quote is needed, not attestation type 0x%04x",
-		    q->att.type);
-	if (q->att.extra_len != q->nonce_len || CRYPTO_memcmp(q->att.extra,
-	    q->nonce, q->nonce_len) != 0)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "quote: its "
-		    "qualifying data is not the nonce sent with it");
-	rc = tpm_attest_verify(&q->aik, q->quote, q->quote_len, q->sig,
-	    q->sig_len, why, sizeof(why));
-	if (rc == WG_E_JSON_FIELD)
-		return http_fail(req, WG_E_ATTESTATION_INVALID, "signature: %s "
-		    "(it must be the AIK's over the quote)", why);
-	return rc != WG_OK ? http_fail(req, rc, "the quote's signature could "
-	    "not be checked") : WG_OK;
+	return proof_quote_check(req, &q->aik, &q->att, q->quote, q->quote_len,
+	    q->sig, q->sig_len, q->nonce, q->nonce_len);
 }
 
 /*
@@ -330,16 +306,20 @@ token_post(struct http_req *req, struct http_resp *resp)
 	grant = form_get(&f, "grant_type");
 	if (grant == NULL)
 		rc = http_fail(req, WG_E_JSON_FIELD, "form field 'grant_type' "
-		    "is missing (" GRANT_CHALLENGE " or " GRANT_TPM_QUOTE ")");
+		    "is missing (" GRANT_CHALLENGE ", " GRANT_TPM_QUOTE " or "
+		    SIGNIN_GRANT ")");
 	else if (strcmp(grant, GRANT_CHALLENGE) == 0)
 		rc = f.n == 1 ? token_challenge(req, resp) : http_fail(req,
 		    WG_E_JSON_FIELD, "grant_type=" GRANT_CHALLENGE " takes no "
 		    "other field");
 	else if (strcmp(grant, GRANT_TPM_QUOTE) == 0)
 		rc = token_quote(req, resp, &f);
+	else if (strcmp(grant, SIGNIN_GRANT) == 0)
+		rc = signin_grant(req, resp, &f);
 	else
 		rc = http_fail(req, WG_E_JSON_FIELD, "grant_type '%.64s' is not "
-		    "offered (" GRANT_CHALLENGE ", " GRANT_TPM_QUOTE ")", grant);
+		    "offered (" GRANT_CHALLENGE ", " GRANT_TPM_QUOTE ", "
+		    SIGNIN_GRANT ")", grant);
 	form_free(&f);
 	return rc;
 }
@@ -374,7 +354,7 @@ reseal_parse(struct http_req *req, const json_t *root, struct quote_req *q,
 	    sizeof(why)) != WG_OK)
 		return http_fail(req, WG_E_ATTESTATION_INVALID, "Quote: %s",
 		    why);
-	sha256_hex(q->nonce, q->nonce_len, q->nonce_hex);
+	wg_sha256_hex(q->nonce, q->nonce_len, q->nonce_hex);
 	return WG_OK;
 }
 
@@ -448,7 +428,7 @@ token_reseal(struct http_req *req, struct http_resp *resp)
 	    d.group_tag, &prof, &by_tag)) != WG_OK && rc != WG_E_NOT_FOUND) ||
 	    (rc = wg_random(raw, sizeof(raw))) != WG_OK)
 		goto done;
-	sha256_hex(raw, sizeof(raw), t.ticket_sha256);
+	wg_sha256_hex(raw, sizeof(raw), t.ticket_sha256);
 	snprintf(t.tenant_id, sizeof(t.tenant_id), "%s", d.tenant_id);
 	snprintf(t.device_id, sizeof(t.device_id), "%s", d.id);
 	t.reset_count = q.att.reset_count;

@@ -121,8 +121,8 @@ proof_aik(struct http_req *req, struct store_conn *c, const char *aik_name,
 	free(b64);
 	if (rc == WG_E_NOT_FOUND)
 		return http_fail(req, WG_E_ATTESTATION_INVALID, "AikCertificate "
-		    "is not the certificate of the AIK the device token is "
-		    "bound to");
+		    "is not the certificate of the AIK the request is bound "
+		    "to (the device token's; for a sign-in, the reseal's)");
 	if (rc != WG_OK)
 		return rc;
 	if (rec.aik_public[0] == '\0' ||
@@ -262,4 +262,29 @@ proof_nonce_take(struct http_req *req, struct store_conn *c,
 		return http_fail(req, WG_E_NONCE_INVALID, "AttestationData."
 		    "Nonce is %s; ask for a new one", why);
 	return rc;
+}
+
+enum wg_err
+proof_quote_check(struct http_req *req, const struct tpm_public *aik,
+    const struct tpm_attest *att, const unsigned char *quote, size_t qlen,
+    const unsigned char *sig, size_t slen, const unsigned char *nonce,
+    size_t nlen)
+{
+	char why[256] = "";
+	enum wg_err rc;
+
+	if (att->type != TPM_ST_ATTEST_QUOTE)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "quote: a "
+		    "TPM2_Quote is needed, not attestation type 0x%04x",
+		    att->type);
+	if (att->extra_len != nlen || CRYPTO_memcmp(att->extra, nonce,
+	    nlen) != 0)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "quote: its "
+		    "qualifying data is not the nonce sent with it");
+	rc = tpm_attest_verify(aik, quote, qlen, sig, slen, why, sizeof(why));
+	if (rc == WG_E_JSON_FIELD)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "signature: %s "
+		    "(it must be the AIK's over the quote)", why);
+	return rc != WG_OK ? http_fail(req, rc, "the quote's signature could "
+	    "not be checked") : WG_OK;
 }

@@ -88,6 +88,9 @@ enum wg_err proof_csr(struct http_req *req, const unsigned char *der,
     size_t len, const struct tpm_public *key, const char *what)
     __attribute__((warn_unused_result));
 
+/* Days a device certificate is valid: the join's and the sign-in's. */
+#define PROOF_DEVICE_CERT_DAYS 365
+
 /* A certificate issued for a proved key. */
 struct proof_cert {
 	char serial[65];	/* hex */
@@ -104,6 +107,16 @@ struct proof_cert {
 enum wg_err proof_issue(struct http_req *req, const struct service_ca *ca,
     const struct tpm_public *key, const char *cn, int days,
     struct proof_cert *out)
+    __attribute__((warn_unused_result));
+
+/*
+ * A TPM2_Quote (att, parsed from quote) whose qualifying data is nonce,
+ * signed by aik (sig).  WG_E_ATTESTATION_INVALID answered otherwise.
+ */
+enum wg_err proof_quote_check(struct http_req *req,
+    const struct tpm_public *aik, const struct tpm_attest *att,
+    const unsigned char *quote, size_t qlen, const unsigned char *sig,
+    size_t slen, const unsigned char *nonce, size_t nlen)
     __attribute__((warn_unused_result));
 
 /*

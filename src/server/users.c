@@ -32,7 +32,7 @@ enum {
 	USER_EVT_DISABLED = 1031,
 	USER_EVT_ENABLED = 1032,
 	USER_EVT_PASSWORD = 1033,
-	USER_EVT_LOCKED = 1034, /* written by the sign-in */
+	/* 1034 on: the sign-in's (admin_util.h) */
 };
 
 /* The JSON an admin sees of a user: never its hash. */

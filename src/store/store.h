@@ -559,6 +559,13 @@ enum wg_err store_nonce_put(struct store_conn *c, const char *sha256_hex,
  */
 enum wg_err store_nonce_take(struct store_conn *c, const char *sha256_hex,
     const char *purpose, const char **why) __attribute__((warn_unused_result));
+/*
+ * Whether the nonce could be taken now (store_nonce_take's rule), without
+ * taking it: WG_OK, or WG_E_NOT_FOUND with *why.  For a request refused
+ * on other grounds that must not use its nonce up.
+ */
+enum wg_err store_nonce_check(struct store_conn *c, const char *sha256_hex,
+    const char *purpose, const char **why) __attribute__((warn_unused_result));
 /* Deletes at most limit nonces that expired before `before`. */
 enum wg_err store_nonce_purge(struct store_conn *c, int64_t before,
     size_t limit) __attribute__((warn_unused_result));

@@ -113,6 +113,29 @@ store_nonce_take(struct store_conn *c, const char *sha256_hex,
 }
 
 enum wg_err
+store_nonce_check(struct store_conn *c, const char *sha256_hex,
+    const char *purpose, const char **why)
+{
+	struct store_param p[] = {P_TEXT(sha256_hex)};
+	struct store_res res = {0};
+	int64_t now = wg_now_ms();
+	const char *got;
+	enum wg_err rc;
+
+	*why = NULL;
+	rc = store_conn_run(c, Q_NONCE_STATE, sql_of(Q_NONCE_STATE), p,
+	    ARRAY_LEN(p), &res);
+	if (rc == WG_OK && res.nrows == 1 && (got = store_res_text(&res, 0,
+	    0)) != NULL && strcmp(got, purpose) == 0 &&
+	    store_res_int(&res, 0, 2) == 0 && store_res_int(&res, 0, 1) > now) {
+		store_res_free(&res);
+		return WG_OK;
+	}
+	store_res_free(&res);
+	return rc != WG_OK ? rc : nonce_why(c, sha256_hex, purpose, now, why);
+}
+
+enum wg_err
 store_nonce_purge(struct store_conn *c, int64_t before, size_t limit)
 {
 	struct store_param p[] = {P_INT(before), P_INT((int64_t)limit)};

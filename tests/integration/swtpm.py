@@ -139,6 +139,16 @@ class Swtpm:
         self.proc.stderr.close()
         self.proc = None
 
+    def power_cycle(self):
+        """Turns the TPM off and on through swtpm's control channel (its
+        CMD_INIT: the power-on a TPM sees at boot), then TPM2_Startup
+        (CLEAR), as firmware does: a TPM Reset, so resetCount moves by
+        one.  Transient objects and sessions are gone after it."""
+        subprocess.run(["swtpm_ioctl", "--tcp", "127.0.0.1:%d"
+                        % (self.port + 1), "-i"], check=True,
+                       capture_output=True, timeout=30)
+        self.tools("tpm2_startup", "-c")
+
     def stop(self):
         self._kill()
         if self.state:

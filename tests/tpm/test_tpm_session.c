@@ -6,8 +6,11 @@
  * WG_E_SESSION_KEY_INVALID; a secret sealed to the TPM unseals after the
  * TPM was closed and opened again, not on another TPM, and unseals with
  * tpm2-tools under the SRK they make from the Provisioning Guidance's
- * template, as an independent client.  Nothing stays loaded.  Exits 77
- * (skipped) when swtpm or tpm2-tools are missing.
+ * template, as an independent client.  A proxy between the agent and
+ * swtpm records the bus: the session key crosses it encrypted both ways
+ * (and, the control, in clear when the same commands go without the
+ * encrypting session).  Nothing stays loaded.  Exits 77 (skipped) when
+ * swtpm or tpm2-tools are missing.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -25,6 +28,7 @@
 #include <openssl/rsa.h>
 #include <tss2/tss2_mu.h>
 
+#include "agent/tpm_int.h" /* the controls: the same commands in clear */
 #include "crypto/tpmpub.h"
 
 #include "tpm_fixture.h"
@@ -67,6 +71,40 @@ oaep_wrap(const struct tpm_aik *tk, const EVP_MD *md, const unsigned char *in,
 	assert_int_equal(len, CIPHER_LEN);
 	EVP_PKEY_CTX_free(c);
 	EVP_PKEY_free(pkey);
+}
+
+/*
+ * The tests' one tap: static, since the thread still uses it when a
+ * failed assertion leaves the test function; teardown_tap() stops it.
+ */
+static struct tap bus;
+
+/* Opens fx->tpm through the tap (bus), started on fx's swtpm. */
+static void
+tap_up(struct fx *fx)
+{
+	tap_start(&bus, fx);
+	assert_null(fx->tpm);
+	assert_int_equal(tpm_open(bus.tcti, &fx->tpm), WG_OK);
+}
+
+/*
+ * Closes fx->tpm and the tap after it: swtpm serves one client at a
+ * time, and tpm_is_clean() is the next.
+ */
+static void
+tap_down(struct fx *fx)
+{
+	down(fx);
+	tap_stop(&bus);
+}
+
+/* teardown(), after tap_down() if a failed test left the tap running. */
+static int
+teardown_tap(void **state)
+{
+	tap_down(*state);
+	return teardown(state);
 }
 
 /* 1 if the n bytes at p are all zero. */
@@ -393,6 +431,181 @@ test_tpm_unseal_tpm2_tools(void **state)
 	assert_true(tpm_is_clean(fx));
 }
 
+/*
+ * The control: TPM2_RSA_Decrypt of in by tk as the agent made it before
+ * it encrypted the response, the password session alone.  Must give want.
+ */
+static void
+plain_decrypt(struct fx *fx, const struct tpm_aik *tk, const unsigned char
+    in[CIPHER_LEN], const unsigned char want[KEY_LEN])
+{
+	TPMT_RSA_DECRYPT scheme = { .scheme = TPM2_ALG_OAEP,
+		.details.oaep.hashAlg = TPM2_ALG_SHA256 };
+	TPM2B_PUBLIC_KEY_RSA cipher = { .size = CIPHER_LEN }, *msg = NULL;
+	TPM2B_DATA label = { .size = 0 };
+	ESYS_TR tr = ESYS_TR_NONE;
+
+	memcpy(cipher.buffer, in, CIPHER_LEN);
+	assert_int_equal(tpm_key_load(fx->tpm, tk, "TK", &tr), WG_OK);
+	assert_int_equal(Esys_RSA_Decrypt(fx->tpm->esys, tr, ESYS_TR_PASSWORD,
+	    ESYS_TR_NONE, ESYS_TR_NONE, &cipher, &scheme, &label, &msg),
+	    TSS2_RC_SUCCESS);
+	assert_int_equal(tpm_flush(fx->tpm, &tr, "TK", WG_OK), WG_OK);
+	assert_int_equal(msg->size, KEY_LEN);
+	assert_memory_equal(msg->buffer, want, KEY_LEN);
+	Esys_Free(msg);
+}
+
+/* The control: TPM2_Unseal of sealed in clear.  Must give want. */
+static void
+plain_unseal(struct fx *fx, const struct tpm_aik *sealed,
+    const unsigned char want[KEY_LEN])
+{
+	TPM2B_SENSITIVE_DATA *data = NULL;
+	ESYS_TR tr = ESYS_TR_NONE;
+
+	assert_int_equal(tpm_key_load(fx->tpm, sealed, "sealed", &tr), WG_OK);
+	assert_int_equal(Esys_Unseal(fx->tpm->esys, tr, ESYS_TR_PASSWORD,
+	    ESYS_TR_NONE, ESYS_TR_NONE, &data), TSS2_RC_SUCCESS);
+	assert_int_equal(tpm_flush(fx->tpm, &tr, "sealed", WG_OK), WG_OK);
+	assert_int_equal(data->size, KEY_LEN);
+	assert_memory_equal(data->buffer, want, KEY_LEN);
+	Esys_Free(data);
+}
+
+/* The control: TPM2_Create of a data object holding secret, in clear. */
+static void
+plain_seal(struct fx *fx, const unsigned char secret[KEY_LEN])
+{
+	TPM2B_SENSITIVE_CREATE sensitive = { 0 };
+	TPM2B_PUBLIC tmpl = { 0 }, *pub = NULL;
+	TPM2B_PRIVATE *priv = NULL;
+	TPM2B_DATA outside = { 0 };
+	TPML_PCR_SELECTION pcrs = { 0 };
+	ESYS_TR srk = ESYS_TR_NONE;
+
+	sensitive.sensitive.data.size = KEY_LEN;
+	memcpy(sensitive.sensitive.data.buffer, secret, KEY_LEN);
+	tmpl.publicArea.type = TPM2_ALG_KEYEDHASH;
+	tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
+	tmpl.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM |
+	    TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_USERWITHAUTH;
+	tmpl.publicArea.parameters.keyedHashDetail.scheme.scheme =
+	    TPM2_ALG_NULL;
+	assert_int_equal(tpm_srk_create(fx->tpm, &srk), WG_OK);
+	assert_int_equal(Esys_Create(fx->tpm->esys, srk, ESYS_TR_PASSWORD,
+	    ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &tmpl, &outside, &pcrs,
+	    &priv, &pub, NULL, NULL, NULL), TSS2_RC_SUCCESS);
+	assert_int_equal(tpm_flush(fx->tpm, &srk, "SRK", WG_OK), WG_OK);
+	Esys_Free(pub);
+	Esys_Free(priv);
+}
+
+/*
+ * 1 if the tap saw a TPM2_StartAuthSession (TPM 2.0 Part 3, 11.1) with a
+ * tpmKey and a non-empty encryptedSalt: a session key that one who
+ * reads the bus cannot compute, unlike an unsalted session's, which
+ * would hide the secret from tap_seen() and not from a sniffer.
+ */
+static int
+salted_session_seen(struct tap *t)
+{
+	/* TPM_ST_NO_SESSIONS; TPM_CC_StartAuthSession; TPM_RH_NULL */
+	static const unsigned char tag[] = { 0x80, 0x01 };
+	static const unsigned char code[] = { 0x00, 0x00, 0x01, 0x76 };
+	static const unsigned char rh_null[] = { 0x40, 0x00, 0x00, 0x07 };
+	const unsigned char *r;
+	size_t off, len, nonce;
+	int seen = 0;
+
+	pthread_mutex_lock(&t->lock);
+	r = t->rec;
+	len = t->rec_len;
+	/* tag, size, code; tpmKey, bind; nonceCaller, encryptedSalt */
+	for (off = 0; !seen && len >= 22 && off <= len - 22; off++) {
+		if (memcmp(r + off, tag, 2) != 0 ||
+		    memcmp(r + off + 6, code, 4) != 0 ||
+		    memcmp(r + off + 10, rh_null, 4) == 0)
+			continue;
+		nonce = (size_t)r[off + 18] << 8 | r[off + 19];
+		if (nonce <= len - off - 22)
+			seen = (r[off + 20 + nonce] << 8 |
+			    r[off + 21 + nonce]) > 0;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return seen;
+}
+
+/*
+ * The session key tpm_rsa_decrypt() opens does not cross the bus in
+ * clear; the wrapped key it sent does (the tap saw the command), and the
+ * same decryption without the encrypting session shows the session key
+ * on the bus: the tap would see it if it were there.  The encrypting
+ * session is salted.
+ */
+static void
+test_tpm_rsa_decrypt_bus(void **state)
+{
+	struct fx *fx = *state;
+	unsigned char key[KEY_LEN], ct[CIPHER_LEN];
+	struct tpm_aik tk;
+
+	tk_make(fx, &tk);
+	assert_int_equal(RAND_bytes(key, sizeof(key)), 1);
+	oaep_wrap(&tk, EVP_sha256(), key, sizeof(key), ct);
+	tap_up(fx);
+	decrypt_ok(fx, &tk, TPM_OAEP_SHA256, ct, key);
+	assert_true(tap_seen(&bus, ct, sizeof(ct)));
+	assert_false(tap_seen(&bus, key, sizeof(key)));
+	assert_true(salted_session_seen(&bus));
+	tap_clear(&bus);
+	plain_decrypt(fx, &tk, ct, key);
+	assert_true(tap_seen(&bus, key, sizeof(key)));
+	tap_down(fx);
+	assert_true(tpm_is_clean(fx));
+}
+
+/*
+ * Neither tpm_seal()'s command nor tpm_unseal()'s response carries the
+ * secret in clear, and what was sealed unseals; the controls, TPM2_Create
+ * and TPM2_Unseal without the encrypting session, show it on the bus.
+ * Both encrypting sessions are salted.
+ */
+static void
+test_tpm_seal_unseal_bus(void **state)
+{
+	struct fx *fx = *state;
+	unsigned char secret[KEY_LEN], other[KEY_LEN], out[KEY_LEN];
+	size_t out_len = sizeof(out);
+	struct tpm_aik sealed;
+
+	assert_int_equal(RAND_bytes(secret, sizeof(secret)), 1);
+	assert_int_equal(RAND_bytes(other, sizeof(other)), 1);
+	tap_up(fx);
+	assert_int_equal(tpm_seal(fx->tpm, secret, sizeof(secret), &sealed),
+	    WG_OK);
+	/* the tap saw the response: the new object's public area */
+	assert_true(tap_seen(&bus, sealed.pub + 2, sealed.pub_len - 2));
+	assert_false(tap_seen(&bus, secret, sizeof(secret)));
+	assert_true(salted_session_seen(&bus));
+	tap_clear(&bus);
+	assert_int_equal(tpm_unseal(fx->tpm, &sealed, out, &out_len), WG_OK);
+	assert_int_equal(out_len, sizeof(secret));
+	assert_memory_equal(out, secret, sizeof(secret));
+	assert_false(tap_seen(&bus, secret, sizeof(secret)));
+	assert_true(salted_session_seen(&bus));
+	tap_clear(&bus);
+	plain_unseal(fx, &sealed, secret);
+	assert_true(tap_seen(&bus, secret, sizeof(secret)));
+	tap_clear(&bus);
+	plain_seal(fx, other);
+	assert_true(tap_seen(&bus, other, sizeof(other)));
+	assert_false(salted_session_seen(&bus));
+	tap_down(fx);
+	OPENSSL_cleanse(out, sizeof(out));
+	assert_true(tpm_is_clean(fx));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup_fresh, teardown)
 
 int
@@ -407,6 +620,10 @@ main(void)
 		T(test_tpm_seal_unseal),
 		T(test_tpm_session_other_tpm),
 		T(test_tpm_unseal_tpm2_tools),
+		cmocka_unit_test_setup_teardown(test_tpm_rsa_decrypt_bus,
+		    setup_fresh, teardown_tap),
+		cmocka_unit_test_setup_teardown(test_tpm_seal_unseal_bus,
+		    setup_fresh, teardown_tap),
 	};
 
 	if (!fx_have_tools(tools))

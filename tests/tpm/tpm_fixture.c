@@ -7,6 +7,8 @@
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -385,4 +388,223 @@ teardown(void **state)
 	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(fx);
 	return clean ? 0 : -1;
+}
+
+#define TAP_MAX (1024 * 1024) /* bytes recorded at most */
+#define TAP_CONNS 8	      /* connections open at once */
+
+/* One forwarded connection: fd[0] from the TCTI, fd[1] to swtpm. */
+struct tap_conn {
+	int fd[2];
+};
+
+static void
+tap_record(struct tap *t, const unsigned char *buf, size_t len)
+{
+	pthread_mutex_lock(&t->lock);
+	if (len > TAP_MAX - t->rec_len)
+		t->overflow = 1;
+	else {
+		memcpy(t->rec + t->rec_len, buf, len);
+		t->rec_len += len;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* 1 if all of buf was written to fd. */
+static int
+write_all(int fd, const unsigned char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 1;
+}
+
+static void
+conn_close(struct tap_conn *c)
+{
+	close(c->fd[0]);
+	close(c->fd[1]);
+	c->fd[0] = c->fd[1] = -1;
+}
+
+/* A new connection on our port i, paired with one to swtpm's. */
+static void
+tap_accept(struct tap *t, int i, struct tap_conn *conns)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int c, u, k;
+
+	if ((c = accept(t->listen[i], NULL, NULL)) < 0)
+		return;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)(t->up_port + i));
+	if ((u = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+	    connect(u, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		if (u >= 0)
+			close(u);
+		close(c);
+		return;
+	}
+	for (k = 0; k < TAP_CONNS && conns[k].fd[0] >= 0; k++)
+		;
+	if (k == TAP_CONNS) {
+		close(u);
+		close(c);
+		return;
+	}
+	conns[k].fd[0] = c;
+	conns[k].fd[1] = u;
+}
+
+/* Passes what fd side of c has on to the other side, recording it. */
+static void
+tap_forward(struct tap *t, struct tap_conn *c, int side)
+{
+	unsigned char buf[4096];
+	ssize_t n;
+
+	if ((n = read(c->fd[side], buf, sizeof(buf))) < 0 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	tap_record(t, buf, (size_t)n);
+	if (!write_all(c->fd[!side], buf, (size_t)n))
+		conn_close(c);
+}
+
+static void *
+tap_run(void *arg)
+{
+	struct tap *t = arg;
+	struct tap_conn conns[TAP_CONNS];
+	struct pollfd p[3 + 2 * TAP_CONNS];
+	int k, side;
+
+	for (k = 0; k < TAP_CONNS; k++)
+		conns[k].fd[0] = conns[k].fd[1] = -1;
+	for (;;) {
+		p[0] = (struct pollfd){ .fd = t->stop[0], .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = t->listen[0], .events = POLLIN };
+		p[2] = (struct pollfd){ .fd = t->listen[1], .events = POLLIN };
+		for (k = 0; k < 2 * TAP_CONNS; k++)
+			p[3 + k] = (struct pollfd){ .fd = conns[k / 2].fd[k % 2],
+				.events = POLLIN };
+		if (poll(p, 3 + 2 * TAP_CONNS, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents != 0)
+			break;
+		for (k = 0; k < 2 * TAP_CONNS; k++) {
+			side = k % 2;
+			if (p[3 + k].revents != 0 && conns[k / 2].fd[side] >= 0)
+				tap_forward(t, &conns[k / 2], side);
+		}
+		for (k = 0; k < 2; k++)
+			if (p[1 + k].revents != 0)
+				tap_accept(t, k, conns);
+	}
+	for (k = 0; k < TAP_CONNS; k++)
+		if (conns[k].fd[0] >= 0)
+			conn_close(&conns[k]);
+	return NULL;
+}
+
+/* A listening socket on loopback port, or -1 if the port is taken. */
+static int
+tap_listen(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int s;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	assert_true((s = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(s, 4) != 0) {
+		close(s);
+		return -1;
+	}
+	return s;
+}
+
+/* tpm_fixture.h */
+void
+tap_start(struct tap *t, const struct fx *fx)
+{
+	int i, port = -1;
+
+	memset(t, 0, sizeof(*t));
+	t->up_port = fx->port;
+	/* port_pair()'s ports may be taken before we bind: try again */
+	for (i = 0; i < 50 && port < 0; i++) {
+		port = port_pair();
+		if ((t->listen[0] = tap_listen(port)) < 0 ||
+		    (t->listen[1] = tap_listen(port + 1)) < 0) {
+			if (t->listen[0] >= 0)
+				close(t->listen[0]);
+			port = -1;
+		}
+	}
+	assert_true(port > 0);
+	assert_int_equal(pipe(t->stop), 0);
+	assert_non_null(t->rec = malloc(TAP_MAX));
+	assert_int_equal(pthread_mutex_init(&t->lock, NULL), 0);
+	snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=127.0.0.1,port=%d",
+	    port);
+	assert_int_equal(pthread_create(&t->thread, NULL, tap_run, t), 0);
+	t->running = 1;
+}
+
+/* tpm_fixture.h */
+void
+tap_stop(struct tap *t)
+{
+	if (!t->running)
+		return;
+	t->running = 0;
+	assert_true(write_all(t->stop[1], (const unsigned char *)"x", 1));
+	assert_int_equal(pthread_join(t->thread, NULL), 0);
+	close(t->stop[0]);
+	close(t->stop[1]);
+	close(t->listen[0]);
+	close(t->listen[1]);
+	pthread_mutex_destroy(&t->lock);
+	OPENSSL_cleanse(t->rec, TAP_MAX);
+	free(t->rec);
+}
+
+/* tpm_fixture.h */
+void
+tap_clear(struct tap *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->rec_len = 0;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* tpm_fixture.h */
+int
+tap_seen(struct tap *t, const void *buf, size_t len)
+{
+	int seen, overflow;
+
+	pthread_mutex_lock(&t->lock);
+	overflow = t->overflow;
+	seen = memmem(t->rec, t->rec_len, buf, len) != NULL;
+	pthread_mutex_unlock(&t->lock);
+	assert_false(overflow);
+	return seen;
 }

@@ -8,6 +8,7 @@
 #define WG_TESTS_TPM_FIXTURE_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -64,6 +65,40 @@ void down(struct fx *fx);
 int fx_have_tools(const char *const *tools);
 /* 1 if no transient object or loaded session is left in the TPM. */
 int tpm_is_clean(const struct fx *fx);
+
+/*
+ * The bus tap: a forwarding proxy on loopback between the TCTI and swtpm
+ * that records every byte of both directions.  The swtpm TCTI talks TPM
+ * commands, framed as they are, on port and its control channel on
+ * port + 1, so the tap listens on a pair of ports too and forwards each
+ * connection to its counterpart.  Bytes are recorded before they are
+ * passed on: once a TPM call returned, its command and response are in
+ * the record (at most 1 MiB, else tap_seen() fails the test).
+ */
+struct tap {
+	int listen[2];	/* our command and control ports */
+	int up_port;	/* swtpm's command port */
+	int stop[2];	/* a pipe: a byte on it stops the thread */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	unsigned char *rec;
+	size_t rec_len;
+	int overflow;
+	char tcti[64];
+	int running;
+};
+
+/*
+ * Starts a tap on a free pair of loopback ports, forwarding to fx's
+ * swtpm; t->tcti is the TCTI string that goes through it.
+ */
+void tap_start(struct tap *t, const struct fx *fx);
+/* Stops the thread and frees the record; a no-op if t is not running. */
+void tap_stop(struct tap *t);
+/* Forgets what was recorded so far. */
+void tap_clear(struct tap *t);
+/* 1 if the len bytes of buf crossed the bus since tap_clear(). */
+int tap_seen(struct tap *t, const void *buf, size_t len);
 
 /* Runs a command that must succeed. */
 #define RUN(fx, out, ...)                                                   \

@@ -1,0 +1,152 @@
+/*
+ * whiteglove-agent login: the user's sign-in on a resealed device (step 7
+ * of the flow), the part of Windows' sign-in screen: the UPN and
+ * password, then login.h's exchange.  The password is typed without echo
+ * or read from standard input (--password-stdin); it is never an
+ * argument, and is wiped after use.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "agent/agent.h"
+#include "agent/join.h"
+#include "agent/login.h"
+#include "agent/phaseopts.h"
+#include "common/errors.h"
+#include "common/pwread.h"
+#include "common/util.h"
+#include "crypto/passwd.h"
+
+#define TITLE "Signing in"
+/* A password, a newline (\r\n) and a byte to tell "too long" by. */
+#define PW_BUF (PASSWD_LEN_MAX + 3)
+
+enum { OPT_USER = PHASE_OPT_END, OPT_PASSWORD_STDIN };
+
+struct login_cmd {
+	struct agent_phase_opts o;	/* the phase options */
+	const char *user;
+	int password_stdin;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: whiteglove-agent login --user UPN [--password-stdin] "
+	    "--server URL [OPTIONS]\n\n"
+	    "Signs the device's user in (the first sign-in after the reseal): "
+	    "the\npassword, asked for on the terminal without echo, the "
+	    "pre-provisioning\nticket and a quote of a fresh nonce by the AIK "
+	    "go to the token service in\na request the device key signs in "
+	    "the TPM.  The answer's session key is\nopened by the transport "
+	    "key and sealed to the TPM; the primary refresh\ntoken and the "
+	    "sealed key are kept in " LOGIN_SESSION_FILE " (0600), the "
+	    "device\ncertificate is restored (" JOIN_CERT_FILE ", "
+	    JOIN_CA_FILE ") and the ticket, used\nup, is deleted.  Network "
+	    "failures and the server's trouble are tried again\nup to --tries "
+	    "times; a refusal (a wrong password, a lost join) is final.\n\n"
+	    "Options:\n"
+	    "  --user UPN         the user, e.g. ana@contoso.com\n"
+	    "  --password-stdin   read the password from standard input (one "
+	    "trailing\n                     newline is dropped) instead of "
+	    "asking on the terminal\n");
+	agent_phase_usage(f, "the server whose discovery document names the "
+	    "token\n                     service, e.g. https://host:8443",
+	    LOGIN_TRIES_DEFAULT);
+}
+
+/* Applies one option; returns an exit code, or -1 to go on. */
+static int
+login_option(void *opts, int ch, const char *arg)
+{
+	struct login_cmd *c = opts;
+
+	switch (ch) {
+	case OPT_USER:
+		if (strlen(arg) > LOGIN_UPN_MAX || !wg_str_printable(arg) ||
+		    strchr(arg, '@') == NULL)
+			return agent_usage_error("login", usage, "--user is a "
+			    "UPN (name@domain) of at most %d bytes",
+			    LOGIN_UPN_MAX);
+		c->user = arg;
+		return -1;
+	case OPT_PASSWORD_STDIN:
+		c->password_stdin = 1;
+		return -1;
+	default:
+		return agent_phase_only_option(&c->o, ch, arg, "login", usage);
+	}
+}
+
+/* The sign-in with the password read: what a person sees. */
+static int
+login_with(const struct login_cmd *c, const char *pw, size_t n)
+{
+	const struct agent_phase_opts *o = &c->o;
+	struct login_result res;
+	char why[1024], see[1024];
+	enum wg_err rc;
+
+	printf(TITLE " as %s (%s)...\n", c->user, o->server);
+	fflush(stdout);
+	rc = login_run(o, c->user, pw, n, &res, why, sizeof(why));
+	if (rc == WG_OK) {
+		printf("  Signed in as %s\n  Owner: %s\n  Device %s, "
+		    "certificate %s\n  Boots since reseal: %lld\n  Session key "
+		    "(%s) sealed to the TPM; refresh token valid until %s\n"
+		    TITLE ": done\n", res.upn, res.owner, res.device_id,
+		    res.thumbprint, (long long)res.boots,
+		    signin_wrap_name(res.wrap), res.prt_expires_at);
+		return AGENT_EXIT_OK;
+	}
+	snprintf(see, sizeof(see), "%s/events/" LOGIN_CHANNEL ".jsonl",
+	    o->state_dir);
+	return agent_phase_failed(TITLE, "login", rc, why, see);
+}
+
+/* The phase with its options settled. */
+static int
+login_main(void *opts)
+{
+	const struct login_cmd *c = opts;
+	char pw[PW_BUF];
+	const char *bad;
+	size_t n = 0;
+	int ret;
+
+	if (c->o.server == NULL)
+		return agent_usage_error("login", usage, "--server is needed");
+	if (c->user == NULL)
+		return agent_usage_error("login", usage, "--user is needed");
+	if ((bad = pwread(c->password_stdin, "Password: ", pw, sizeof(pw),
+	    &n)) == NULL && (n == 0 || n > PASSWD_LEN_MAX || strlen(pw) != n))
+		bad = "the password must be 1 to 256 bytes of text";
+	if (bad != NULL) {
+		OPENSSL_cleanse(pw, sizeof(pw));
+		fprintf(stderr, "whiteglove-agent login: %s\n", bad);
+		return AGENT_EXIT_FAIL;
+	}
+	ret = login_with(c, pw, n);
+	OPENSSL_cleanse(pw, sizeof(pw));
+	return ret;
+}
+
+int
+cmd_login(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		PHASE_LONGOPTS,
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct login_cmd c = { 0 };
+
+	agent_phase_defaults(&c.o, LOGIN_TRIES_DEFAULT);
+	return agent_phase_cmd(argc, argv, "login", longopts, login_option,
+	    usage, &c, login_main);
+}

@@ -1,0 +1,912 @@
+/*
+ * The user's sign-in and the primary refresh token (step 7 of the flow;
+ * docs/api.md, "The user's sign-in"): POST /token with
+ * grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer, the role of
+ * the token service's answer to CloudAP in MS-OAPXBC.
+ *
+ * A sign-in (a request JWS signed by the device key in the TPM) is
+ * checked from the device inwards: the key, the nonce, the ticket, the
+ * TPM's attestation and the reboot policy, the directory object, and only
+ * then the user, whose password costs an Argon2id.  Every refusal leaves
+ * the database as it was, except the failed sign-ins counted against the
+ * user and the device (and their audit records).  An accepted sign-in
+ * writes everything it changes in one transaction: the nonce and ticket
+ * used up, the device certificate issued again, the owner, the PRT.
+ *
+ * A PRT is used with a request JWS keyed (HS256) with the key derived
+ * from its session key and the request's ctx (crypto/signin.h); the
+ * session key is kept sealed (sealbox.h) with the PRT's hash as scope.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "crypto/jose.h"
+#include "crypto/passwd.h"
+#include "crypto/signin.h"
+#include "crypto/tpmattest.h"
+#include "crypto/tpmpub.h"
+#include "server/admin_util.h"
+#include "server/form.h"
+#include "server/sealbox.h"
+#include "server/server.h"
+#include "server/signin.h"
+#include "server/tpmproof.h"
+
+#define NONCE_MAX 32
+#define TICKET_LEN 32
+#define PRT_LEN 32
+#define PRT_LIFE_MS ((int64_t)14 * 86400 * 1000)
+#define ACCESS_TOKEN_LIFE_S 3600
+#define ID_TOKEN_LIFE_S 3600
+#define RESOURCE_MAX 128
+#define PASSWORD_MAX 256
+#define AUD_AGENT "urn:whiteglove:agent"
+
+/* A sign-in request, decoded; the password is borrowed from the claims. */
+struct signin {
+	struct signin_jws jws;
+	const char *kid, *upn, *password;
+	size_t password_len;
+	unsigned char *nonce, *ticket, *quote, *sig;
+	size_t nonce_len, ticket_len, quote_len, sig_len;
+	char nonce_hex[65], ticket_hex[65];
+	struct proof proof;		/* the AIK certificate, the AIK */
+	struct tpm_attest att;
+	struct wg_signin_device sd;
+	unsigned char *dk_raw, *tk_raw;
+	size_t dk_raw_len, tk_raw_len;
+	struct tpm_public dk, tk;
+	struct wg_ticket t;
+	struct wg_profile prof;
+	int have_prof;
+	uint32_t boots;			/* TPM resets since the reseal */
+	struct wg_user user;
+};
+
+static void
+signin_free(struct signin *s)
+{
+	signin_jws_free(&s->jws);
+	free(s->nonce);
+	if (s->ticket != NULL)
+		OPENSSL_cleanse(s->ticket, s->ticket_len);
+	free(s->ticket);
+	free(s->quote);
+	free(s->sig);
+	free(s->dk_raw);
+	free(s->tk_raw);
+	proof_free(&s->proof);
+	OPENSSL_cleanse(&s->user, sizeof(s->user));
+}
+
+/* Claim name of o: base64url of 1..max bytes into *out (what: for why). */
+static enum wg_err
+claim_b64url(struct http_req *req, const json_t *o, const char *name,
+    size_t max, enum wg_err err, unsigned char **out, size_t *len)
+{
+	const char *v;
+
+	*out = NULL;
+	*len = 0;
+	if (wg_json_string(o, name, 1, (max + 2) / 3 * 4, &v, req->why,
+	    sizeof(req->why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "claim \"%s\": missing, "
+		    "not a string, or too long", name);
+	if (wg_b64url_decode(v, out, len) != 0 || *len == 0 || *len > max) {
+		free(*out);
+		*out = NULL;
+		*len = 0;
+		return http_fail(req, err, "claim \"%s\" is not base64url of 1 "
+		    "to %zu bytes", name, max);
+	}
+	return WG_OK;
+}
+
+/* "iat": an integer (informative: the nonce makes a request fresh). */
+static enum wg_err
+claim_iat(struct http_req *req, const json_t *claims)
+{
+	if (!json_is_integer(json_object_get(claims, "iat")))
+		return http_fail(req, WG_E_JSON_FIELD, "claim \"iat\" must be an "
+		    "integer (seconds since the epoch)");
+	return WG_OK;
+}
+
+/* The nonce is usable (not taken: a refusal must not use it up). */
+static enum wg_err
+nonce_usable(struct http_req *req, struct store_conn *c, const char *hex)
+{
+	const char *why = NULL;
+	enum wg_err rc = store_nonce_check(c, hex, TOKEN_NONCE_PURPOSE, &why);
+
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_NONCE_INVALID, "request_nonce is %s; "
+		    "ask for a new one (grant_type=srv_challenge)", why);
+	return rc;
+}
+
+/* ---- the sign-in ---- */
+
+/* The header's kid names a directory object; the JWS is its DK's. */
+static enum wg_err
+signin_key(struct http_req *req, struct store_conn *c, struct signin *s)
+{
+	const json_t *kid = json_object_get(s->jws.header, "kid");
+	unsigned char md[32];
+	char why[256] = "", hex[65];
+	enum wg_err rc;
+
+	if (!json_is_string(kid) || json_string_length(kid) != 64 ||
+	    wg_hex_decode(json_string_value(kid), md, sizeof(md)) != 0)
+		return http_fail(req, WG_E_JSON_FIELD, "the request's header "
+		    "\"kid\" must be the device key id: 64 hex digits");
+	wg_hex(md, sizeof(md), hex);
+	s->kid = json_string_value(kid);
+	rc = store_signin_device(c, hex, &s->sd);
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_SIGNIN_PROOF_INVALID, "no directory "
+		    "object holds the device key %s", hex);
+	if (rc != WG_OK)
+		return rc;
+	if (s->sd.dk_public[0] == '\0' || s->sd.tk_public[0] == '\0')
+		return http_fail(req, WG_E_SIGNIN_PROOF_INVALID, "device %s "
+		    "joined before this server kept its keys; pre-provision it "
+		    "again", s->sd.dev.serial);
+	if (wg_b64_decode_text(s->sd.dk_public, &s->dk_raw,
+	    &s->dk_raw_len) != 0 || tpm_public_parse(s->dk_raw,
+	    s->dk_raw_len, &s->dk, why, sizeof(why)) != WG_OK ||
+	    wg_b64_decode_text(s->sd.tk_public, &s->tk_raw,
+	    &s->tk_raw_len) != 0 || tpm_public_parse(s->tk_raw,
+	    s->tk_raw_len, &s->tk, why, sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_INTERNAL, "the directory object's "
+		    "keys do not parse: %s", why);
+	rc = signin_rs256_verify(&s->jws, &s->dk, why, sizeof(why));
+	if (rc == WG_E_JSON_FIELD)
+		return http_fail(req, WG_E_SIGNIN_PROOF_INVALID, "the request is "
+		    "not signed by the device key %s: %s", hex, why);
+	return rc;
+}
+
+/* The claims of a sign-in (docs/api.md). */
+static enum wg_err
+signin_claims(struct http_req *req, struct signin *s)
+{
+	static const char *const allowed[] = {"grant_type", "username",
+	    "password", "request_nonce", "pp_ticket", "tpm_attestation", "iat",
+	    NULL};
+	static const char *const att_allowed[] = {"AikCertificate", "Quote",
+	    "Signature", NULL};
+	const json_t *cl = s->jws.claims, *att, *pw;
+	const char *grant;
+	char why[256] = "";
+	enum wg_err rc;
+
+	if (wg_json_only(cl, allowed, req->why, sizeof(req->why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "the request: %s",
+		    req->why);
+	if (wg_json_string(cl, "grant_type", 1, 32, &grant, why,
+	    sizeof(why)) != WG_OK || strcmp(grant, "password") != 0)
+		return http_fail(req, WG_E_JSON_FIELD, "claim \"grant_type\" of "
+		    "a sign-in must be \"password\"");
+	if (wg_json_string(cl, "username", 1, WG_UPN_MAX, &s->upn, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "claim \"username\": "
+		    "%s", why);
+	pw = json_object_get(cl, "password");
+	if (!json_is_string(pw) || json_string_length(pw) == 0 ||
+	    json_string_length(pw) > PASSWORD_MAX)
+		return http_fail(req, WG_E_JSON_FIELD, "claim \"password\" must "
+		    "be a string of 1 to %d bytes", PASSWORD_MAX);
+	s->password = json_string_value(pw);
+	s->password_len = json_string_length(pw);
+	att = json_object_get(cl, "tpm_attestation");
+	if (!json_is_object(att) || wg_json_only(att, att_allowed, req->why,
+	    sizeof(req->why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "claim "
+		    "\"tpm_attestation\" must be an object of AikCertificate, "
+		    "Quote and Signature");
+	if ((rc = claim_iat(req, cl)) != WG_OK ||
+	    (rc = claim_b64url(req, cl, "request_nonce", NONCE_MAX,
+	    WG_E_JSON_FIELD, &s->nonce, &s->nonce_len)) != WG_OK ||
+	    (rc = claim_b64url(req, cl, "pp_ticket", TICKET_LEN,
+	    WG_E_TICKET_INVALID, &s->ticket, &s->ticket_len)) != WG_OK ||
+	    (rc = proof_b64(req, att, "tpm_attestation.", "AikCertificate",
+	    WG_CERT_B64_MAX / 4 * 3, &s->proof.aik_cert,
+	    &s->proof.aik_cert_len)) != WG_OK ||
+	    (rc = proof_b64(req, att, "tpm_attestation.", "Quote",
+	    PROOF_TPM_MAX, &s->quote, &s->quote_len)) != WG_OK ||
+	    (rc = proof_b64(req, att, "tpm_attestation.", "Signature",
+	    PROOF_TPM_MAX, &s->sig, &s->sig_len)) != WG_OK)
+		return rc;
+	if (tpm_attest_parse(s->quote, s->quote_len, &s->att, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_ATTESTATION_INVALID, "tpm_attestation."
+		    "Quote: %s", why);
+	wg_sha256_hex(s->nonce, s->nonce_len, s->nonce_hex);
+	wg_sha256_hex(s->ticket, s->ticket_len, s->ticket_hex);
+	return WG_OK;
+}
+
+/* The ticket: known, unused, unexpired, this device's and this DK's. */
+static enum wg_err
+signin_ticket(struct http_req *req, struct store_conn *c, struct signin *s)
+{
+	int64_t now = wg_now_ms();
+	char at[32];
+	enum wg_err rc = store_ticket_get(c, s->ticket_hex, &s->t);
+
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_TICKET_INVALID, "the pre-provisioning "
+		    "ticket is unknown (a later reseal replaces a ticket)");
+	if (rc != WG_OK)
+		return rc;
+	if (strcmp(s->t.device_id, s->sd.dev.id) != 0 ||
+	    strcasecmp(s->t.dk_id, s->kid) != 0)
+		return http_fail(req, WG_E_TICKET_INVALID, "the "
+		    "pre-provisioning ticket belongs to another device");
+	if (s->t.used_ms != 0) {
+		wg_time_rfc3339(s->t.used_ms, at);
+		return http_fail(req, WG_E_TICKET_INVALID, "the "
+		    "pre-provisioning ticket was used at %s: a ticket serves "
+		    "one sign-in", at);
+	}
+	if (s->t.expires_ms <= now) {
+		wg_time_rfc3339(s->t.expires_ms, at);
+		return http_fail(req, WG_E_TICKET_INVALID, "the "
+		    "pre-provisioning ticket expired at %s", at);
+	}
+	if (s->t.aik_name[0] == '\0')
+		return http_fail(req, WG_E_TICKET_INVALID, "the "
+		    "pre-provisioning ticket predates sign-ins; reseal the "
+		    "device again");
+	return WG_OK;
+}
+
+/*
+ * The quote is the reseal's AIK's, over the nonce; the counters it shows
+ * against the ticket's, by the profile's reboot policy.  Both quotes are
+ * the same AIK's, so the TPM's per-key offset of the counters cancels
+ * out in the difference (uint32 arithmetic, as the TPM's own).
+ */
+static enum wg_err
+signin_boots(struct http_req *req, struct store_conn *c, struct signin *s)
+{
+	int by_tag, strict;
+	enum wg_err rc;
+
+	if ((rc = proof_aik(req, c, s->t.aik_name, &s->proof)) != WG_OK ||
+	    (rc = proof_quote_check(req, &s->proof.aik, &s->att, s->quote,
+	    s->quote_len, s->sig, s->sig_len, s->nonce, s->nonce_len)) !=
+	    WG_OK)
+		return rc;
+	rc = store_profile_for(c, s->sd.dev.tenant_id, s->sd.dev.group_tag,
+	    &s->prof, &by_tag);
+	if (rc != WG_OK && rc != WG_E_NOT_FOUND)
+		return rc;
+	s->have_prof = rc == WG_OK;
+	strict = !s->have_prof || strcmp(s->prof.reboot_policy, "strict") == 0;
+	s->boots = (uint32_t)s->att.reset_count - (uint32_t)s->t.reset_count;
+	if (strict && s->boots > 1)
+		return http_fail(req, WG_E_LOST_JOIN, "the TPM was started %lu "
+		    "times since the reseal (its resetCount moved by %lu); the "
+		    "profile's reboot policy, strict, allows one: the boot "
+		    "that brings the device to its user",
+		    (unsigned long)s->boots, (unsigned long)s->boots);
+	if (!s->sd.dev.enabled)
+		return http_fail(req, WG_E_DSREG_DEVICE_OBJECT_NOT_FOUND, "the "
+		    "directory object of device %s is disabled",
+		    s->sd.dev.serial);
+	return WG_OK;
+}
+
+/* Writes an audit record of the device (channel token). */
+static enum wg_err
+signin_audit(struct http_req *req, struct store_conn *c,
+    const struct signin *s, int id, enum wg_err err, const char *key,
+    const char *value, const char *msg)
+{
+	return admin_device_audit(req, c, &s->sd.dev, "token", id,
+	    WG_PHASE_ACCOUNT_SETUP, err, NULL, key, value, msg);
+}
+
+/*
+ * A failed sign-in for the user's credentials: the device's count, the
+ * user's (when there is one: it may lock the account), the audit, in one
+ * transaction that commits although the request fails.
+ */
+static enum wg_err
+signin_count(struct http_req *req, struct store_conn *c, struct signin *s,
+    enum wg_err why)
+{
+	const struct server_config *cfg = req->srv->cfg;
+	int64_t now = wg_now_ms(), lock_ms = (int64_t)cfg->signin_lockout_min *
+	    60 * 1000, failures = 0;
+	struct wg_user u;
+	char msg[WG_UPN_MAX + 128], until[32];
+	enum wg_err rc;
+
+	snprintf(msg, sizeof(msg), "sign-in refused for \"%s\"", s->upn);
+	if ((rc = store_begin(c)) != WG_OK)
+		return rc;
+	rc = store_signin_device_failed(c, s->sd.dev.tenant_id, s->sd.dev.id,
+	    now, lock_ms, &failures);
+	if (rc == WG_OK && why == WG_E_USER_PASSWORD_WRONG &&
+	    (rc = store_user_signin_failed(c, s->user.tenant_id, s->user.id,
+	    now, cfg->signin_lockout_after, lock_ms, &u)) == WG_OK &&
+	    u.locked_until_ms > now && s->user.locked_until_ms <= now) {
+		wg_time_rfc3339(u.locked_until_ms, until);
+		snprintf(msg, sizeof(msg), "user \"%s\" locked until %s after "
+		    "%lld failed sign-ins", u.upn, until,
+		    (long long)u.failed_count);
+		rc = signin_audit(req, c, s, ADMIN_EVT_USER_LOCKED, WG_OK,
+		    "userId", u.id, msg);
+		snprintf(msg, sizeof(msg), "sign-in refused for \"%s\"",
+		    s->upn);
+	}
+	if (rc == WG_OK)
+		rc = signin_audit(req, c, s, ADMIN_EVT_SIGNIN_FAILED, why, "upn",
+		    s->upn, msg);
+	if (rc == WG_OK && (rc = store_commit(c)) == WG_OK)
+		return why;
+	store_rollback(c);
+	return rc;
+}
+
+/* The user: the device's failures, the account, the password. */
+static enum wg_err
+signin_user(struct http_req *req, struct store_conn *c, struct signin *s)
+{
+	const struct server_config *cfg = req->srv->cfg;
+	int64_t now = wg_now_ms(), failures = 0;
+	char until[32];
+	enum wg_err rc;
+
+	if ((rc = store_signin_device_failures(c, s->sd.dev.tenant_id,
+	    s->sd.dev.id, now, (int64_t)cfg->signin_lockout_min * 60 * 1000,
+	    &failures)) != WG_OK)
+		return rc;
+	if (failures >= (int64_t)cfg->signin_device_limit)
+		return http_fail(req, WG_E_SIGNIN_THROTTLED, "this device made "
+		    "%lld failed sign-ins in %u minutes; wait before trying "
+		    "again", (long long)failures, cfg->signin_lockout_min);
+	rc = store_user_get_by_upn(c, s->sd.dev.tenant_id, s->upn, &s->user);
+	if (rc == WG_E_NOT_FOUND) {
+		rc = signin_count(req, c, s, WG_E_USER_NOT_FOUND);
+		return rc == WG_E_USER_NOT_FOUND ? http_fail(req, rc, "the "
+		    "tenant has no user \"%s\"", s->upn) : rc;
+	}
+	if (rc != WG_OK)
+		return rc;
+	if (s->user.disabled)
+		return http_fail(req, WG_E_USER_DISABLED, "user \"%s\" is "
+		    "disabled", s->user.upn);
+	if (s->user.locked_until_ms > now) {
+		wg_time_rfc3339(s->user.locked_until_ms, until);
+		return http_fail(req, WG_E_USER_LOCKED, "user \"%s\" is locked "
+		    "until %s after failed sign-ins", s->user.upn, until);
+	}
+	rc = passwd_verify(s->user.password_hash, s->password,
+	    s->password_len);
+	if (rc == WG_E_USER_PASSWORD_WRONG) {
+		rc = signin_count(req, c, s, rc);
+		return rc == WG_E_USER_PASSWORD_WRONG ? http_fail(req, rc, "the "
+		    "password of \"%s\" is wrong", s->user.upn) : rc;
+	}
+	if (rc != WG_OK)
+		return http_fail(req, rc, "the password of \"%s\" cannot be "
+		    "checked", s->user.upn);
+	if (s->sd.dev.upn[0] != '\0' && strcasecmp(s->sd.dev.upn,
+	    s->user.upn) != 0)
+		return http_fail(req, WG_E_USER_NOT_ASSIGNED, "device %s is "
+		    "assigned to another user", s->sd.dev.serial);
+	return WG_OK;
+}
+
+/* What an accepted sign-in makes before it is written. */
+struct signin_out {
+	unsigned char session_key[SIGNIN_KEY_LEN];
+	unsigned char prt_raw[PRT_LEN];
+	char *prt, *sealed, *jwe, *id_token;
+	struct wg_prt row;
+	struct proof_cert cert;
+	struct wg_join rec;	/* the device certificate's record */
+};
+
+static void
+signin_out_free(struct signin_out *o)
+{
+	OPENSSL_cleanse(o->session_key, sizeof(o->session_key));
+	OPENSSL_cleanse(o->prt_raw, sizeof(o->prt_raw));
+	if (o->prt != NULL)
+		OPENSSL_cleanse(o->prt, strlen(o->prt));
+	free(o->prt);
+	free(o->sealed);
+	free(o->jwe);
+	free(o->id_token);
+	free(o->cert.b64);
+}
+
+/* The session key, the PRT and its row, the JWE, the id_token, the cert. */
+static enum wg_err
+signin_make(struct http_req *req, const struct signin *s,
+    struct signin_out *o)
+{
+	const struct wg_device *d = &s->sd.dev;
+	int64_t now = wg_now_ms();
+	const char *wrap = s->have_prof ? s->prof.session_key_wrap :
+	    WG_SESSION_KEY_WRAP_DEFAULT;
+	unsigned char name[34];
+	json_t *payload, *claims;
+	enum wg_err rc;
+	int w;
+
+	if ((w = signin_wrap_parse(wrap)) < 0)
+		return http_fail(req, WG_E_INTERNAL, "the profile's session key "
+		    "wrap \"%s\" is unknown", wrap);
+	if ((rc = wg_random(o->session_key, sizeof(o->session_key))) !=
+	    WG_OK || (rc = wg_random(o->prt_raw, sizeof(o->prt_raw))) != WG_OK)
+		return rc;
+	o->prt = wg_b64url(o->prt_raw, sizeof(o->prt_raw));
+	wg_sha256_hex(o->prt_raw, sizeof(o->prt_raw), o->row.prt_sha256);
+	if ((rc = sealbox_seal(req, o->row.prt_sha256, o->session_key,
+	    sizeof(o->session_key), &o->sealed)) != WG_OK)
+		return rc;
+	if (strlen(o->sealed) > WG_PRT_SEALED_MAX)
+		return http_fail(req, WG_E_INTERNAL, "a sealed session key of "
+		    "%zu characters", strlen(o->sealed));
+	snprintf(o->row.tenant_id, sizeof(o->row.tenant_id), "%s",
+	    d->tenant_id);
+	snprintf(o->row.user_id, sizeof(o->row.user_id), "%s", s->user.id);
+	snprintf(o->row.device_id, sizeof(o->row.device_id), "%s", d->id);
+	snprintf(o->row.directory_device_id,
+	    sizeof(o->row.directory_device_id), "%s", d->directory_device_id);
+	snprintf(o->row.session_key, sizeof(o->row.session_key), "%s",
+	    o->sealed);
+	o->row.created_ms = now;
+	o->row.expires_ms = now + PRT_LIFE_MS;
+	payload = json_pack("{s:i, s:s}", "ver", 1, "DeviceId",
+	    d->directory_device_id);
+	rc = signin_jwe_make(&s->tk, (enum signin_wrap)w,
+	    s->sd.transport_key_id, o->session_key, payload, &o->jwe);
+	json_decref(payload);
+	if (rc != WG_OK)
+		return http_fail(req, rc, "the session key could not be wrapped "
+		    "to the transport key");
+	claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+	    "iss", TOKEN_ISSUER, "aud", AUD_AGENT, "sub", s->user.id, "upn",
+	    s->user.upn, "name", s->user.display_name, "tid", d->tenant_id,
+	    "deviceid", d->directory_device_id, "iat", (json_int_t)(now / 1000),
+	    "exp", (json_int_t)(now / 1000 + ID_TOKEN_LIFE_S));
+	rc = jose_sign(req->srv->signer, claims, &o->id_token);
+	json_decref(claims);
+	if (rc != WG_OK)
+		return rc;
+	/* the join restored: the device certificate again, for the same DK */
+	if ((rc = proof_issue(req, &req->srv->cas.drs, &s->dk,
+	    d->directory_device_id, PROOF_DEVICE_CERT_DAYS, &o->cert)) !=
+	    WG_OK)
+		return rc;
+	snprintf(o->rec.tenant_id, sizeof(o->rec.tenant_id), "%s",
+	    d->tenant_id);
+	snprintf(o->rec.device_id, sizeof(o->rec.device_id), "%s", d->id);
+	snprintf(o->rec.directory_device_id,
+	    sizeof(o->rec.directory_device_id), "%s", d->directory_device_id);
+	tpm_public_name(&s->dk, name);
+	wg_hex(name, sizeof(name), o->rec.dk_name);
+	memcpy(o->rec.cert_serial, o->cert.serial, sizeof(o->cert.serial));
+	memcpy(o->rec.thumbprint, o->cert.thumbprint,
+	    sizeof(o->cert.thumbprint));
+	snprintf(o->rec.certificate, sizeof(o->rec.certificate), "%s",
+	    o->cert.b64);
+	o->rec.join_ms = o->cert.created_ms;
+	o->rec.not_after_ms = o->cert.not_after_ms;
+	return WG_OK;
+}
+
+/* Everything an accepted sign-in changes, in one transaction. */
+static enum wg_err
+signin_commit(struct http_req *req, struct store_conn *c,
+    const struct signin *s, const struct signin_out *o)
+{
+	const struct wg_device *d = &s->sd.dev;
+	const char *why = NULL;
+	struct wg_user u;
+	char msg[WG_UPN_MAX + 160];
+	enum wg_err rc;
+
+	snprintf(msg, sizeof(msg), "\"%s\" signed in (%lu boot%s since the "
+	    "reseal); device certificate %s", s->user.upn,
+	    (unsigned long)s->boots, s->boots == 1 ? "" : "s",
+	    o->cert.thumbprint);
+	if ((rc = store_begin(c)) != WG_OK)
+		return rc;
+	rc = store_nonce_take(c, s->nonce_hex, TOKEN_NONCE_PURPOSE, &why);
+	if (rc == WG_E_NOT_FOUND)
+		rc = http_fail(req, WG_E_NONCE_INVALID, "request_nonce is %s",
+		    why);
+	else if (rc == WG_OK && (rc = store_ticket_use(c, s->ticket_hex,
+	    wg_now_ms())) == WG_E_NOT_FOUND)
+		rc = http_fail(req, WG_E_TICKET_INVALID, "the "
+		    "pre-provisioning ticket was used meanwhile");
+	else if (rc == WG_OK && (rc = store_owner_set(c, d->tenant_id,
+	    d->directory_device_id, s->user.upn)) == WG_E_NOT_FOUND)
+		rc = http_fail(req, WG_E_DSREG_DEVICE_OBJECT_NOT_FOUND, "the "
+		    "directory object was deleted meanwhile");
+	if (rc == WG_OK)
+		rc = store_device_cert_add(c, &o->rec);
+	if (rc == WG_OK)
+		rc = store_user_signin_ok(c, s->user.tenant_id, s->user.id,
+		    wg_now_ms(), &u);
+	if (rc == WG_OK)
+		rc = store_prt_put(c, &o->row);
+	if (rc == WG_OK)
+		rc = signin_audit(req, c, s, ADMIN_EVT_SIGNED_IN, WG_OK,
+		    "userId", s->user.id, msg);
+	if (rc == WG_OK)
+		rc = signin_audit(req, c, s, ADMIN_EVT_PRT_ISSUED, WG_OK,
+		    "userId", s->user.id, "primary refresh token issued");
+	if (rc == WG_OK)
+		return store_commit(c);
+	store_rollback(c);
+	return rc;
+}
+
+static enum wg_err
+signin_password(struct http_req *req, struct http_resp *resp,
+    struct signin *s)
+{
+	const struct attest_cas *cas = &req->srv->cas;
+	struct signin_out o;
+	struct store_conn *c;
+	enum wg_err rc;
+
+	memset(&o, 0, sizeof(o));
+	if ((rc = http_db(req, &c)) != WG_OK ||
+	    (rc = signin_key(req, c, s)) != WG_OK ||
+	    (rc = signin_claims(req, s)) != WG_OK ||
+	    (rc = nonce_usable(req, c, s->nonce_hex)) != WG_OK ||
+	    (rc = signin_ticket(req, c, s)) != WG_OK ||
+	    (rc = signin_boots(req, c, s)) != WG_OK ||
+	    (rc = signin_user(req, c, s)) != WG_OK ||
+	    (rc = signin_make(req, s, &o)) != WG_OK ||
+	    (rc = signin_commit(req, c, s, &o)) != WG_OK)
+		goto done;
+	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:I, s:s, s:s, "
+	    "s:{s:s, s:s}, s:[s, s], s:s, s:s, s:I}", "token_type", "pop",
+	    "refresh_token", o.prt, "refresh_token_expires_in",
+	    (json_int_t)(PRT_LIFE_MS / 1000), "id_token", o.id_token,
+	    "session_key_jwe", o.jwe, "Certificate", "RawBody", o.cert.b64,
+	    "Thumbprint", o.cert.thumbprint, "CaChain", cas->drs.chain_b64[0],
+	    cas->drs.chain_b64[1], "DeviceId", s->sd.dev.directory_device_id,
+	    "Owner", s->user.upn, "BootsSinceReseal", (json_int_t)s->boots));
+done:
+	signin_out_free(&o);
+	return rc;
+}
+
+/* ---- the PRT ---- */
+
+/* A request presenting a PRT, decoded. */
+struct prt_req {
+	unsigned char ctx[SIGNIN_CTX_LEN];
+	unsigned char *prt, *nonce;
+	size_t prt_len, nonce_len;
+	char prt_hex[65], nonce_hex[65];
+	const char *deviceid, *resource;
+	struct wg_prt row;
+	struct wg_user user;
+};
+
+static void
+prt_req_free(struct prt_req *p)
+{
+	if (p->prt != NULL)
+		OPENSSL_cleanse(p->prt, p->prt_len);
+	free(p->prt);
+	free(p->nonce);
+	OPENSSL_cleanse(&p->user, sizeof(p->user));
+}
+
+/* 1 if r is a resource name: 1..RESOURCE_MAX of A-Za-z0-9 and :/._- */
+static int
+resource_ok(const char *r)
+{
+	size_t n = strlen(r);
+
+	return n >= 1 && n <= RESOURCE_MAX && strspn(r, "abcdefghijklmnopqrst"
+	    "uvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/._-") == n;
+}
+
+/* The header's ctx and the claims of a PRT request. */
+static enum wg_err
+prt_parse(struct http_req *req, const struct signin_jws *j,
+    struct prt_req *p)
+{
+	static const char *const allowed[] = {"grant_type", "refresh_token",
+	    "request_nonce", "deviceid", "iat", "resource", NULL};
+	const json_t *ctx = json_object_get(j->header, "ctx");
+	unsigned char *raw = NULL;
+	const char *grant;
+	char why[256] = "";
+	size_t n = 0;
+	enum wg_err rc;
+
+	if (!json_is_string(ctx) || wg_b64_decode_text(json_string_value(ctx),
+	    &raw, &n) != 0 || n != SIGNIN_CTX_LEN) {
+		free(raw);
+		return http_fail(req, WG_E_JSON_FIELD, "the request's header "
+		    "\"ctx\" must be base64 of %d bytes", SIGNIN_CTX_LEN);
+	}
+	memcpy(p->ctx, raw, n);
+	free(raw);
+	if (wg_json_only(j->claims, allowed, req->why, sizeof(req->why)) !=
+	    WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "the request: %s",
+		    req->why);
+	if (wg_json_string(j->claims, "grant_type", 1, 32, &grant, why,
+	    sizeof(why)) != WG_OK || strcmp(grant, "refresh_token") != 0)
+		return http_fail(req, WG_E_JSON_FIELD, "claim \"grant_type\" of "
+		    "a request with a PRT must be \"refresh_token\"");
+	if (wg_json_string(j->claims, "deviceid", 1, 36, &p->deviceid, why,
+	    sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "claim \"deviceid\": %s",
+		    why);
+	if (wg_json_string(j->claims, "resource", 0, RESOURCE_MAX + 1,
+	    &p->resource, why, sizeof(why)) != WG_OK ||
+	    (p->resource != NULL && !resource_ok(p->resource)))
+		return http_fail(req, WG_E_JSON_FIELD, "claim \"resource\" must "
+		    "be 1 to %d of A-Z a-z 0-9 : / . _ -", RESOURCE_MAX);
+	if ((rc = claim_iat(req, j->claims)) != WG_OK ||
+	    (rc = claim_b64url(req, j->claims, "refresh_token", PRT_LEN,
+	    WG_E_PRT_INVALID, &p->prt, &p->prt_len)) != WG_OK ||
+	    (rc = claim_b64url(req, j->claims, "request_nonce", NONCE_MAX,
+	    WG_E_JSON_FIELD, &p->nonce, &p->nonce_len)) != WG_OK)
+		return rc;
+	wg_sha256_hex(p->prt, p->prt_len, p->prt_hex);
+	wg_sha256_hex(p->nonce, p->nonce_len, p->nonce_hex);
+	return WG_OK;
+}
+
+/*
+ * The PRT is live and the device's; the request is keyed with its
+ * session key and ctx; the nonce is usable; the user is enabled.
+ */
+static enum wg_err
+prt_check(struct http_req *req, struct store_conn *c, const char *text,
+    struct prt_req *p)
+{
+	unsigned char pop[SIGNIN_KEY_LEN];
+	char *key = NULL, why[256] = "", at[32];
+	size_t n = 0;
+	enum wg_err rc = store_prt_get(c, p->prt_hex, &p->row);
+
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_PRT_INVALID, "the primary refresh "
+		    "token is unknown");
+	if (rc != WG_OK)
+		return rc;
+	if (p->row.replaced_ms != 0) {
+		wg_time_rfc3339(p->row.replaced_ms, at);
+		return http_fail(req, WG_E_PRT_INVALID, "the primary refresh "
+		    "token was replaced by a renewal at %s", at);
+	}
+	if (p->row.expires_ms <= wg_now_ms()) {
+		wg_time_rfc3339(p->row.expires_ms, at);
+		return http_fail(req, WG_E_PRT_INVALID, "the primary refresh "
+		    "token expired at %s", at);
+	}
+	if (strcmp(p->deviceid, p->row.directory_device_id) != 0)
+		return http_fail(req, WG_E_PRT_OTHER_DEVICE, "the primary "
+		    "refresh token was issued to another device");
+	if ((rc = sealbox_open(req, p->prt_hex, p->row.session_key, &key,
+	    &n)) != WG_OK)
+		return http_fail(req, rc, "the token's session key cannot be "
+		    "opened");
+	rc = n == SIGNIN_KEY_LEN && signin_pop_key((unsigned char *)key,
+	    p->ctx, pop) == 0 ? WG_OK : WG_E_CRYPTO;
+	OPENSSL_cleanse(key, n);
+	free(key);
+	if (rc == WG_OK)
+		rc = signin_hs256_verify(text, pop, why, sizeof(why));
+	OPENSSL_cleanse(pop, sizeof(pop));
+	if (rc == WG_E_JSON_FIELD)
+		return http_fail(req, WG_E_PRT_POP_INVALID, "the request is not "
+		    "signed with the key of the token's session and its ctx: "
+		    "%s", why);
+	if (rc != WG_OK)
+		return http_fail(req, rc, "the proof of possession cannot be "
+		    "checked");
+	if ((rc = nonce_usable(req, c, p->nonce_hex)) != WG_OK)
+		return rc;
+	rc = store_user_get(c, p->row.tenant_id, p->row.user_id, &p->user);
+	if (rc == WG_OK && p->user.disabled)
+		return http_fail(req, WG_E_USER_DISABLED, "user \"%s\" is "
+		    "disabled", p->user.upn);
+	return rc == WG_E_NOT_FOUND ? http_fail(req, WG_E_PRT_INVALID, "the "
+	    "token's user is gone") : rc;
+}
+
+/* The device of a PRT, for its audit records. */
+static enum wg_err
+prt_audit(struct http_req *req, struct store_conn *c, const struct prt_req *p,
+    int id, const char *msg)
+{
+	struct wg_device d;
+	enum wg_err rc = store_device_get(c, p->row.tenant_id,
+	    p->row.device_id, &d);
+
+	if (rc != WG_OK)
+		return rc;
+	return admin_device_audit(req, c, &d, "token", id,
+	    WG_PHASE_ACCOUNT_SETUP, WG_OK, NULL, "userId", p->user.id, msg);
+}
+
+/* An access token for p->resource; the PRT's lifetime starts again. */
+static enum wg_err
+prt_access(struct http_req *req, struct http_resp *resp,
+    struct store_conn *c, const struct prt_req *p)
+{
+	int64_t now = wg_now_ms();
+	const char *why = NULL;
+	char jti[37], *jwt = NULL;
+	json_t *claims;
+	enum wg_err rc;
+
+	wg_uuid(jti);
+	claims = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, "
+	    "s:s}", "iss", TOKEN_ISSUER, "aud", p->resource, "sub",
+	    p->user.id, "upn", p->user.upn, "tid", p->row.tenant_id,
+	    "deviceid", p->row.directory_device_id, "iat",
+	    (json_int_t)(now / 1000), "nbf", (json_int_t)(now / 1000), "exp",
+	    (json_int_t)(now / 1000 + ACCESS_TOKEN_LIFE_S), "jti", jti);
+	rc = jose_sign(req->srv->signer, claims, &jwt);
+	json_decref(claims);
+	if (rc != WG_OK || (rc = store_begin(c)) != WG_OK)
+		goto done;
+	rc = store_nonce_take(c, p->nonce_hex, TOKEN_NONCE_PURPOSE, &why);
+	if (rc == WG_E_NOT_FOUND)
+		rc = http_fail(req, WG_E_NONCE_INVALID, "request_nonce is %s",
+		    why);
+	else if (rc == WG_OK && (rc = store_prt_touch(c, p->prt_hex, now +
+	    PRT_LIFE_MS)) == WG_E_NOT_FOUND)
+		rc = http_fail(req, WG_E_PRT_INVALID, "the primary refresh "
+		    "token was replaced meanwhile");
+	if (rc == WG_OK && (rc = store_commit(c)) == WG_OK)
+		http_resp_json(resp, 200, json_pack("{s:s, s:s, s:i, s:s, s:I}",
+		    "token_type", "Bearer", "access_token", jwt, "expires_in",
+		    ACCESS_TOKEN_LIFE_S, "resource", p->resource,
+		    "refresh_token_expires_in",
+		    (json_int_t)(PRT_LIFE_MS / 1000)));
+	else if (rc != WG_OK)
+		store_rollback(c);
+done:
+	if (jwt != NULL)
+		OPENSSL_cleanse(jwt, strlen(jwt));
+	free(jwt);
+	return rc;
+}
+
+/* A new PRT, bound to the same session key and device, replaces p's. */
+static enum wg_err
+prt_renew(struct http_req *req, struct http_resp *resp,
+    struct store_conn *c, const struct prt_req *p)
+{
+	unsigned char raw[PRT_LEN];
+	struct wg_prt row = p->row;
+	int64_t now = wg_now_ms();
+	const char *why = NULL;
+	char *key = NULL, *sealed = NULL, *prt = NULL;
+	size_t n = 0;
+	enum wg_err rc;
+
+	if ((rc = wg_random(raw, sizeof(raw))) != WG_OK ||
+	    (rc = sealbox_open(req, p->prt_hex, p->row.session_key, &key,
+	    &n)) != WG_OK)
+		goto done;
+	wg_sha256_hex(raw, sizeof(raw), row.prt_sha256);
+	if ((rc = sealbox_seal(req, row.prt_sha256, key, n, &sealed)) != WG_OK)
+		goto done;
+	if (strlen(sealed) > WG_PRT_SEALED_MAX) {
+		rc = http_fail(req, WG_E_INTERNAL, "a sealed session key too "
+		    "long");
+		goto done;
+	}
+	snprintf(row.session_key, sizeof(row.session_key), "%s", sealed);
+	row.created_ms = now;
+	row.expires_ms = now + PRT_LIFE_MS;
+	row.replaced_ms = 0;
+	if ((rc = store_begin(c)) != WG_OK)
+		goto done;
+	rc = store_nonce_take(c, p->nonce_hex, TOKEN_NONCE_PURPOSE, &why);
+	if (rc == WG_E_NOT_FOUND)
+		rc = http_fail(req, WG_E_NONCE_INVALID, "request_nonce is %s",
+		    why);
+	else if (rc == WG_OK && (rc = store_prt_replace(c, p->prt_hex,
+	    now)) == WG_E_NOT_FOUND)
+		rc = http_fail(req, WG_E_PRT_INVALID, "the primary refresh "
+		    "token was replaced meanwhile");
+	if (rc == WG_OK)
+		rc = store_prt_put(c, &row);
+	if (rc == WG_OK)
+		rc = prt_audit(req, c, p, ADMIN_EVT_PRT_RENEWED, "primary "
+		    "refresh token renewed");
+	if (rc == WG_OK && (rc = store_commit(c)) == WG_OK) {
+		prt = wg_b64url(raw, sizeof(raw));
+		http_resp_json(resp, 200, json_pack("{s:s, s:s, s:I}",
+		    "token_type", "pop", "refresh_token", prt,
+		    "refresh_token_expires_in",
+		    (json_int_t)(PRT_LIFE_MS / 1000)));
+		OPENSSL_cleanse(prt, strlen(prt));
+	} else if (rc != WG_OK) {
+		store_rollback(c);
+	}
+done:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	if (key != NULL)
+		OPENSSL_cleanse(key, n);
+	free(key);
+	free(sealed);
+	free(prt);
+	return rc;
+}
+
+static enum wg_err
+signin_prt(struct http_req *req, struct http_resp *resp,
+    const struct signin_jws *j, const char *text)
+{
+	struct prt_req p;
+	struct store_conn *c;
+	enum wg_err rc;
+
+	memset(&p, 0, sizeof(p));
+	if ((rc = prt_parse(req, j, &p)) == WG_OK &&
+	    (rc = http_db(req, &c)) == WG_OK &&
+	    (rc = prt_check(req, c, text, &p)) == WG_OK)
+		rc = p.resource != NULL ? prt_access(req, resp, c, &p) :
+		    prt_renew(req, resp, c, &p);
+	prt_req_free(&p);
+	return rc;
+}
+
+/* signin.h */
+enum wg_err
+signin_grant(struct http_req *req, struct http_resp *resp,
+    const struct form *f)
+{
+	static const char *const allowed[] = {"grant_type", "request", NULL};
+	const char *text = form_get(f, "request"), *alg;
+	struct signin s;
+	char why[256] = "";
+	enum wg_err rc;
+
+	if (form_only(f, allowed, why, sizeof(why)) != 0)
+		return http_fail(req, WG_E_JSON_FIELD, "%s", why);
+	if (text == NULL)
+		return http_fail(req, WG_E_JSON_FIELD, "form field 'request' is "
+		    "missing: the request JWS");
+	if (req->srv->signer == NULL)
+		return http_fail(req, WG_E_INTERNAL, "no token signing key");
+	memset(&s, 0, sizeof(s));
+	if (signin_jws_split(text, &s.jws, why, sizeof(why)) != WG_OK)
+		return http_fail(req, WG_E_JSON_FIELD, "form field 'request': "
+		    "%s", why);
+	alg = json_string_value(json_object_get(s.jws.header, "alg"));
+	if (alg != NULL && strcmp(alg, "RS256") == 0)
+		rc = signin_password(req, resp, &s);
+	else if (alg != NULL && strcmp(alg, "HS256") == 0)
+		rc = signin_prt(req, resp, &s.jws, text);
+	else
+		rc = http_fail(req, WG_E_JSON_FIELD, "the request's \"alg\" must "
+		    "be RS256 (a sign-in, by the device key) or HS256 (a "
+		    "request with a PRT)");
+	signin_free(&s);
+	return rc;
+}

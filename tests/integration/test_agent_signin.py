@@ -1,0 +1,164 @@
+"""The user's sign-in on the device (step 7): the real agent, pre-provisioned
+to the reseal, then `login` and `token` against swtpm and the real server.
+The device certificate comes back for the same DK, the owner is set, the
+session key is sealed to the TPM (never on disk in clear), and the
+refresh token gets access tokens and renews itself; the strict policy
+refuses a device started twice since its reseal."""
+
+import base64
+import glob
+import json
+import os
+import subprocess
+
+from agentflow import AgentFlow
+from swtpm import AGENT
+
+PASSWORD = "correct horse battery staple"
+UPN = "ana@contoso.com"
+
+
+class AgentSignIn(AgentFlow):
+
+    def setUp(self):
+        super().setUp()
+        r = self.req("POST", "/admin/v1/users", {
+            "userPrincipalName": UPN, "displayName": "Ana",
+            "password": PASSWORD}, token=self.key)
+        self.assertEqual(r.status, 201, r)
+
+    def resealed(self):
+        dev = self.joined()
+        self.ok("mdm")
+        self.ok("reseal")
+        return dev
+
+    def agent_run(self, cmd, *extra, stdin=None):
+        args = [AGENT, cmd, "--tcti", self.tpm.tcti, "--server",
+                self.server.url, "--ca", self.server.ca, "--state-dir",
+                self.agent_state, "--tries", "2", "--backoff-ms", "1",
+                "--timeout", "10"] + list(extra)
+        e = dict(os.environ)
+        e.pop("WHITEGLOVE_TCTI", None)
+        e["WHITEGLOVE_SYSFS_ROOT"] = self.sysfs
+        return subprocess.run(args, env=e, input=stdin, capture_output=True,
+                              timeout=120)
+
+    def login(self, password=PASSWORD, user=UPN):
+        return self.agent_run("login", "--user", user, "--password-stdin",
+                        stdin=(password + "\n").encode())
+
+    def secrets_nowhere(self, *secrets):
+        """None of secrets in an event, a log, or a state file other than
+        session.json (0600)."""
+        paths = glob.glob(self.path("events/*.jsonl")) + [
+            p for p in glob.glob(self.path("*"))
+            if os.path.isfile(p) and not p.endswith("session.json")]
+        for p in paths:
+            with open(p, "rb") as f:
+                data = f.read()
+            for s in secrets:
+                self.assertNotIn(s.encode(), data, p)
+        for s in secrets:
+            self.assertNotIn(s, self.server.log())
+
+    def test_login_then_tokens(self):
+        dev = self.resealed()
+        self.assertFalse(os.path.exists(self.path("device.crt")))
+        p = self.login()
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertIn("Signed in as " + UPN, out)
+        self.assertIn("Owner: " + UPN, out)
+        self.assertIn("Boots since reseal: 0", out)
+        # the join restored: a device certificate for the same DK, by
+        # the device CA; the ticket used up and gone
+        self.assert_issued("device.crt", "device-ca.pem", "drs/root.crt",
+                           "dk.pub")
+        self.assertFalse(os.path.exists(self.path("ticket.json")))
+        self.assert_private("session.json")
+        session = json.loads(self.read("session.json"))
+        self.assertEqual(session["Upn"], UPN)
+        self.assertEqual(session["Wrap"], "RSA-OAEP-256")
+        # the session key is a sealed TPM object, not the key itself
+        sealed = base64.b64decode(session["SessionKey"]["Private"])
+        self.assertGreater(len(sealed), 32)
+        r = self.req("GET", "/admin/v1/directory/devices", token=self.key)
+        (obj,) = [o for o in r.json["value"]
+                  if o["id"] == dev["directoryDeviceId"]]
+        self.assertEqual(obj["registeredOwner"], UPN)
+        self.assert_no_transient()
+        # an access token, proved with the TPM-sealed session key
+        p = self.agent_run("token", "--resource", "urn:contoso:mail")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        at = p.stdout.decode().strip()
+        claims = json.loads(base64.urlsafe_b64decode(
+            at.split(".")[1] + "=="))
+        self.assertEqual((claims["aud"], claims["upn"]),
+                         ("urn:contoso:mail", UPN))
+        # renewal replaces the PRT in session.json; the next token works
+        prt = session["RefreshToken"]
+        p = self.agent_run("token", "--refresh")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        renewed = json.loads(self.read("session.json"))["RefreshToken"]
+        self.assertNotEqual(renewed, prt)
+        p = self.agent_run("token", "--resource", "urn:contoso:files", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["resource"],
+                         "urn:contoso:files")
+        ids = [e["eventId"] for e in self.events("aad")]
+        for i in (1401, 1404, 1405, 1406):
+            self.assertIn(i, ids)
+        self.secrets_nowhere(prt, renewed, PASSWORD, at)
+        self.assert_no_transient()
+        # signed in: the ticket is gone, a second login says so
+        p = self.login()
+        self.assertNotEqual(p.returncode, 0)
+
+    def test_wrong_password_then_right(self):
+        self.resealed()
+        p = self.login(password="not the password at all")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        err = p.stderr.decode()
+        self.assertIn("WG_E_USER_PASSWORD_WRONG", err)
+        self.assertTrue(os.path.exists(self.path("ticket.json")))
+        self.assertFalse(os.path.exists(self.path("session.json")))
+        ids = [e["eventId"] for e in self.events("aad")]
+        self.assertIn(1403, ids)
+        p = self.login()
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def test_strict_device_started_twice_loses_its_join(self):
+        self.resealed()
+        self.tpm.power_cycle()
+        self.tpm.power_cycle()
+        p = self.login()
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        err = p.stderr.decode()
+        self.assertIn("WG_E_LOST_JOIN", err)
+        self.assertIn("started 2 times", err)
+        (ev,) = [e for e in self.events("aad") if e["eventId"] == 1403]
+        self.assertEqual(ev["code"], "0xA0570B0C")
+        self.assertFalse(os.path.exists(self.path("device.crt")))
+
+    def test_session_key_wrapped_as_windows_does(self):
+        r = self.req("POST", "/admin/v1/deploymentProfiles", {
+            "name": "Windows-like", "deploymentMode": "preProvisioning",
+            "sessionKeyWrap": "RSA-OAEP"}, token=self.key)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["sessionKeyWrap"], "RSA-OAEP")
+        self.register()
+        r2 = self.req("POST", "/admin/v1/deploymentProfiles/%s/assign"
+                      % r.json["id"], {"tenantDefault": True},
+                      token=self.key)
+        self.assertEqual(r2.status, 200, r2)
+        self.prepared()
+        self.ok("join")
+        self.ok("mdm")
+        self.ok("reseal")
+        p = self.login()
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(json.loads(self.read("session.json"))["Wrap"],
+                         "RSA-OAEP")
+        p = self.agent_run("token", "--resource", "urn:contoso:mail")
+        self.assertEqual(p.returncode, 0, p.stderr)
