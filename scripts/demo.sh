@@ -2,7 +2,12 @@
 # The demo: the server on the embedded default (SQLite, a generated CA),
 # a tenant, a profile and an app; a device (swtpm) registered by its hash
 # and pre-provisioned by the agent to the green reseal screen; the
-# server's view of it; every process stopped.
+# server's view of it; then the user the device is for (created by the
+# tenant admin), the delivery (a power cycle of swtpm: one boot, which
+# the strict policy allows), her sign-in on the device (whiteglove-agent
+# login), an access token (its claims, never the token), the restored
+# device certificate and the owner the directory records; every process
+# stopped.
 #
 # usage: scripts/demo.sh BUILD_DIR
 set -euo pipefail
@@ -165,6 +170,71 @@ WHITEGLOVE_TOKEN=$admin_key "$wg" import "$demo/device.csv" || true
 
 say "Explaining an error code: whiteglove explain 0x80180014"
 "$wg" explain 0x80180014
+
+say "Tenant admin: the user the device is for (whiteglove user create)"
+# A demo password made at run time (nothing secret in the repository),
+# given on standard input, never on a command line; not printed.
+password=$(head -c 18 /dev/urandom | base64)
+printf '%s\n' "$password" | WHITEGLOVE_TOKEN=$admin_key "$wg" user create \
+	ana@contoso.com --display-name "Ana Silva" --password-stdin | sed 's/^/  /'
+echo "  (her password: ${#password} random characters made for this run, not shown)"
+say "Tenant admin: whiteglove user show ana@contoso.com"
+WHITEGLOVE_TOKEN=$admin_key "$wg" user show ana@contoso.com | sed 's/^/  /'
+
+say "Delivery: the device is powered off, shipped, and powered on"
+# swtpm's control channel: CMD_INIT is the power-on a TPM sees at boot;
+# TPM2_Startup(CLEAR) then is what the firmware sends: a TPM Reset.
+reset_count() {
+	TPM2TOOLS_TCTI="swtpm:port=$tpm_port" tpm2_readclock |
+		sed -n 's/^ *reset_count: *//p'
+}
+before=$(reset_count)
+swtpm_ioctl --tcp "127.0.0.1:$((tpm_port + 1))" -i
+TPM2TOOLS_TCTI="swtpm:port=$tpm_port" tpm2_startup -c
+after=$(reset_count)
+echo "  the TPM's resetCount: $before before, $after after"
+echo "  it moves by one: the user's boot, which the strict policy allows"
+[ "$after" -eq $((before + 1)) ] || { echo "resetCount did not move by one"; exit 1; }
+
+say "Device: the user signs in (whiteglove-agent login)"
+printf '%s\n' "$password" | "$agent" login --user ana@contoso.com \
+	--password-stdin --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
+	--server "$WHITEGLOVE_URL" --ca "$WHITEGLOVE_CA" \
+	--state-dir "$demo/agent" --serial DEMO-0001 | sed 's/^/  /'
+unset password
+
+say "Device: an access token for the user's mail (whiteglove-agent token)"
+token=$("$agent" token --resource urn:contoso:mail \
+	--tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
+	--server "$WHITEGLOVE_URL" --ca "$WHITEGLOVE_CA" \
+	--state-dir "$demo/agent" --serial DEMO-0001)
+# A credential: only its length and its claims are shown.
+printf '%s' "$token" | python3 -c 'import base64, datetime, json, sys
+t = sys.stdin.read().strip()
+c = json.loads(base64.urlsafe_b64decode(t.split(".")[1] + "=="))
+print("  a %d-character token; its claims:" % len(t))
+for k in ("aud", "upn", "deviceid"):
+    print("    %s: %s" % (k, c.get(k)))
+exp = datetime.datetime.fromtimestamp(c["exp"], datetime.timezone.utc)
+print("    exp: %d (%s)" % (c["exp"], exp.strftime("%Y-%m-%dT%H:%M:%SZ")))'
+unset token
+echo "  the restored device certificate, checked by openssl against the device CA:"
+openssl verify -CAfile "$state/drs/root.crt" \
+	-untrusted "$demo/agent/device-ca.pem" "$demo/agent/device.crt" |
+	sed 's/^/    /'
+
+say "Tenant admin: the device's owner"
+echo "  the directory object (GET /admin/v1/directory/devices):"
+WHITEGLOVE_TOKEN=$admin_key python3 -c 'import json, os, ssl, urllib.request
+r = urllib.request.Request(os.environ["WHITEGLOVE_URL"] +
+    "/admin/v1/directory/devices", headers={"Authorization": "Bearer " +
+    os.environ["WHITEGLOVE_TOKEN"]})
+ctx = ssl.create_default_context(cafile=os.environ["WHITEGLOVE_CA"])
+for o in json.load(urllib.request.urlopen(r, context=ctx, timeout=30))["value"]:
+    for k in ("id", "displayName", "accountEnabled", "trustType", "registeredOwner", "joinedAt"):
+        print("    %s: %s" % (k, o.get(k)))'
+echo "  the user (whiteglove user show ana@contoso.com):"
+WHITEGLOVE_TOKEN=$admin_key "$wg" user show ana@contoso.com | sed 's/^/    /'
 
 say "Stopping the server (SIGTERM drains requests in flight)"
 kill "$swtpm_pid" 2>/dev/null || true

@@ -22,6 +22,7 @@ static const struct clientopts_col device_fields[] = {
 	{ "model", "model" },
 	{ "group tag", "groupTag" },
 	{ "assigned user", "assignedUserPrincipalName" },
+	{ "registered owner", "registeredOwner" },
 	{ "enrollment state", "enrollmentState" },
 	{ "ZTDID", "ztdId" },
 	{ "directory device", "directoryDeviceId" },

@@ -7,7 +7,7 @@
 
 static const struct wg_cmd commands[] = {
 	{ "serve", cmd_serve, "run the server (all services or --services)" },
-	{ "tenant", cmd_tenant, "create and list tenants (operator key)" },
+	{ "tenant", cmd_tenant, "create, list, show tenants and set their settings" },
 	{ "key", cmd_key, "create, list and revoke tenant admin API keys" },
 	{ "import", cmd_import, "import devices from a CSV or JSON file" },
 	{ "devices", cmd_devices, "list registered devices" },

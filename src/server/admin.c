@@ -1,5 +1,6 @@
 /*
- * The admin service's core: tenants (operator only), tenant admin API
+ * The admin service's core: tenants (created by the operator; read and
+ * set by the operator or the tenant's admins), tenant admin API
  * keys, and the tenant's audit log.  A key of one tenant never sees or
  * changes another tenant's objects: they are "not found", never
  * "forbidden", so their existence does not leak.
@@ -11,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "common/event.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
@@ -28,8 +30,9 @@ tenant_json(const void *item)
 {
 	const struct wg_tenant *t = item;
 
-	return json_pack("{s:s, s:s, s:o}", "id", t->id, "name", t->name,
-	    "createdAt", admin_json_time(t->created_ms));
+	return json_pack("{s:s, s:s, s:o, s:b}", "id", t->id, "name", t->name,
+	    "createdAt", admin_json_time(t->created_ms), "allowJoinRecovery",
+	    t->allow_join_recovery);
 }
 
 static json_t *
@@ -165,26 +168,116 @@ tenant_list(struct http_req *req, struct http_resp *resp)
 	return WG_OK;
 }
 
+/*
+ * The tenant the path's {id} names, for the operator or an admin of that
+ * tenant: another tenant's is "not found", like an unknown one.
+ */
+static enum wg_err
+tenant_scope(struct http_req *req)
+{
+	const char *id = req->params[0];
+
+	if ((req->caller.role != WG_KEY_OPERATOR &&
+	    strcmp(id, req->caller.tenant_id) != 0) || !wg_is_uuid(id))
+		return http_fail(req, WG_E_NOT_FOUND, "tenant not found");
+	return WG_OK;
+}
+
 /* GET /admin/v1/tenants/{id}: the operator, or an admin of that tenant. */
 static enum wg_err
 tenant_get(struct http_req *req, struct http_resp *resp)
 {
-	const char *id = req->params[0];
 	struct store_conn *c;
 	struct wg_tenant t;
 	enum wg_err rc;
 
-	if (req->caller.role != WG_KEY_OPERATOR &&
-	    strcmp(id, req->caller.tenant_id) != 0)
-		return http_fail(req, WG_E_NOT_FOUND, "tenant not found");
-	if (!wg_is_uuid(id))
-		return http_fail(req, WG_E_NOT_FOUND, "tenant not found");
-	if ((rc = http_db(req, &c)) != WG_OK)
+	if ((rc = tenant_scope(req)) != WG_OK ||
+	    (rc = http_db(req, &c)) != WG_OK)
 		return rc;
-	rc = store_tenant_get(c, id, &t);
+	rc = store_tenant_get(c, req->params[0], &t);
 	if (rc == WG_E_NOT_FOUND)
 		return http_fail(req, rc, "tenant not found");
 	if (rc != WG_OK)
+		return rc;
+	http_resp_json(resp, 200, tenant_json(&t));
+	return WG_OK;
+}
+
+/*
+ * Parses a tenant's settings {"allowJoinRecovery": true|false}: the one
+ * field, required, a JSON boolean.
+ */
+static enum wg_err
+parse_settings_body(struct http_req *req, int *allow)
+{
+	static const char *const allowed[] = { "allowJoinRecovery", NULL };
+	json_t *root = NULL, *v;
+	enum wg_err rc;
+
+	*allow = 0;
+	if ((rc = wg_json_load_object(req->body, req->body_len, &root,
+	    req->why, sizeof(req->why))) != WG_OK ||
+	    (rc = wg_json_only(root, allowed, req->why, sizeof(req->why))) !=
+	    WG_OK)
+		goto done;
+	v = json_object_get(root, "allowJoinRecovery");
+	if (!json_is_boolean(v))
+		rc = http_fail(req, WG_E_JSON_FIELD, "field "
+		    "\"allowJoinRecovery\" is required and must be true or "
+		    "false");
+	else
+		*allow = json_is_true(v);
+done:
+	json_decref(root);
+	return rc;
+}
+
+/*
+ * Appends the admin-channel record 1039 "tenant "NAME" setting
+ * allowJoinRecovery set to BOOL" in the caller's transaction.
+ */
+static enum wg_err
+tenant_setting_audit(struct http_req *req, struct store_conn *c,
+    const struct wg_tenant *t)
+{
+	const char *value = t->allow_join_recovery ? "true" : "false";
+	struct wg_event *ev;
+	enum wg_err rc;
+
+	ev = wg_event_new("admin", ADMIN_EVT_TENANT_SET, WG_LEVEL_INFO,
+	    WG_PHASE_ADMIN, WG_OK, "tenant \"%s\" setting allowJoinRecovery "
+	    "set to %s", t->name, value);
+	wg_event_add(ev, "allowJoinRecovery", "%s", value);
+	if (req->caller.key_id[0] != '\0')
+		wg_event_add(ev, "byKeyId", "%s", req->caller.key_id);
+	rc = store_audit_append(c, t->id, NULL, req->request_id, ev);
+	wg_event_free(ev);
+	return rc;
+}
+
+/*
+ * PATCH /admin/v1/tenants/{id} {"allowJoinRecovery": bool}: the operator,
+ * or an admin of that tenant; the change and its audit record in one
+ * transaction, then the tenant as it is now.
+ */
+static enum wg_err
+tenant_patch(struct http_req *req, struct http_resp *resp)
+{
+	struct store_conn *c;
+	struct wg_tenant t;
+	enum wg_err rc;
+	int allow;
+
+	if ((rc = tenant_scope(req)) != WG_OK ||
+	    (rc = parse_settings_body(req, &allow)) != WG_OK ||
+	    (rc = http_db(req, &c)) != WG_OK || (rc = store_begin(c)) != WG_OK)
+		return rc;
+	rc = store_tenant_set_recovery(c, req->params[0], allow, &t);
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, rc, "tenant not found");
+	if (rc != WG_OK ||
+	    (rc = tenant_setting_audit(req, c, &t)) != WG_OK ||
+	    (rc = store_commit(c)) != WG_OK)
 		return rc;
 	http_resp_json(resp, 200, tenant_json(&t));
 	return WG_OK;
@@ -317,6 +410,8 @@ static const struct http_route routes[] = {
 	    HTTP_AUTH_OPERATOR, 0, tenant_list),
 	HTTP_ROUTE(HTTP_GET, "/admin/v1/tenants/{id}", WG_SVC_ADMIN,
 	    HTTP_AUTH_ADMIN, 0, tenant_get),
+	HTTP_ROUTE(HTTP_PATCH, "/admin/v1/tenants/{id}", WG_SVC_ADMIN,
+	    HTTP_AUTH_ADMIN, ADMIN_BODY_MAX, tenant_patch),
 	HTTP_ROUTE(HTTP_POST, "/admin/v1/apiKeys", WG_SVC_ADMIN,
 	    HTTP_AUTH_ADMIN, ADMIN_BODY_MAX, key_create),
 	HTTP_ROUTE(HTTP_GET, "/admin/v1/apiKeys", WG_SVC_ADMIN,

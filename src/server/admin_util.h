@@ -39,6 +39,9 @@ enum {
 	ADMIN_EVT_PRT_ISSUED = 1036,
 	ADMIN_EVT_SIGNIN_FAILED = 1037,
 	ADMIN_EVT_PRT_RENEWED = 1038,
+	ADMIN_EVT_TENANT_SET = 1039,
+	/* 1039: a tenant's setting (admin.c) */
+	ADMIN_EVT_JOIN_RECOVERED = 1040,
 };
 
 /* RFC 3339 text of ms since the epoch, or JSON null for 0. */

@@ -670,6 +670,7 @@ device_load(struct http_req *req, struct store_conn **c, struct wg_device *d)
 static enum wg_err
 device_apps(struct http_req *req, struct http_resp *resp)
 {
+	const char *target = http_query(req, "target");
 	struct wg_app *list = NULL;
 	struct store_conn *c;
 	struct wg_device d;
@@ -678,9 +679,14 @@ device_apps(struct http_req *req, struct http_resp *resp)
 	enum wg_err rc;
 	size_t i, n = 0;
 
+	if (target == NULL)
+		target = "device";
+	if (!word_in(target, app_targets))
+		return http_fail(req, WG_E_JSON_FIELD, "?target= must be device "
+		    "(device setup, the default) or user (account setup)");
 	if ((rc = device_load(req, &c, &d)) != WG_OK ||
-	    (rc = store_app_for_device(c, d.tenant_id, d.group_tag, &list,
-	    &n)) != WG_OK)
+	    (rc = store_app_for_device(c, d.tenant_id, d.group_tag, target,
+	    &list, &n)) != WG_OK)
 		return rc;
 	arr = json_array();
 	for (i = 0; i < n; i++) {
@@ -792,7 +798,8 @@ status_audit(struct http_req *req, struct store_conn *c,
 	    failed ? "failed to install" : "installed", s->code[0] ? ": " : "",
 	    s->code, s->message[0] ? ": " : "", s->message);
 	return admin_device_audit(req, c, d, "apps", failed ? APP_EVT_FAILED :
-	    APP_EVT_INSTALLED, WG_PHASE_DEVICE_SETUP, !failed ? WG_OK : e ?
+	    APP_EVT_INSTALLED, strcmp(a->target, "user") == 0 ?
+	    WG_PHASE_ACCOUNT_SETUP : WG_PHASE_DEVICE_SETUP, !failed ? WG_OK : e ?
 	    e->err : WG_E_INTERNAL, NULL, "appId", a->id, msg);
 }
 

@@ -25,12 +25,13 @@ static json_t *
 device_json(const struct wg_device *d)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
-	    "s:b, s:o, s:s?, s:o}", "id", d->id, "serialNumber", d->serial,
+	    "s:b, s:s?, s:o, s:s?, s:o}", "id", d->id, "serialNumber", d->serial,
 	    "productKey", d->product_key, "manufacturer", d->manufacturer,
 	    "model", d->model, "groupTag", d->group_tag,
 	    "assignedUserPrincipalName", d->upn, "enrollmentState",
 	    d->enrollment_state, "ztdId", d->ztd_id, "directoryDeviceId",
-	    d->directory_device_id, "enabled", d->enabled, "lastContacted",
+	    d->directory_device_id, "enabled", d->enabled, "registeredOwner",
+	    d->owner[0] ? d->owner : NULL, "lastContacted",
 	    admin_json_time(d->last_contacted_ms), "importId",
 	    d->import_id[0] ? d->import_id : NULL, "createdAt",
 	    admin_json_time(d->created_ms));

@@ -42,13 +42,17 @@ key_valid(const char *k)
 	return n > 0;
 }
 
-/* SHA-256 (hex) of route, the device and key, each ended by a NUL. */
+/*
+ * SHA-256 (hex) of route, the caller (two parts: tenant and ZTDID of a
+ * device token, or what idem_run_for() was given) and key, each ended by
+ * a NUL.
+ */
 static void
-scope_of(const char *route, const struct device_claims *tok, const char *key,
-    char out[SCOPE_LEN + 1])
+scope_of(const char *route, const char *who1, const char *who2,
+    const char *key, char out[SCOPE_LEN + 1])
 {
-	const char *part[] = {"whiteglove idempotency 1", route,
-	    tok->tenant_id, tok->ztd_id, key};
+	const char *part[] = {"whiteglove idempotency 1", route, who1, who2,
+	    key};
 	char buf[512];
 	unsigned char md[32];
 	size_t i, n = 0, len;
@@ -157,27 +161,26 @@ fail_end(struct store_conn *c, const char *scope)
 		store_rollback(c);
 }
 
+/* idem.h */
 enum wg_err
-idem_run(struct http_req *req, struct http_resp *resp, const char *route,
-    const char *audience, http_handler handler)
+idem_run_for(struct http_req *req, struct http_resp *resp, const char *route,
+    const char *who1, const char *who2, idem_work work, void *arg)
 {
 	const char *key = http_header(req, "Idempotency-Key");
-	struct device_claims tok;
 	struct store_conn *c;
 	char scope[SCOPE_LEN + 1];
 	int64_t now = wg_now_ms();
 	enum wg_err rc;
 
 	if (key == NULL)
-		return handler(req, resp);
+		return work(req, resp, arg);
 	if (!key_valid(key))
 		return http_fail(req, WG_E_IDEMPOTENCY_KEY, "Idempotency-Key "
 		    "must be 1 to %d printable ASCII characters", IDEM_KEY_MAX);
-	if ((rc = token_device_check(req, audience, &tok)) != WG_OK ||
-	    (rc = sealbox_ready(req)) != WG_OK ||
+	if ((rc = sealbox_ready(req)) != WG_OK ||
 	    (rc = http_db(req, &c)) != WG_OK)
 		return rc;
-	scope_of(route, &tok, key, scope);
+	scope_of(route, who1, who2, key, scope);
 	if ((rc = store_begin(c)) != WG_OK)
 		return rc;
 	rc = store_idem_claim(c, scope, route, now, now - WG_IDEM_LIFE_MS);
@@ -190,7 +193,7 @@ idem_run(struct http_req *req, struct http_resp *resp, const char *route,
 		store_rollback(c);
 		return rc;
 	}
-	if ((rc = handler(req, resp)) != WG_OK) {
+	if ((rc = work(req, resp, arg)) != WG_OK) {
 		fail_end(c, scope);
 		resp_clear(resp);
 		return rc;
@@ -202,4 +205,36 @@ idem_run(struct http_req *req, struct http_resp *resp, const char *route,
 		resp_clear(resp);
 	}
 	return rc;
+}
+
+/* A route's handler as idem_run_for()'s work. */
+struct handler_box {
+	http_handler handler;
+};
+
+static enum wg_err
+run_handler(struct http_req *req, struct http_resp *resp, void *arg)
+{
+	return ((const struct handler_box *)arg)->handler(req, resp);
+}
+
+enum wg_err
+idem_run(struct http_req *req, struct http_resp *resp, const char *route,
+    const char *audience, http_handler handler)
+{
+	const char *key = http_header(req, "Idempotency-Key");
+	struct handler_box box = { handler };
+	struct device_claims tok;
+	enum wg_err rc;
+
+	if (key == NULL)
+		return handler(req, resp);
+	/* a malformed key is refused as such, before the token */
+	if (!key_valid(key))
+		return http_fail(req, WG_E_IDEMPOTENCY_KEY, "Idempotency-Key "
+		    "must be 1 to %d printable ASCII characters", IDEM_KEY_MAX);
+	if ((rc = token_device_check(req, audience, &tok)) != WG_OK)
+		return rc;
+	return idem_run_for(req, resp, route, tok.tenant_id, tok.ztd_id,
+	    run_handler, &box);
 }

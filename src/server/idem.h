@@ -27,4 +27,19 @@ enum wg_err idem_run(struct http_req *req, struct http_resp *resp,
     const char *route, const char *audience, http_handler handler)
     __attribute__((warn_unused_result));
 
+/* The work of an idempotent request: a handler with an argument. */
+typedef enum wg_err (*idem_work)(struct http_req *req,
+    struct http_resp *resp, void *arg);
+
+/*
+ * idem_run() for a caller the route has identified itself (who1, who2:
+ * e.g. "signin" and the device key whose signature it checked; never
+ * what the request merely claims): work(req, resp, arg) runs as
+ * idem_run()'s handler does, and an answer is replayed to the same
+ * caller with the same key.
+ */
+enum wg_err idem_run_for(struct http_req *req, struct http_resp *resp,
+    const char *route, const char *who1, const char *who2, idem_work work,
+    void *arg) __attribute__((warn_unused_result));
+
 #endif

@@ -35,6 +35,7 @@
 #include "crypto/tpmpub.h"
 #include "server/admin_util.h"
 #include "server/form.h"
+#include "server/idem.h"
 #include "server/sealbox.h"
 #include "server/server.h"
 #include "server/signin.h"
@@ -69,6 +70,11 @@ struct signin {
 	int have_prof;
 	uint32_t boots;			/* TPM resets since the reseal */
 	struct wg_user user;
+	struct wg_tenant tenant;
+	char dk_hex[65];		/* kid, in lower case */
+	int recover;			/* the claim "recover": true */
+	int later;			/* no ticket: not the first sign-in */
+	char recovered[160];		/* what the recovery waived, or "" */
 };
 
 static void
@@ -149,6 +155,7 @@ signin_key(struct http_req *req, struct store_conn *c, struct signin *s)
 		return http_fail(req, WG_E_JSON_FIELD, "the request's header "
 		    "\"kid\" must be the device key id: 64 hex digits");
 	wg_hex(md, sizeof(md), hex);
+	memcpy(s->dk_hex, hex, sizeof(s->dk_hex));
 	s->kid = json_string_value(kid);
 	rc = store_signin_device(c, hex, &s->sd);
 	if (rc == WG_E_NOT_FOUND)
@@ -181,7 +188,7 @@ signin_claims(struct http_req *req, struct signin *s)
 {
 	static const char *const allowed[] = {"grant_type", "username",
 	    "password", "request_nonce", "pp_ticket", "tpm_attestation", "iat",
-	    NULL};
+	    "recover", NULL};
 	static const char *const att_allowed[] = {"AikCertificate", "Quote",
 	    "Signature", NULL};
 	const json_t *cl = s->jws.claims, *att, *pw;
@@ -207,6 +214,11 @@ signin_claims(struct http_req *req, struct signin *s)
 		    "be a string of 1 to %d bytes", PASSWORD_MAX);
 	s->password = json_string_value(pw);
 	s->password_len = json_string_length(pw);
+	if (json_object_get(cl, "recover") != NULL &&
+	    !json_is_boolean(json_object_get(cl, "recover")))
+		return http_fail(req, WG_E_JSON_FIELD, "claim \"recover\" must "
+		    "be a boolean");
+	s->recover = json_is_true(json_object_get(cl, "recover"));
 	att = json_object_get(cl, "tpm_attestation");
 	if (!json_is_object(att) || wg_json_only(att, att_allowed, req->why,
 	    sizeof(req->why)) != WG_OK)
@@ -216,8 +228,9 @@ signin_claims(struct http_req *req, struct signin *s)
 	if ((rc = claim_iat(req, cl)) != WG_OK ||
 	    (rc = claim_b64url(req, cl, "request_nonce", NONCE_MAX,
 	    WG_E_JSON_FIELD, &s->nonce, &s->nonce_len)) != WG_OK ||
+	    (json_object_get(cl, "pp_ticket") != NULL &&
 	    (rc = claim_b64url(req, cl, "pp_ticket", TICKET_LEN,
-	    WG_E_TICKET_INVALID, &s->ticket, &s->ticket_len)) != WG_OK ||
+	    WG_E_TICKET_INVALID, &s->ticket, &s->ticket_len)) != WG_OK) ||
 	    (rc = proof_b64(req, att, "tpm_attestation.", "AikCertificate",
 	    WG_CERT_B64_MAX / 4 * 3, &s->proof.aik_cert,
 	    &s->proof.aik_cert_len)) != WG_OK ||
@@ -231,18 +244,80 @@ signin_claims(struct http_req *req, struct signin *s)
 		return http_fail(req, WG_E_ATTESTATION_INVALID, "tpm_attestation."
 		    "Quote: %s", why);
 	wg_sha256_hex(s->nonce, s->nonce_len, s->nonce_hex);
-	wg_sha256_hex(s->ticket, s->ticket_len, s->ticket_hex);
+	if (s->ticket != NULL)
+		wg_sha256_hex(s->ticket, s->ticket_len, s->ticket_hex);
 	return WG_OK;
 }
 
-/* The ticket: known, unused, unexpired, this device's and this DK's. */
+/* What a refused device can do about a lost join, by its tenant's rule. */
+static const char *
+recovery_hint(const struct signin *s)
+{
+	return s->tenant.allow_join_recovery ? "; this tenant allows "
+	    "recovery: sign in with `whiteglove-agent login --recover`" :
+	    "; this tenant does not allow recovery: an admin can allow it "
+	    "(`whiteglove tenant set TENANT --allow-join-recovery on`) or have "
+	    "the device pre-provisioned again";
+}
+
+/* The device's tenant; a recovery only where the tenant allows it. */
+static enum wg_err
+signin_tenant(struct http_req *req, struct store_conn *c, struct signin *s)
+{
+	enum wg_err rc = store_tenant_get(c, s->sd.dev.tenant_id, &s->tenant);
+
+	if (rc != WG_OK)
+		return rc;
+	if (s->recover && !s->tenant.allow_join_recovery)
+		return http_fail(req, WG_E_RECOVERY_NOT_ALLOWED, "tenant \"%s\" "
+		    "does not allow a lost join to be recovered at sign-in",
+		    s->tenant.name);
+	return WG_OK;
+}
+
+/*
+ * A sign-in without a ticket: the device's newest ticket must have been
+ * used, by the first sign-in (the join is restored since); a resealed
+ * device waiting for its user needs its ticket.  The ticket found gives
+ * the AIK the quote must be by.
+ */
+static enum wg_err
+signin_later(struct http_req *req, struct store_conn *c, struct signin *s)
+{
+	enum wg_err rc = store_ticket_latest(c, s->sd.dev.id, &s->t);
+
+	if (rc == WG_E_NOT_FOUND)
+		return http_fail(req, WG_E_TICKET_INVALID, "device %s was never "
+		    "resealed: it cannot be signed in to", s->sd.dev.serial);
+	if (rc != WG_OK)
+		return rc;
+	if (s->t.used_ms == 0)
+		return http_fail(req, WG_E_TICKET_INVALID, "device %s is "
+		    "resealed and waits for its first sign-in, which needs its "
+		    "pre-provisioning ticket (pp_ticket)", s->sd.dev.serial);
+	if (strcasecmp(s->t.dk_id, s->kid) != 0)
+		return http_fail(req, WG_E_TICKET_INVALID, "device %s joined "
+		    "again with another device key since its first sign-in; "
+		    "reseal it again", s->sd.dev.serial);
+	s->later = 1;
+	return WG_OK;
+}
+
+/*
+ * The ticket: known, this device's and this DK's, unused and unexpired
+ * (both waived by a recovery the tenant allows).  Without one, a later
+ * sign-in (signin_later).
+ */
 static enum wg_err
 signin_ticket(struct http_req *req, struct store_conn *c, struct signin *s)
 {
 	int64_t now = wg_now_ms();
 	char at[32];
-	enum wg_err rc = store_ticket_get(c, s->ticket_hex, &s->t);
+	enum wg_err rc;
 
+	if (s->ticket == NULL)
+		return signin_later(req, c, s);
+	rc = store_ticket_get(c, s->ticket_hex, &s->t);
 	if (rc == WG_E_NOT_FOUND)
 		return http_fail(req, WG_E_TICKET_INVALID, "the pre-provisioning "
 		    "ticket is unknown (a later reseal replaces a ticket)");
@@ -254,14 +329,20 @@ signin_ticket(struct http_req *req, struct store_conn *c, struct signin *s)
 		    "pre-provisioning ticket belongs to another device");
 	if (s->t.used_ms != 0) {
 		wg_time_rfc3339(s->t.used_ms, at);
-		return http_fail(req, WG_E_TICKET_INVALID, "the "
-		    "pre-provisioning ticket was used at %s: a ticket serves "
-		    "one sign-in", at);
-	}
-	if (s->t.expires_ms <= now) {
+		if (!s->recover)
+			return http_fail(req, WG_E_TICKET_INVALID, "the "
+			    "pre-provisioning ticket was used at %s: a ticket "
+			    "serves one sign-in%s", at, recovery_hint(s));
+		snprintf(s->recovered, sizeof(s->recovered), "the ticket was "
+		    "used at %s", at);
+	} else if (s->t.expires_ms <= now) {
 		wg_time_rfc3339(s->t.expires_ms, at);
-		return http_fail(req, WG_E_TICKET_INVALID, "the "
-		    "pre-provisioning ticket expired at %s", at);
+		if (!s->recover)
+			return http_fail(req, WG_E_TICKET_INVALID, "the "
+			    "pre-provisioning ticket expired at %s%s", at,
+			    recovery_hint(s));
+		snprintf(s->recovered, sizeof(s->recovered), "the ticket "
+		    "expired at %s", at);
 	}
 	if (s->t.aik_name[0] == '\0')
 		return http_fail(req, WG_E_TICKET_INVALID, "the "
@@ -294,12 +375,19 @@ signin_boots(struct http_req *req, struct store_conn *c, struct signin *s)
 	s->have_prof = rc == WG_OK;
 	strict = !s->have_prof || strcmp(s->prof.reboot_policy, "strict") == 0;
 	s->boots = (uint32_t)s->att.reset_count - (uint32_t)s->t.reset_count;
-	if (strict && s->boots > 1)
+	if (s->later)
+		strict = 0; /* a device in use boots as it likes */
+	if (strict && s->boots > 1 && !s->recover)
 		return http_fail(req, WG_E_LOST_JOIN, "the TPM was started %lu "
 		    "times since the reseal (its resetCount moved by %lu); the "
 		    "profile's reboot policy, strict, allows one: the boot "
-		    "that brings the device to its user",
-		    (unsigned long)s->boots, (unsigned long)s->boots);
+		    "that brings the device to its user%s",
+		    (unsigned long)s->boots, (unsigned long)s->boots,
+		    recovery_hint(s));
+	if (strict && s->boots > 1 && s->recovered[0] == '\0')
+		snprintf(s->recovered, sizeof(s->recovered), "the TPM was "
+		    "started %lu times since the reseal (strict policy)",
+		    (unsigned long)s->boots);
 	if (!s->sd.dev.enabled)
 		return http_fail(req, WG_E_DSREG_DEVICE_OBJECT_NOT_FOUND, "the "
 		    "directory object of device %s is disabled",
@@ -519,24 +607,30 @@ signin_commit(struct http_req *req, struct store_conn *c,
 	const struct wg_device *d = &s->sd.dev;
 	const char *why = NULL;
 	struct wg_user u;
-	char msg[WG_UPN_MAX + 160];
+	char msg[WG_UPN_MAX + 320];
 	enum wg_err rc;
 
-	snprintf(msg, sizeof(msg), "\"%s\" signed in (%lu boot%s since the "
-	    "reseal); device certificate %s", s->user.upn,
-	    (unsigned long)s->boots, s->boots == 1 ? "" : "s",
-	    o->cert.thumbprint);
+	if (s->later)
+		snprintf(msg, sizeof(msg), "\"%s\" signed in; device "
+		    "certificate %s", s->user.upn, o->cert.thumbprint);
+	else
+		snprintf(msg, sizeof(msg), "\"%s\" signed in first, the "
+		    "device's owner now (%lu boot%s since the reseal); device "
+		    "certificate %s", s->user.upn, (unsigned long)s->boots,
+		    s->boots == 1 ? "" : "s", o->cert.thumbprint);
 	if ((rc = store_begin(c)) != WG_OK)
 		return rc;
 	rc = store_nonce_take(c, s->nonce_hex, TOKEN_NONCE_PURPOSE, &why);
 	if (rc == WG_E_NOT_FOUND)
 		rc = http_fail(req, WG_E_NONCE_INVALID, "request_nonce is %s",
 		    why);
-	else if (rc == WG_OK && (rc = store_ticket_use(c, s->ticket_hex,
-	    wg_now_ms())) == WG_E_NOT_FOUND)
-		rc = http_fail(req, WG_E_TICKET_INVALID, "the "
-		    "pre-provisioning ticket was used meanwhile");
-	else if (rc == WG_OK && (rc = store_owner_set(c, d->tenant_id,
+	/* a recovery's ticket may be used; used meanwhile is no different */
+	if (rc == WG_OK && s->t.used_ms == 0 && (rc = store_ticket_use(c,
+	    s->ticket_hex, wg_now_ms())) == WG_E_NOT_FOUND)
+		rc = s->recover ? WG_OK : http_fail(req, WG_E_TICKET_INVALID,
+		    "the pre-provisioning ticket was used meanwhile");
+	/* the owner is the first sign-in's user; later ones leave it */
+	if (rc == WG_OK && !s->later && (rc = store_owner_set(c, d->tenant_id,
 	    d->directory_device_id, s->user.upn)) == WG_E_NOT_FOUND)
 		rc = http_fail(req, WG_E_DSREG_DEVICE_OBJECT_NOT_FOUND, "the "
 		    "directory object was deleted meanwhile");
@@ -553,25 +647,32 @@ signin_commit(struct http_req *req, struct store_conn *c,
 	if (rc == WG_OK)
 		rc = signin_audit(req, c, s, ADMIN_EVT_PRT_ISSUED, WG_OK,
 		    "userId", s->user.id, "primary refresh token issued");
+	if (rc == WG_OK && s->recovered[0] != '\0') {
+		snprintf(msg, sizeof(msg), "lost join recovered by the sign-in "
+		    "of \"%s\": %s", s->user.upn, s->recovered);
+		rc = signin_audit(req, c, s, ADMIN_EVT_JOIN_RECOVERED, WG_OK,
+		    "userId", s->user.id, msg);
+	}
 	if (rc == WG_OK)
 		return store_commit(c);
 	store_rollback(c);
 	return rc;
 }
 
+/* What follows the device key's signature (idem_run_for()'s work). */
 static enum wg_err
-signin_password(struct http_req *req, struct http_resp *resp,
-    struct signin *s)
+signin_rest(struct http_req *req, struct http_resp *resp, void *arg)
 {
 	const struct attest_cas *cas = &req->srv->cas;
+	struct signin *s = arg;
 	struct signin_out o;
 	struct store_conn *c;
 	enum wg_err rc;
 
 	memset(&o, 0, sizeof(o));
 	if ((rc = http_db(req, &c)) != WG_OK ||
-	    (rc = signin_key(req, c, s)) != WG_OK ||
 	    (rc = signin_claims(req, s)) != WG_OK ||
+	    (rc = signin_tenant(req, c, s)) != WG_OK ||
 	    (rc = nonce_usable(req, c, s->nonce_hex)) != WG_OK ||
 	    (rc = signin_ticket(req, c, s)) != WG_OK ||
 	    (rc = signin_boots(req, c, s)) != WG_OK ||
@@ -580,16 +681,38 @@ signin_password(struct http_req *req, struct http_resp *resp,
 	    (rc = signin_commit(req, c, s, &o)) != WG_OK)
 		goto done;
 	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:I, s:s, s:s, "
-	    "s:{s:s, s:s}, s:[s, s], s:s, s:s, s:I}", "token_type", "pop",
+	    "s:{s:s, s:s}, s:[s, s], s:s, s:s, s:I, s:b, s:b}", "token_type",
+	    "pop",
 	    "refresh_token", o.prt, "refresh_token_expires_in",
 	    (json_int_t)(PRT_LIFE_MS / 1000), "id_token", o.id_token,
 	    "session_key_jwe", o.jwe, "Certificate", "RawBody", o.cert.b64,
 	    "Thumbprint", o.cert.thumbprint, "CaChain", cas->drs.chain_b64[0],
 	    cas->drs.chain_b64[1], "DeviceId", s->sd.dev.directory_device_id,
-	    "Owner", s->user.upn, "BootsSinceReseal", (json_int_t)s->boots));
+	    "Owner", s->later && s->sd.dev.owner[0] != '\0' ? s->sd.dev.owner :
+	    s->user.upn, "BootsSinceReseal", (json_int_t)s->boots,
+	    "Recovered", s->recovered[0] != '\0', "FirstSignIn", !s->later));
 done:
 	signin_out_free(&o);
 	return rc;
+}
+
+/*
+ * A sign-in: the device key's signature first, then the rest, idempotent
+ * per device key with an Idempotency-Key (an answer lost on the way is
+ * sent again to the same device; its ticket is used up by the first).
+ */
+static enum wg_err
+signin_password(struct http_req *req, struct http_resp *resp,
+    struct signin *s)
+{
+	struct store_conn *c;
+	enum wg_err rc;
+
+	if ((rc = http_db(req, &c)) != WG_OK ||
+	    (rc = signin_key(req, c, s)) != WG_OK)
+		return rc;
+	return idem_run_for(req, resp, "/token#signin", "signin", s->dk_hex,
+	    signin_rest, s);
 }
 
 /* ---- the PRT ---- */

@@ -27,6 +27,7 @@ enum store_q {
 	Q_TENANT_INSERT,
 	Q_TENANT_GET,
 	Q_TENANT_LIST,
+	Q_TENANT_SET_RECOVERY,
 	Q_KEY_INSERT,
 	Q_KEY_GET,
 	Q_KEY_LIST,
@@ -39,6 +40,7 @@ enum store_q {
 };
 _Static_assert(Q_MAX <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
 
+#define TENANT_COLS "id, name, created_ms, allow_join_recovery"
 #define KEY_COLS \
 	"id, tenant_id, role, name, secret_hash, created_ms, revoked_ms, " \
 	"last_used_ms"
@@ -52,10 +54,11 @@ static const char *const store_sql[Q_MAX] = {
 	    "applied_ms) VALUES ($1, $2, $3)",
 	[Q_TENANT_INSERT] = "INSERT INTO tenants (id, name, created_ms) "
 	    "VALUES ($1, $2, $3)",
-	[Q_TENANT_GET] = "SELECT id, name, created_ms FROM tenants "
-	    "WHERE id = $1",
-	[Q_TENANT_LIST] = "SELECT id, name, created_ms FROM tenants "
+	[Q_TENANT_GET] = "SELECT " TENANT_COLS " FROM tenants WHERE id = $1",
+	[Q_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants "
 	    "ORDER BY created_ms, id",
+	[Q_TENANT_SET_RECOVERY] = "UPDATE tenants SET allow_join_recovery = $2 "
+	    "WHERE id = $1 RETURNING " TENANT_COLS,
 	[Q_KEY_INSERT] = "INSERT INTO api_keys (" KEY_COLS ") "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 	[Q_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE id = $1",
@@ -334,6 +337,7 @@ tenant_row(const struct store_res *res, size_t r, void *out)
 	    store_res_copy(res, r, 1, t->name, sizeof(t->name)) != 0)
 		return -1;
 	t->created_ms = store_res_int(res, r, 2);
+	t->allow_join_recovery = store_res_int(res, r, 3) != 0;
 	return 0;
 }
 
@@ -384,6 +388,18 @@ store_tenant_list(struct store_conn *c, struct wg_tenant **out, size_t *n)
 	    NULL, &list, n);
 	*out = list;
 	return rc;
+}
+
+/* Sets tenant id's join recovery setting; WG_E_NOT_FOUND if none. */
+enum wg_err
+store_tenant_set_recovery(struct store_conn *c, const char *id, int allow,
+    struct wg_tenant *out)
+{
+	struct store_param p[] = {P_TEXT(id), P_INT(allow ? 1 : 0)};
+
+	memset(out, 0, sizeof(*out));
+	return q_one(c, Q_TENANT_SET_RECOVERY, p, ARRAY_LEN(p), tenant_row,
+	    out);
 }
 
 /* ---- API keys ---- */

@@ -38,6 +38,8 @@ struct wg_tenant {
 	char id[37];
 	char name[WG_TENANT_NAME_MAX + 1];
 	int64_t created_ms;
+	int allow_join_recovery; /* 1: a lost join may be recovered by a
+				  * user's sign-in (migration 015) */
 };
 
 struct wg_api_key {
@@ -124,6 +126,13 @@ enum wg_err store_tenant_get(struct store_conn *c, const char *id,
 /* All tenants ordered by creation; *out is xmalloc'd, the caller frees. */
 enum wg_err store_tenant_list(struct store_conn *c, struct wg_tenant **out,
     size_t *n) __attribute__((warn_unused_result));
+/*
+ * Sets tenant id's allow_join_recovery (allow: 0 off, any other value on)
+ * and copies the tenant as it is now into *out; WG_E_NOT_FOUND if there is
+ * no such tenant.
+ */
+enum wg_err store_tenant_set_recovery(struct store_conn *c, const char *id,
+    int allow, struct wg_tenant *out) __attribute__((warn_unused_result));
 
 /* ---- admin API keys (only hashes stored) ---- */
 
@@ -251,6 +260,7 @@ struct wg_device {
 	char enrollment_state[24];
 	int enabled; /* of its directory object */
 	int64_t created_ms, last_contacted_ms;
+	char owner[WG_UPN_MAX + 1]; /* its object's registered owner, or "" */
 };
 
 struct wg_directory_device {
@@ -691,6 +701,9 @@ enum wg_err store_signin_device(struct store_conn *c, const char *dk_id,
 /* The ticket whose SHA-256 is ticket_sha256 (hex); WG_E_NOT_FOUND. */
 enum wg_err store_ticket_get(struct store_conn *c, const char *ticket_sha256,
     struct wg_ticket *out) __attribute__((warn_unused_result));
+/* The device's newest ticket (device_identities.id); WG_E_NOT_FOUND. */
+enum wg_err store_ticket_latest(struct store_conn *c, const char *device_id,
+    struct wg_ticket *out) __attribute__((warn_unused_result));
 /*
  * Uses the ticket up at now_ms, in one UPDATE: WG_E_NOT_FOUND if it is
  * not there or was used (two sign-ins cannot both use it).
@@ -813,16 +826,18 @@ enum wg_err store_app_tags(struct store_conn *c, const char *tenant_id,
     const char *id, char ***tags, size_t *n)
     __attribute__((warn_unused_result));
 /*
- * What a device of the tenant with group_tag installs: the device-target
- * apps assigned to its tag that have content, by name (at most
- * WG_APP_LIST_MAX); *out is an array the caller frees.
+ * What a device of the tenant with group_tag installs: the apps of target
+ * ("device": device setup; "user": account setup) assigned to its tag
+ * that have content, by name (at most WG_APP_LIST_MAX); *out is an array
+ * the caller frees.
  */
 enum wg_err store_app_for_device(struct store_conn *c, const char *tenant_id,
-    const char *group_tag, struct wg_app **out, size_t *n)
-    __attribute__((warn_unused_result));
+    const char *group_tag, const char *target, struct wg_app **out,
+    size_t *n) __attribute__((warn_unused_result));
 /*
- * One app of store_app_for_device: by id, or (id NULL) one whose content
- * is sha256.  WG_E_NOT_FOUND if the device gets no such app.
+ * One app of store_app_for_device, of either target: by id, or (id NULL)
+ * one whose content is sha256.  WG_E_NOT_FOUND if the device gets no such
+ * app.
  */
 enum wg_err store_app_device_get(struct store_conn *c, const char *tenant_id,
     const char *group_tag, const char *id, const char *sha256,

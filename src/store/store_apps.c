@@ -38,11 +38,13 @@ _Static_assert(Q_APP_Q_END <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
 	"a.id, a.tenant_id, a.name, a.install_command, a.target, " \
 	"a.timeout_s, COALESCE(a.sha256, ''), a.size, a.created_ms, " \
 	"a.updated_ms"
-/* The apps a device of tenant $1 with group tag $2 installs. */
+/*
+ * The apps a device of tenant $1 with group tag $2 installs: for the
+ * device (device setup) and for its user (account setup).
+ */
 #define APP_FOR_TAG \
 	" FROM app_assignments g JOIN apps a ON a.id = g.app_id WHERE " \
-	"g.tenant_id = $1 AND g.group_tag = $2 AND a.target = 'device' AND " \
-	"a.sha256 IS NOT NULL"
+	"g.tenant_id = $1 AND g.group_tag = $2 AND a.sha256 IS NOT NULL"
 
 static const char *const apps_sql[Q_APP_Q_END - STORE_Q_APPS_BASE] = {
 	[Q_APP_INSERT - STORE_Q_APPS_BASE] = "INSERT INTO apps (id, "
@@ -72,7 +74,7 @@ static const char *const apps_sql[Q_APP_Q_END - STORE_Q_APPS_BASE] = {
 	    "app_assignments WHERE tenant_id = $1 AND app_id = $2 ORDER BY "
 	    "group_tag",
 	[Q_APP_FOR_DEVICE - STORE_Q_APPS_BASE] = "SELECT " APP_COLS
-	    APP_FOR_TAG " ORDER BY a.name LIMIT $3",
+	    APP_FOR_TAG " AND a.target = $4 ORDER BY a.name LIMIT $3",
 	[Q_APP_DEVICE_BY_ID - STORE_Q_APPS_BASE] = "SELECT " APP_COLS
 	    APP_FOR_TAG " AND a.id = $3",
 	[Q_APP_DEVICE_BY_SHA - STORE_Q_APPS_BASE] = "SELECT " APP_COLS
@@ -296,10 +298,11 @@ store_app_tags(struct store_conn *c, const char *tenant_id, const char *id,
 
 enum wg_err
 store_app_for_device(struct store_conn *c, const char *tenant_id,
-    const char *group_tag, struct wg_app **out, size_t *n)
+    const char *group_tag, const char *target, struct wg_app **out,
+    size_t *n)
 {
 	struct store_param p[] = {P_TEXT(tenant_id), P_TEXT(group_tag),
-	    P_INT(WG_APP_LIST_MAX)};
+	    P_INT(WG_APP_LIST_MAX), P_TEXT(target)};
 	void *list = NULL;
 	enum wg_err rc;
 

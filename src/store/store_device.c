@@ -94,7 +94,8 @@ store_device_row(const struct store_res *res, size_t r, void *out)
 	    store_res_copy(res, r, 11, d->directory_device_id,
 	    sizeof(d->directory_device_id)) ||
 	    store_res_copy(res, r, 12, d->enrollment_state,
-	    sizeof(d->enrollment_state)) ? -1 : 0;
+	    sizeof(d->enrollment_state)) ||
+	    store_res_copy(res, r, 16, d->owner, sizeof(d->owner)) ? -1 : 0;
 }
 
 /* A LIKE pattern for "starts with prefix" ('!' escapes % _ and !). */
@@ -250,7 +251,7 @@ static int
 by_ek_row(const struct store_res *res, size_t r, void *out)
 {
 	struct by_ek *b = out;
-	const char *hex = store_res_text(res, r, 16);
+	const char *hex = store_res_text(res, r, DEVICE_NCOLS);
 	size_t n = hex != NULL ? strlen(hex) : 0;
 
 	if (store_device_row(res, r, b->dev) != 0)

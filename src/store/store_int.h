@@ -236,7 +236,8 @@ enum wg_err store_migrations_applied(struct store_conn *c, int64_t *version,
 	"COALESCE(d.assigned_upn, ''), COALESCE(d.ek_sha256, ''), d.ztd_id, " \
 	"COALESCE(d.directory_device_id, ''), d.enrollment_state, " \
 	"COALESCE(dd.enabled, 0), d.created_ms, " \
-	"COALESCE(d.last_contacted_ms, 0)"
+	"COALESCE(d.last_contacted_ms, 0), COALESCE(dd.registered_owner, '')"
+#define DEVICE_NCOLS 17 /* columns a query adds come after these */
 int store_device_row(const struct store_res *res, size_t r, void *out);
 
 #endif

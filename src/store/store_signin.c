@@ -15,6 +15,7 @@
 enum signin_q {
 	Q_SIGNIN_DEVICE = STORE_Q_SIGNIN_BASE,
 	Q_TICKET_GET,
+	Q_TICKET_LATEST,
 	Q_TICKET_USE,
 	Q_OWNER_SET,
 	Q_PRT_INSERT,
@@ -41,6 +42,9 @@ static const char *const signin_sql[Q_SIGNIN_Q_END - STORE_Q_SIGNIN_BASE] = {
 	    "d.directory_device_id = dd.id WHERE dd.device_key_id = $1",
 	[Q_TICKET_GET - STORE_Q_SIGNIN_BASE] = "SELECT " TICKET_COLS " FROM "
 	    "pp_tickets WHERE ticket_sha256 = $1",
+	[Q_TICKET_LATEST - STORE_Q_SIGNIN_BASE] = "SELECT " TICKET_COLS
+	    " FROM pp_tickets WHERE device_id = $1 ORDER BY created_ms DESC "
+	    "LIMIT 1",
 	[Q_TICKET_USE - STORE_Q_SIGNIN_BASE] = "UPDATE pp_tickets SET used_ms "
 	    "= $2 WHERE ticket_sha256 = $1 AND used_ms = 0 RETURNING "
 	    "ticket_sha256",
@@ -64,8 +68,8 @@ sql_of(enum signin_q id)
 	return signin_sql[id - STORE_Q_SIGNIN_BASE];
 }
 
-/* DEVICE_COLS has 16 columns; the sign-in's follow them. */
-#define SIGNIN_COL0 16
+/* The sign-in's columns follow DEVICE_COLS. */
+#define SIGNIN_COL0 DEVICE_NCOLS
 
 static int
 signin_device_row(const struct store_res *res, size_t r, void *out)
@@ -121,6 +125,16 @@ store_ticket_get(struct store_conn *c, const char *ticket_sha256,
 	struct store_param p[] = {P_TEXT(ticket_sha256)};
 
 	return store_q_one(c, Q_TICKET_GET, sql_of(Q_TICKET_GET), p,
+	    ARRAY_LEN(p), ticket_row, out);
+}
+
+enum wg_err
+store_ticket_latest(struct store_conn *c, const char *device_id,
+    struct wg_ticket *out)
+{
+	struct store_param p[] = {P_TEXT(device_id)};
+
+	return store_q_one(c, Q_TICKET_LATEST, sql_of(Q_TICKET_LATEST), p,
 	    ARRAY_LEN(p), ticket_row, out);
 }
 

@@ -315,6 +315,12 @@ class AppsDevice(AppsMixin, JoinClient):
             "size": BIG, "installCommand": "sh -c 'exit 0'",
             "timeoutSeconds": 600, "contentUrl": "/mdm/v1/content/"
             + self.sha})
+        # account setup's list: the user-target ones
+        r = self.req("GET", "/mdm/v1/apps?target=user", token=self.token)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([a["name"] for a in r.json["value"]], ["User app"])
+        r = self.req("GET", "/mdm/v1/apps?target=kiosk", token=self.token)
+        self.assertError(r, 400, "WG_E_JSON_FIELD")
         # without a device token, or with an admin key: refused
         r = self.req("GET", "/mdm/v1/apps")
         self.assertError(r, 401, "WG_E_TOKEN_INVALID")
@@ -356,10 +362,13 @@ class AppsDevice(AppsMixin, JoinClient):
     def test_content_only_of_its_apps(self):
         desk = hashlib.sha256(b"desk").hexdigest()
         user = hashlib.sha256(b"user").hexdigest()
-        for sha in (desk, user, "0" * 64):
+        for sha in (desk, "0" * 64):
             status, _, body = self.content(sha)
             self.assertEqual(status, 404, body)
             self.assertEqual(self.err(body)["name"], "WG_E_NOT_FOUND")
+        # the user's apps come to the device too (account setup)
+        status, _, body = self.content(user)
+        self.assertEqual((status, body), (200, b"user"))
         status, _, body = self.content("..%2f..%2fetc%2fpasswd")
         self.assertEqual(status, 404, body)
         for bad in (self.sha.upper(), self.sha[:63], self.sha + "0",

@@ -116,12 +116,13 @@ class SignIn(JoinClient):
         sig = (sign or self.dk_sign)(si)
         return si.decode() + "." + b64url(sig)
 
-    def post(self, jws):
+    def post(self, jws, key=None):
         return self.req("POST", "/token", urllib.parse.urlencode(
-            {"grant_type": JWT_BEARER, "request": jws}), content_type=FORM)
+            {"grant_type": JWT_BEARER, "request": jws}), content_type=FORM,
+            headers={"Idempotency-Key": key} if key else None)
 
-    def signin(self, **kw):
-        return self.post(self.signin_request(**kw))
+    def signin(self, key=None, **kw):
+        return self.post(self.signin_request(**kw), key=key)
 
     def open_session_key(self, jwe):
         """The CEK of the session_key_jwe, decrypted by the TK in the TPM
@@ -235,6 +236,21 @@ class SignIn(JoinClient):
         r = self.signin()
         self.assertError(r, 403, "WG_E_TICKET_INVALID")
         self.assertIn("used", r.error["message"])
+        # later sign-ins need no ticket: the device is joined again; the
+        # owner stays the first user
+        r = self.req("POST", "/admin/v1/users", {
+            "userPrincipalName": "bob@contoso.com", "password": PASSWORD},
+            token=self.key)
+        self.assertEqual(r.status, 201, r)
+        r = self.signin(pp_ticket=None, username="bob@contoso.com")
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(r.json["FirstSignIn"])
+        self.assertEqual(r.json["Owner"], "ana@contoso.com")
+        self.assertEqual(self.directory_object()["registeredOwner"],
+                         "ana@contoso.com")
+        r = self.req("GET", "/admin/v1/devices/" + self.dev["id"],
+                     token=self.key)
+        self.assertEqual(r.json["registeredOwner"], "ana@contoso.com")
 
     def test_refusals_change_nothing(self):
         base = self.snapshot()
@@ -248,9 +264,18 @@ class SignIn(JoinClient):
         # a nonce that was never issued; one used already
         r = self.signin(nonce=b64url(os.urandom(32)))
         self.assertError(r, 400, "WG_E_NONCE_INVALID")
-        # tickets: unknown, from another device key, expired
+        # tickets: unknown, expired; none before the first sign-in
         r = self.signin(pp_ticket=b64url(os.urandom(32)))
         self.assertError(r, 403, "WG_E_TICKET_INVALID")
+        r = self.signin(pp_ticket=None)
+        self.assertError(r, 403, "WG_E_TICKET_INVALID")
+        self.assertIn("first sign-in", r.error["message"])
+        (expires,) = self.query("SELECT expires_ms FROM pp_tickets")[0]
+        self.db.execute("UPDATE pp_tickets SET expires_ms = 1")
+        r = self.signin()
+        self.assertError(r, 403, "WG_E_TICKET_INVALID")
+        self.assertIn("expired", r.error["message"])
+        self.db.execute("UPDATE pp_tickets SET expires_ms = %s" % expires)
         self.assertEqual(self.snapshot(), base)
         # the users: unknown, wrong password (counted), disabled
         r = self.signin(username="bob@contoso.com")
@@ -337,6 +362,73 @@ class SignIn(JoinClient):
         r = self.signin()
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["BootsSinceReseal"], 1)
+
+    def allow_recovery(self, on):
+        r = self.req("PATCH", "/admin/v1/tenants/" + self.tenant,
+                     {"allowJoinRecovery": on}, token=self.key)
+        self.assertEqual(r.status, 200, r)
+
+    def test_recovery_of_a_lost_join(self):
+        self.tpm.power_cycle()
+        self.tpm.power_cycle()
+        r = self.signin()
+        self.assertError(r, 409, "WG_E_LOST_JOIN")
+        self.assertIn("does not allow recovery", r.error["message"])
+        base = self.snapshot()
+        r = self.signin(recover=True)
+        self.assertError(r, 403, "WG_E_RECOVERY_NOT_ALLOWED")
+        self.assertEqual(self.snapshot(), base)
+        self.allow_recovery(True)
+        r = self.signin()
+        self.assertError(r, 409, "WG_E_LOST_JOIN")
+        self.assertIn("login --recover", r.error["message"])
+        # the credentials and a fresh quote by the reseal's AIK re-join
+        # the same directory object; a wrong password still fails
+        r = self.signin(recover=True, password="not the password at all")
+        self.assertError(r, 401, "WG_E_USER_PASSWORD_WRONG")
+        r = self.signin(recover=True)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.json["Recovered"])
+        self.assertEqual(r.json["DeviceId"], self.dev["directoryDeviceId"])
+        self.assertEqual(self.directory_object()["registeredOwner"],
+                         "ana@contoso.com")
+        r = self.req("GET", "/admin/v1/auditEvents?limit=500",
+                     token=self.key)
+        (ev,) = [e["event"] for e in r.json["value"]
+                 if e["event"]["eventId"] == 1040]
+        self.assertIn("started 2 times", ev["message"])
+        # the ticket is used now: a recovery still may; a sign-in not
+        r = self.signin()
+        self.assertError(r, 403, "WG_E_TICKET_INVALID")
+        r = self.signin(recover=True)
+        self.assertEqual(r.status, 200, r)
+        # an unknown ticket is never waived
+        r = self.signin(recover=True, pp_ticket=b64url(os.urandom(32)))
+        self.assertError(r, 403, "WG_E_TICKET_INVALID")
+
+    def test_lost_answer_is_sent_again(self):
+        """A sign-in whose answer was lost (the agent killed, the network
+        gone) is made again with the same Idempotency-Key: the same
+        answer, though its ticket is used up, and only for this DK."""
+        r1 = self.signin(key="k-1.login")
+        self.assertEqual(r1.status, 200, r1)
+        prts = self.count("SELECT COUNT(*) FROM prts")
+        r2 = self.signin(key="k-1.login")
+        self.assertEqual(r2.status, 200, r2)
+        self.assertEqual(r2.json["refresh_token"], r1.json["refresh_token"])
+        self.assertEqual(self.count("SELECT COUNT(*) FROM prts"), prts)
+        # the key does not replay without the device key's signature
+        soft = rsa.generate_private_key(65537, 2048)
+        r = self.signin(key="k-1.login", sign=lambda si: soft.sign(
+            si, padding.PKCS1v15(), hashes.SHA256()))
+        self.assertError(r, 401, "WG_E_SIGNIN_PROOF_INVALID")
+        # the stored answer keeps no PRT in clear
+        rows = self.query("SELECT * FROM idempotency_keys")
+        self.assertTrue(rows)
+        self.assertNotIn(r1.json["refresh_token"], repr(rows))
+        # another key: a new sign-in, refused (the ticket is used)
+        r = self.signin(key="k-2.login")
+        self.assertError(r, 403, "WG_E_TICKET_INVALID")
 
 
 if __name__ == "__main__":

@@ -282,6 +282,68 @@ test_store_tenant_list_all(void **state)
 	free(list);
 }
 
+/* Off by default; set and cleared per tenant; unknown ids not found. */
+static void
+test_store_tenant_set_recovery(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t1, t2, got, *list;
+	char id[WG_UUID_LEN + 1];
+	size_t n;
+
+	OK(store_tenant_create(f->c, "one", &t1));
+	OK(store_tenant_create(f->c, "two", &t2));
+	assert_int_equal(t1.allow_join_recovery, 0);
+	OK(store_tenant_get(f->c, t1.id, &got));
+	assert_int_equal(got.allow_join_recovery, 0);
+
+	OK(store_tenant_set_recovery(f->c, t1.id, 1, &got));
+	assert_string_equal(got.id, t1.id);
+	assert_string_equal(got.name, "one");
+	assert_int_equal(got.created_ms, t1.created_ms);
+	assert_int_equal(got.allow_join_recovery, 1);
+	OK(store_tenant_get(f->c, t1.id, &got));
+	assert_int_equal(got.allow_join_recovery, 1);
+	OK(store_tenant_get(f->c, t2.id, &got));
+	assert_int_equal(got.allow_join_recovery, 0);
+	OK(store_tenant_list(f->c, &list, &n));
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0].allow_join_recovery +
+	    list[1].allow_join_recovery, 1);
+	assert_int_equal(strcmp(list[0].id, t1.id) == 0 ?
+	    list[0].allow_join_recovery : list[1].allow_join_recovery, 1);
+	free(list);
+
+	/* any non-zero is stored as 1: the column's CHECK allows 0 and 1 */
+	OK(store_tenant_set_recovery(f->c, t1.id, 7, &got));
+	assert_int_equal(got.allow_join_recovery, 1);
+	OK(store_tenant_set_recovery(f->c, t1.id, 0, &got));
+	assert_int_equal(got.allow_join_recovery, 0);
+	OK(store_tenant_get(f->c, t1.id, &got));
+	assert_int_equal(got.allow_join_recovery, 0);
+
+	wg_uuid(id);
+	assert_int_equal(store_tenant_set_recovery(f->c, id, 1, &got),
+	    WG_E_NOT_FOUND);
+	assert_int_equal(store_tenant_set_recovery(f->c, "", 1, &got),
+	    WG_E_NOT_FOUND);
+	assert_string_equal(got.id, "");
+}
+
+/* The column refuses anything but 0 and 1, whoever writes it. */
+static void
+test_store_tenant_recovery_check(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t;
+	char sql[256];
+
+	OK(store_tenant_create(f->c, "acme", &t));
+	snprintf(sql, sizeof(sql), "UPDATE tenants SET allow_join_recovery "
+	    "= 2 WHERE id = '%s'", t.id);
+	assert_int_not_equal(store_conn_script(f->c, sql), WG_OK);
+}
+
 /* ---- API keys ---- */
 
 static void
@@ -713,6 +775,8 @@ test_store_conn_get_reconnects(void **state)
 	T(test_store_tenant_create_duplicate, be), \
 	T(test_store_tenant_get_unknown, be), \
 	T(test_store_tenant_list_all, be), \
+	T(test_store_tenant_set_recovery, be), \
+	T(test_store_tenant_recovery_check, be), \
 	T(test_store_api_key_insert_get, be), \
 	T(test_store_api_key_insert_unknown_tenant, be), \
 	T(test_store_api_key_list_per_tenant, be), \

@@ -215,14 +215,21 @@ test_store_app_for_device_filters(void **state)
 	OK(store_app_assign(f->c, t.id, u.id, "kiosk"));
 	OK(store_app_assign(f->c, t.id, e.id, "kiosk"));
 	OK(store_app_assign(f->c, t.id, other.id, "desk"));
-	OK(store_app_for_device(f->c, t.id, "kiosk", &list, &n));
+	OK(store_app_for_device(f->c, t.id, "kiosk", "device", &list, &n));
 	assert_int_equal(n, 2);
 	assert_string_equal(list[0].id, a.id);
 	assert_string_equal(list[1].id, z.id);
 	free(list);
-	OK(store_app_for_device(f->c, o.id, "kiosk", &list, &n));
+	/* account setup: the user-target ones */
+	OK(store_app_for_device(f->c, t.id, "kiosk", "user", &list, &n));
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].id, u.id);
+	free(list);
+	OK(store_app_for_device(f->c, o.id, "kiosk", "device", &list, &n));
 	assert_int_equal(n, 0);
 	free(list);
+	OK(store_app_device_get(f->c, t.id, "kiosk", u.id, NULL, &got));
+	assert_string_equal(got.target, "user");
 
 	OK(store_app_device_get(f->c, t.id, "kiosk", z.id, NULL, &got));
 	assert_string_equal(got.name, "zeta");
