@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "agent/answer.h"
+#include "agent/answer_int.h"
 #include "agent/apps.h"
 #include "common/json.h"
 #include "common/util.h"
@@ -115,8 +116,8 @@ answer_load_max(const char *body, size_t len, size_t max, json_t **o,
 	return WG_OK;
 }
 
-/* body as one JSON object of at most ANSWER_BODY_MAX bytes. */
-static enum wg_err
+/* body as one JSON object of at most ANSWER_BODY_MAX (answer_int.h). */
+enum wg_err
 answer_load(const char *body, size_t len, json_t **o, char *why,
     size_t whylen)
 {
@@ -555,17 +556,16 @@ mdm_answer_free(struct mdm_answer *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* Integer member `name` of o (label names it in why) in [min, max]. */
-static enum wg_err
-range_member(const json_t *o, const char *name, const char *label,
-    json_int_t min, json_int_t max, json_int_t *out, char *why,
-    size_t whylen)
+/* Integer member `name` of o in [min, max] (answer_int.h). */
+enum wg_err
+answer_range_member(const json_t *o, const char *name, json_int_t min,
+    json_int_t max, json_int_t *out, char *why, size_t whylen)
 {
 	const json_t *v = json_object_get(o, name);
 
 	if (!json_is_integer(v) || json_integer_value(v) < min ||
 	    json_integer_value(v) > max) {
-		wg_say(why, whylen, "%s is not an integer %lld to %lld", label,
+		wg_say(why, whylen, "%s is not an integer %lld to %lld", name,
 		    (long long)min, (long long)max);
 		return WG_E_NET_PROTOCOL;
 	}
@@ -580,7 +580,7 @@ count_member(const json_t *o, const char *name, uint32_t *out, char *why,
 {
 	json_int_t v;
 
-	if (range_member(o, name, name, 0, (json_int_t)UINT32_MAX, &v, why,
+	if (answer_range_member(o, name, 0, (json_int_t)UINT32_MAX, &v, why,
 	    whylen) != WG_OK)
 		return WG_E_NET_PROTOCOL;
 	*out = (uint32_t)v;
@@ -626,20 +626,13 @@ reseal_strings(const json_t *o, struct reseal_answer *out, char *why,
     size_t whylen)
 {
 	const char *ticket, *at, *bound;
-	unsigned char *raw = NULL;
-	size_t n = 0;
-	int ok;
 
 	if (wg_json_string(o, "Ticket", 1, ANSWER_TICKET_MAX, &ticket, why,
 	    whylen) != WG_OK || wg_json_string(o, "ExpiresAt", 1,
 	    sizeof(out->expires_at) - 1, &at, why, whylen) != WG_OK ||
 	    wg_json_string(o, "BoundTo", 1, 64, &bound, why, whylen) != WG_OK)
 		return WG_E_NET_PROTOCOL;
-	ok = wg_b64url_decode(ticket, &raw, &n) == 0 && n >= 16 && n <= 64;
-	if (raw != NULL)
-		OPENSSL_cleanse(raw, n);
-	free(raw);
-	if (!ok)
+	if (!answer_b64url_secret(ticket))
 		wg_say(why, whylen, "Ticket is not base64url of 16 to 64 bytes");
 	else if (!is_rfc3339(at))
 		wg_say(why, whylen, "ExpiresAt is not an RFC 3339 UTC time");
@@ -726,9 +719,9 @@ app_member(const json_t *o, struct app_answer *a, char *why, size_t whylen)
 		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "not an object");
 	if (wg_json_only(o, allowed, why, whylen) != WG_OK ||
 	    app_strings(o, a, why, whylen) != WG_OK ||
-	    range_member(o, "size", "size", 1, (json_int_t)ANSWER_APP_SIZE_MAX,
+	    answer_range_member(o, "size", 1, (json_int_t)ANSWER_APP_SIZE_MAX,
 	    &size, why, whylen) != WG_OK ||
-	    range_member(o, "timeoutSeconds", "timeoutSeconds", 1,
+	    answer_range_member(o, "timeoutSeconds", 1,
 	    ANSWER_APP_TIMEOUT_MAX, &timeout, why, whylen) != WG_OK)
 		return WG_E_NET_PROTOCOL;
 	a->size = (uint64_t)size;

@@ -6,7 +6,8 @@
  * manufacturer's EK certificate answer (Intel's {"pubhash",
  * "certificate"}), the discovery document, the token service's nonce and
  * device token, the join's device certificate, the MDM discovery and
- * enrollment answers, the reseal's ticket, and device setup's app list.
+ * enrollment answers, the reseal's ticket, device setup's app list, and
+ * the user's sign-in and the answers to the PRT's use (answer_signin.c).
  */
 #ifndef WG_AGENT_ANSWER_H
 #define WG_AGENT_ANSWER_H
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include "common/errors.h"
@@ -244,5 +246,80 @@ enum wg_err apps_answer_parse(const char *body, size_t len,
     struct apps_answer *out, char *why, size_t whylen)
     __attribute__((warn_unused_result));
 void apps_answer_free(struct apps_answer *a);
+
+
+/* ---- the user's sign-in (step 7; answer_signin.c) ---- */
+
+#define ANSWER_UPN_MAX 256	  /* bytes of a UPN (the server's rule) */
+#define ANSWER_PRT_MAX 128	  /* bytes of a PRT's text */
+#define ANSWER_RESOURCE_MAX 128	  /* bytes of a resource name */
+#define ANSWER_JWE_MAX 8192	  /* bytes of session_key_jwe */
+#define ANSWER_PRT_LIFE_MAX (366 * 86400) /* refresh_token_expires_in */
+
+/* POST {TokenEndpoint} jwt-bearer grant: the sign-in's 200. */
+struct signin_answer {
+	char prt[ANSWER_PRT_MAX + 1];	/* refresh_token: a secret */
+	int64_t prt_life_s;		/* refresh_token_expires_in */
+	char *jwe;			/* session_key_jwe (xmalloc'd) */
+	char owner[ANSWER_UPN_MAX + 1];	/* Owner */
+	int64_t boots;			/* BootsSinceReseal */
+	struct join_answer join;	/* Certificate, CaChain, DeviceId */
+};
+
+/*
+ * Parses the sign-in's answer (docs/api.md, "The user's sign-in"):
+ * token_type "pop" (any case), refresh_token (base64url of 16 to 64
+ * bytes), refresh_token_expires_in (1 to ANSWER_PRT_LIFE_MAX), id_token
+ * (1..ANSWER_TOKEN_MAX bytes), session_key_jwe (1..ANSWER_JWE_MAX bytes;
+ * its parts are signin_jwe_split()'s), Owner (1..ANSWER_UPN_MAX bytes),
+ * BootsSinceReseal (0 to 2^32 - 1), and Certificate, CaChain and DeviceId
+ * by the join answer's rules (join_answer_parse(), with display_name, the
+ * join's, as its DisplayName); other members are ignored (RFC 6749 5.1).
+ * On success *out holds them (free with signin_answer_free, which wipes
+ * it); else *out is wiped, the result WG_E_NET_PROTOCOL and why names the
+ * member and the rule.  The PRT's copy in jansson's object is wiped.
+ */
+enum wg_err signin_answer_parse(const char *body, size_t len,
+    const char *display_name, struct signin_answer *out, char *why,
+    size_t whylen) __attribute__((warn_unused_result));
+void signin_answer_free(struct signin_answer *a);
+
+/* POST {TokenEndpoint} with the PRT: an access token or a new PRT. */
+struct prt_answer {
+	char *access_token;		/* with a resource: a secret */
+	int64_t expires_in;		/* with a resource: its seconds */
+	char prt[ANSWER_PRT_MAX + 1];	/* without: refresh_token, a secret */
+	int64_t prt_life_s;		/* refresh_token_expires_in */
+	json_t *whole;			/* the answer as it came: secrets */
+};
+
+/*
+ * Parses the answer to a PRT's use (docs/api.md, "Using the PRT"):
+ * refresh_token_expires_in (1 to ANSWER_PRT_LIFE_MAX) and, with resource,
+ * token_type "Bearer", access_token (1..ANSWER_TOKEN_MAX bytes),
+ * expires_in (1 to 86400) and resource (resource itself); without
+ * (renewing the PRT), token_type "pop" and refresh_token (base64url of 16
+ * to 64 bytes).  token_type in any case; other members are ignored (RFC
+ * 6749 5.1).  On success *out holds them, out->whole the answer's object
+ * for printing (free with prt_answer_free, which wipes the tokens); else
+ * *out is empty, the result WG_E_NET_PROTOCOL and why names the member
+ * and the rule.
+ */
+enum wg_err prt_answer_parse(const char *body, size_t len,
+    const char *resource, struct prt_answer *out, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+void prt_answer_free(struct prt_answer *a);
+
+/*
+ * The PRT member name of o (base64url of 16 to 64 bytes, at most
+ * ANSWER_PRT_MAX characters) into prt; WG_E_NET_PROTOCOL with why
+ * otherwise.  session.json's RefreshToken is read by it too.
+ */
+enum wg_err answer_prt_member(const json_t *o, const char *name,
+    char prt[ANSWER_PRT_MAX + 1], char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+
+/* Wipes the string member name of o (a secret) before o is freed. */
+void answer_wipe_member(json_t *o, const char *name);
 
 #endif

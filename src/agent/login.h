@@ -13,9 +13,12 @@
  * the join stored it (device.crt, device-ca.pem, join.json); the ticket,
  * used up, is deleted.
  *
- * login_token(): the PRT used, in an HS256 JWS keyed with the key
- * derived from the unsealed session key and a fresh context: an access
- * token for a resource, or a new PRT that replaces the old one.
+ * login_token() (prt.c): the PRT used, in an HS256 JWS keyed with the
+ * key derived from the unsealed session key and a fresh context: an
+ * access token for a resource, or a new PRT that replaces the old one.
+ *
+ * The server's answers are parsed by answer.h's signin_answer_parse()
+ * and prt_answer_parse(); login_int.h is what login.c and prt.c share.
  *
  * Events of the `aad` channel (Windows' AAD operational log plays this
  * part) with the profile's correlation id: 1401 signed in, 1402 a try
@@ -34,6 +37,7 @@
 
 #include <jansson.h>
 
+#include "agent/answer.h"
 #include "agent/phaseopts.h"
 #include "common/errors.h"
 #include "crypto/signin.h"
@@ -52,9 +56,9 @@ enum {
 #define LOGIN_TRIES_DEFAULT 3
 #define LOGIN_SESSION_FILE "session.json"
 #define LOGIN_GRANT_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
-#define LOGIN_UPN_MAX 256	 /* bytes of a UPN (the server's rule) */
-#define LOGIN_RESOURCE_MAX 128	 /* bytes of a resource name */
-#define LOGIN_PRT_MAX 128	 /* bytes of a PRT's text */
+#define LOGIN_UPN_MAX ANSWER_UPN_MAX	   /* bytes of a UPN */
+#define LOGIN_RESOURCE_MAX ANSWER_RESOURCE_MAX /* bytes of a resource name */
+#define LOGIN_PRT_MAX ANSWER_PRT_MAX	   /* bytes of a PRT's text */
 
 struct login_result {
 	char upn[LOGIN_UPN_MAX + 1];	/* as the user typed it */

@@ -2,8 +2,9 @@
  * libFuzzer harness for the device's answer parsers (src/agent/answer.c):
  * each input is parsed as an enrollment answer, an EK certificate service
  * answer, each of the join's answers (discovery, nonce, device token,
- * join), the MDM discovery and enrollment answers, the reseal's and the
- * app list.  Accepted: every part within its cap and a chain of
+ * join), the MDM discovery and enrollment answers, the reseal's, the
+ * app list, the user's sign-in and the answers to the PRT's use (an
+ * access token, a renewal).  Accepted: every part within its cap and a chain of
  * 1..ANSWER_CHAIN_MAX certificates; refused: an empty result and a reason.
  */
 #include <stdint.h>
@@ -125,6 +126,53 @@ apps_answer(const char *body, size_t size)
 	apps_answer_free(&a);
 }
 
+/* Step 7: within their caps when taken, empty (wiped) when not. */
+static void
+signin_answers(const char *body, size_t size)
+{
+	static const char *const resources[] = { "urn:contoso:mail", NULL };
+	static const struct signin_answer no_s;
+	static const struct prt_answer no_p;
+	struct signin_answer s;
+	struct prt_answer p;
+	char why[256];
+	size_t i;
+
+	why[0] = '\0';
+	if (signin_answer_parse(body, size, "CT-JN-0001", &s, why,
+	    sizeof(why)) == WG_OK) {
+		CHECK(strlen(s.prt) >= 22 && strlen(s.prt) <= ANSWER_PRT_MAX);
+		CHECK(s.prt_life_s >= 1 && s.prt_life_s <= ANSWER_PRT_LIFE_MAX);
+		CHECK(s.jwe != NULL && strlen(s.jwe) <= ANSWER_JWE_MAX);
+		CHECK(s.owner[0] != '\0' && s.boots >= 0 &&
+		    s.boots <= (int64_t)UINT32_MAX);
+		CHECK(s.join.cert != NULL && strlen(s.join.thumbprint) == 40);
+		CHECK(strcmp(s.join.display_name, "CT-JN-0001") == 0);
+		signin_answer_free(&s);
+	} else {
+		CHECK(why[0] != '\0' && memcmp(&s, &no_s, sizeof(s)) == 0);
+	}
+	for (i = 0; i < 2; i++) {
+		why[0] = '\0';
+		if (prt_answer_parse(body, size, resources[i], &p, why,
+		    sizeof(why)) != WG_OK) {
+			CHECK(why[0] != '\0' && memcmp(&p, &no_p,
+			    sizeof(p)) == 0);
+			continue;
+		}
+		CHECK(p.whole != NULL && p.prt_life_s >= 1 &&
+		    p.prt_life_s <= ANSWER_PRT_LIFE_MAX);
+		if (resources[i] != NULL)
+			CHECK(p.access_token != NULL && strlen(p.access_token) <=
+			    ANSWER_TOKEN_MAX && p.expires_in >= 1 &&
+			    p.expires_in <= 86400 && p.prt[0] == '\0');
+		else
+			CHECK(p.access_token == NULL && strlen(p.prt) >= 22 &&
+			    strlen(p.prt) <= ANSWER_PRT_MAX);
+		prt_answer_free(&p);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -158,5 +206,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	join_answers((const char *)data, size);
 	later_answers((const char *)data, size);
 	apps_answer((const char *)data, size);
+	signin_answers((const char *)data, size);
 	return 0;
 }

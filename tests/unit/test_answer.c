@@ -1,9 +1,11 @@
 /*
  * The device's answer parsers against tests/corpus/answer: every good/
  * file is accepted by the parser its name says (enroll*, ekcert*,
- * discovery*, nonce*, token*, join*, mdm*, mdmdisc*, reseal*, apps*) and
- * by no other, every bad/ file refused by all of them, with a reason; the
- * app list's bad files each for the rule their name says.
+ * discovery*, nonce*, token*, join*, mdm*, mdmdisc*, reseal*, apps*,
+ * signin*, prt*) and by no other, every bad/ file refused by all of them,
+ * with a reason; the app list's bad files each for the rule their name
+ * says; the sign-in's and the PRT's answers with each member missing, of
+ * the wrong type and over its cap.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "agent/answer.h"
 #include "agent/apps.h"
@@ -33,7 +36,31 @@ slurp(const char *path, size_t *n)
 
 /* The parsers, in the order of their bits in parse_file()'s result. */
 static const char *const parsers[] = { "enroll", "ekcert", "discovery",
-	"nonce", "token", "join", "mdm", "mdmdisc", "reseal", "apps" };
+	"nonce", "token", "join", "mdm", "mdmdisc", "reseal", "apps",
+	"signin", "prt-access", "prt-renew" };
+
+/* The resource of the corpus's access token answers (prt-access*). */
+#define PRT_RESOURCE "urn:contoso:mail"
+/* The display name the join stored, given to the sign-in's parser. */
+#define JOIN_NAME "CT-JN-0001"
+
+/*
+ * Answers of the same RFC 6749 5.1 shape (members not named ignored): an
+ * access token answer to the PRT is, to the device token's parser, a
+ * device token answer (a JWS, Bearer, expires_in), so prt-access* files
+ * may be taken by it (bit 16); the sign-in's answer holds a renewed PRT's
+ * members (pop, refresh_token and its expiry), so signin* files may be
+ * taken by the renewal's parser (bit 4096).
+ */
+static int
+also_taken(const char *name)
+{
+	if (strncmp(name, "prt-access", 10) == 0)
+		return 16;
+	if (strncmp(name, "signin", 6) == 0)
+		return 4096;
+	return 0;
+}
 
 /* The join's parsers: bit 4 discovery, 8 nonce, 16 token, 32 join. */
 static int
@@ -109,6 +136,41 @@ parse_later_answers(const char *body, size_t n, char *why, size_t whylen)
 	return took;
 }
 
+/* Step 7: bit 1024 the sign-in, 2048 an access token, 4096 a new PRT. */
+static int
+parse_signin_answers(const char *body, size_t n, char *why, size_t whylen)
+{
+	struct signin_answer s;
+	struct prt_answer p;
+	int took = 0;
+
+	if (signin_answer_parse(body, n, JOIN_NAME, &s, why, whylen) ==
+	    WG_OK) {
+		assert_true(strlen(s.prt) >= 22);
+		assert_non_null(s.jwe);
+		assert_non_null(s.join.cert);
+		assert_string_equal(s.join.display_name, JOIN_NAME);
+		assert_int_equal(sk_X509_num(s.join.chain), 2);
+		signin_answer_free(&s);
+		took |= 1024;
+	}
+	if (prt_answer_parse(body, n, PRT_RESOURCE, &p, why, whylen) ==
+	    WG_OK) {
+		assert_non_null(p.access_token);
+		assert_non_null(p.whole);
+		assert_true(p.expires_in >= 1);
+		prt_answer_free(&p);
+		took |= 2048;
+	}
+	if (prt_answer_parse(body, n, NULL, &p, why, whylen) == WG_OK) {
+		assert_null(p.access_token);
+		assert_true(strlen(p.prt) >= 22);
+		prt_answer_free(&p);
+		took |= 4096;
+	}
+	return took;
+}
+
 /* Which parsers take the file: bit 1 enrollment, 2 EK, then the join's. */
 static int
 parse_file(const char *path, char *why, size_t whylen)
@@ -131,6 +193,7 @@ parse_file(const char *path, char *why, size_t whylen)
 	}
 	took |= parse_join_answers(body, n, why, whylen);
 	took |= parse_later_answers(body, n, why, whylen);
+	took |= parse_signin_answers(body, n, why, whylen);
 	free(body);
 	return took;
 }
@@ -167,6 +230,7 @@ good_one(const char *name, const char *path)
 		if (strncmp(name, parsers[i], strlen(parsers[i])) == 0)
 			want = 1 << i;
 	assert_int_not_equal(want, 0);
+	want |= also_taken(name);
 
 	if (parse_file(path, why, sizeof(why)) != want)
 		fail_msg("%s: not taken as it should be (%s)", name, why);
@@ -177,7 +241,7 @@ bad_one(const char *name, const char *path)
 {
 	char why[256] = "";
 
-	if (parse_file(path, why, sizeof(why)) != 0)
+	if ((parse_file(path, why, sizeof(why)) & ~also_taken(name)) != 0)
 		fail_msg("%s: accepted", name);
 	assert_true(why[0] != '\0');
 }
@@ -370,6 +434,365 @@ test_apps_answer_parse_reasons(void **state)
 	}
 }
 
+/* ---- step 7: each member of the sign-in's and the PRT's answers ---- */
+
+/*
+ * One member changed: value is the JSON text it becomes, NULL to drop it,
+ * "#N" a string of N letters, "@chain5" five certificates, "@bigcert" a
+ * Certificate whose RawBody is over its cap; why is what the reason says.
+ */
+struct member_case {
+	const char *member, *value, *why;
+};
+
+#define STRING_CASES(m, cap) \
+	{ m, NULL, "field \"" m "\" is required" }, \
+	{ m, "7", "field \"" m "\" must be a string" }, \
+	{ m, "[\"x\"]", "field \"" m "\" must be a string" }, \
+	{ m, "\"\"", "field \"" m "\" must be 1 to " #cap " bytes" }, \
+	{ m, "\"a\\u0001b\"", "field \"" m "\" must be printable" }
+#define RANGE_CASES(m, min, max, over) \
+	{ m, NULL, m " is not an integer " #min " to " #max }, \
+	{ m, "\"1\"", m " is not an integer " #min " to " #max }, \
+	{ m, "1.5", m " is not an integer " #min " to " #max }, \
+	{ m, #over, m " is not an integer " #min " to " #max }
+
+static const struct member_case signin_cases[] = {
+	STRING_CASES("token_type", 16),
+	{ "token_type", "#17", "field \"token_type\" must be 1 to 16" },
+	{ "token_type", "\"Bearer\"", "token_type is not pop" },
+	STRING_CASES("refresh_token", 128),
+	{ "refresh_token", "#129", "field \"refresh_token\" must be 1 to 128" },
+	{ "refresh_token", "#20", "refresh_token is not base64url of 16" },
+	RANGE_CASES("refresh_token_expires_in", 1, 31622400, 31622401),
+	{ "refresh_token_expires_in", "0", "refresh_token_expires_in is not" },
+	STRING_CASES("id_token", 8192),
+	{ "id_token", "#8193", "field \"id_token\" must be 1 to 8192" },
+	STRING_CASES("session_key_jwe", 8192),
+	{ "session_key_jwe", "#8193", "field \"session_key_jwe\" must be 1 to" },
+	STRING_CASES("Owner", 256),
+	{ "Owner", "#257", "field \"Owner\" must be 1 to 256" },
+	RANGE_CASES("BootsSinceReseal", 0, 4294967295, 4294967296),
+	{ "BootsSinceReseal", "-1", "BootsSinceReseal is not an integer 0" },
+	{ "Certificate", NULL, "Certificate, CaChain and DeviceId are required" },
+	{ "Certificate", "\"x\"", "Certificate is not {\"RawBody\"" },
+	{ "Certificate", "@bigcert", "Certificate.RawBody is not one base64 DER "
+	    "certificate of at most 8192 bytes" },
+	{ "CaChain", NULL, "Certificate, CaChain and DeviceId are required" },
+	{ "CaChain", "{}", "CaChain is not a list of 1 to 4 certificates" },
+	{ "CaChain", "[]", "CaChain is not a list of 1 to 4 certificates" },
+	{ "CaChain", "@chain5", "CaChain is not a list of 1 to 4 certificates" },
+	{ "CaChain", "[7]", "CaChain[0] is not one base64 DER certificate" },
+	{ "DeviceId", NULL, "Certificate, CaChain and DeviceId are required" },
+	{ "DeviceId", "7", "field \"DeviceId\" must be a string" },
+	{ "DeviceId", "#37", "field \"DeviceId\" must be 1 to 36" },
+	{ "DeviceId", "#36", "DeviceId is not a UUID" },
+};
+
+static const struct member_case access_cases[] = {
+	STRING_CASES("token_type", 16),
+	{ "token_type", "#17", "field \"token_type\" must be 1 to 16" },
+	{ "token_type", "\"pop\"", "token_type is not Bearer" },
+	STRING_CASES("access_token", 8192),
+	{ "access_token", "#8193", "field \"access_token\" must be 1 to 8192" },
+	RANGE_CASES("expires_in", 1, 86400, 86401),
+	{ "expires_in", "0", "expires_in is not an integer 1 to 86400" },
+	STRING_CASES("resource", 128),
+	{ "resource", "#129", "field \"resource\" must be 1 to 128" },
+	{ "resource", "\"urn:contoso:files\"", "the token is for another "
+	    "resource" },
+	RANGE_CASES("refresh_token_expires_in", 1, 31622400, 31622401),
+};
+
+static const struct member_case renewal_cases[] = {
+	STRING_CASES("token_type", 16),
+	{ "token_type", "#17", "field \"token_type\" must be 1 to 16" },
+	{ "token_type", "\"Bearer\"", "token_type is not pop" },
+	STRING_CASES("refresh_token", 128),
+	{ "refresh_token", "#129", "field \"refresh_token\" must be 1 to 128" },
+	{ "refresh_token", "\"AAAA\"", "refresh_token is not base64url of 16 "
+	    "to 64 bytes" },
+	{ "refresh_token", "\"+/+/+/+/+/+/+/+/+/+/+/+/\"",
+	    "refresh_token is not base64url" },
+	RANGE_CASES("refresh_token_expires_in", 1, 31622400, 31622401),
+};
+
+/* The corpus file good/<name> as a JSON object. */
+static json_t *
+good_object(const char *name)
+{
+	char path[1024];
+	json_error_t err;
+	json_t *o;
+
+	snprintf(path, sizeof(path), "%s/good/%s", WG_CORPUS_DIR "/answer",
+	    name);
+	if ((o = json_load_file(path, 0, &err)) == NULL)
+		fail_msg("%s: %s", name, err.text);
+	return o;
+}
+
+/* A string of n letters. */
+static json_t *
+letters(size_t n)
+{
+	char *s = malloc(n + 1);
+	json_t *v;
+
+	assert_non_null(s);
+	memset(s, 'A', n);
+	s[n] = '\0';
+	v = json_string(s);
+	free(s);
+	return v;
+}
+
+/* The value c->value names (see struct member_case), o's own used. */
+static json_t *
+case_value(const json_t *o, const struct member_case *c)
+{
+	json_error_t err;
+	json_t *v;
+	size_t i;
+
+	if (strcmp(c->value, "@chain5") == 0) {
+		v = json_array();
+		for (i = 0; i < 5; i++)
+			json_array_append(v, json_array_get(json_object_get(o,
+			    "CaChain"), 0));
+		return v;
+	}
+	if (strcmp(c->value, "@bigcert") == 0)
+		return json_pack("{s:o, s:s}", "RawBody", letters(11000),
+		    "Thumbprint", "0000000000000000000000000000000000000000");
+	if (c->value[0] == '#')
+		return letters(strtoul(c->value + 1, NULL, 10));
+	if ((v = json_loads(c->value, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	    &err)) == NULL)
+		fail_msg("%s: %s", c->value, err.text);
+	return v;
+}
+
+/* The corpus file good/<name> with c's change, as JSON text. */
+static char *
+case_body(const char *name, const struct member_case *c)
+{
+	json_t *o = good_object(name);
+	char *text;
+
+	if (c->value == NULL)
+		assert_int_equal(json_object_del(o, c->member), 0);
+	else
+		assert_int_equal(json_object_set_new(o, c->member,
+		    case_value(o, c)), 0);
+	assert_non_null(text = json_dumps(o, JSON_COMPACT));
+	json_decref(o);
+	return text;
+}
+
+/* A parser the cases are for: its result, *out checked empty if not 0. */
+typedef enum wg_err (*case_parse)(const char *body, size_t len, char *why,
+    size_t whylen);
+
+static enum wg_err
+signin_case(const char *body, size_t len, char *why, size_t whylen)
+{
+	static const struct signin_answer zero;
+	struct signin_answer a;
+	enum wg_err rc;
+
+	rc = signin_answer_parse(body, len, JOIN_NAME, &a, why, whylen);
+	if (rc == WG_OK)
+		signin_answer_free(&a);
+	else
+		assert_memory_equal(&a, &zero, sizeof(a));
+	return rc;
+}
+
+static enum wg_err
+prt_case(const char *body, size_t len, const char *resource, char *why,
+    size_t whylen)
+{
+	static const struct prt_answer zero;
+	struct prt_answer a;
+	enum wg_err rc;
+
+	rc = prt_answer_parse(body, len, resource, &a, why, whylen);
+	if (rc == WG_OK)
+		prt_answer_free(&a);
+	else
+		assert_memory_equal(&a, &zero, sizeof(a));
+	return rc;
+}
+
+static enum wg_err
+access_case(const char *body, size_t len, char *why, size_t whylen)
+{
+	return prt_case(body, len, PRT_RESOURCE, why, whylen);
+}
+
+static enum wg_err
+renewal_case(const char *body, size_t len, char *why, size_t whylen)
+{
+	return prt_case(body, len, NULL, why, whylen);
+}
+
+/*
+ * The file good/<name> taken with a member it does not know (RFC 6749
+ * 5.1); each case refused with its reason and nothing kept.
+ */
+static void
+member_cases(const char *name, case_parse parse,
+    const struct member_case *cases, size_t n)
+{
+	const struct member_case unknown = { "Unknown", "true", NULL };
+	char why[256], *body;
+	size_t i;
+
+	body = case_body(name, &unknown);
+	why[0] = '\0';
+	if (parse(body, strlen(body), why, sizeof(why)) != WG_OK)
+		fail_msg("%s: %s", name, why);
+	free(body);
+	for (i = 0; i < n; i++) {
+		body = case_body(name, &cases[i]);
+		why[0] = '\0';
+		if (parse(body, strlen(body), why, sizeof(why)) !=
+		    WG_E_NET_PROTOCOL)
+			fail_msg("%s: %s %s: taken", name, cases[i].member,
+			    cases[i].value ? cases[i].value : "dropped");
+		if (strstr(why, cases[i].why) == NULL)
+			fail_msg("%s: %s %s: \"%s\", not \"%s\"", name,
+			    cases[i].member, cases[i].value ? cases[i].value :
+			    "dropped", why, cases[i].why);
+		free(body);
+	}
+}
+
+static void
+test_signin_answer_parse_members(void **state)
+{
+	(void)state;
+	member_cases("signin.json", signin_case, signin_cases,
+	    sizeof(signin_cases) / sizeof(signin_cases[0]));
+}
+
+static void
+test_signin_answer_parse_fields(void **state)
+{
+	struct signin_answer a;
+	char path[1024], why[256] = "", *body;
+	size_t n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/good/signin-largest.json",
+	    WG_CORPUS_DIR "/answer");
+	body = slurp(path, &n);
+	if (signin_answer_parse(body, n, JOIN_NAME, &a, why, sizeof(why)) !=
+	    WG_OK)
+		fail_msg("signin-largest.json: %s", why);
+	free(body);
+	assert_int_equal(strlen(a.prt), 86); /* 64 bytes */
+	assert_true(a.prt_life_s == ANSWER_PRT_LIFE_MAX);
+	assert_true(a.boots == UINT32_MAX);
+	assert_string_equal(a.owner, "ana@contoso.com");
+	assert_string_equal(a.join.device_id,
+	    "01a20f87-4166-7002-a5c2-feb9d8ef2e67");
+	assert_string_equal(a.join.display_name, JOIN_NAME);
+	assert_int_equal(strlen(a.join.thumbprint), 40);
+	assert_int_equal(strncmp(a.jwe, "eyJ", 3), 0);
+	signin_answer_free(&a);
+	assert_null(a.jwe);
+	signin_answer_free(&a); /* twice: a no-op */
+	signin_answer_free(NULL);
+}
+
+static void
+test_prt_answer_parse_access_members(void **state)
+{
+	(void)state;
+	member_cases("prt-access.json", access_case, access_cases,
+	    sizeof(access_cases) / sizeof(access_cases[0]));
+}
+
+static void
+test_prt_answer_parse_renewal_members(void **state)
+{
+	(void)state;
+	member_cases("prt-renew.json", renewal_case, renewal_cases,
+	    sizeof(renewal_cases) / sizeof(renewal_cases[0]));
+}
+
+static void
+test_prt_answer_parse_fields(void **state)
+{
+	json_t *o = good_object("prt-access.json");
+	struct prt_answer a;
+	char why[256] = "", *body;
+
+	(void)state;
+	assert_non_null(body = json_dumps(o, JSON_COMPACT));
+	if (prt_answer_parse(body, strlen(body), PRT_RESOURCE, &a, why,
+	    sizeof(why)) != WG_OK)
+		fail_msg("prt-access.json: %s", why);
+	assert_string_equal(a.access_token, json_string_value(
+	    json_object_get(o, "access_token")));
+	assert_true(a.expires_in == 3600 && a.prt_life_s == 1209600);
+	assert_string_equal(a.prt, ""); /* not a renewal */
+	assert_true(json_equal(a.whole, o)); /* as it came, for --json */
+	prt_answer_free(&a);
+	assert_null(a.whole);
+	/* an access token's answer is not a renewal's, nor the reverse */
+	assert_int_equal(prt_answer_parse(body, strlen(body), NULL, &a, why,
+	    sizeof(why)), WG_E_NET_PROTOCOL);
+	free(body);
+	json_decref(o);
+
+	o = good_object("prt-renew.json");
+	assert_non_null(body = json_dumps(o, JSON_COMPACT));
+	assert_int_equal(prt_answer_parse(body, strlen(body), NULL, &a, why,
+	    sizeof(why)), WG_OK);
+	assert_null(a.access_token);
+	assert_string_equal(a.prt, json_string_value(json_object_get(o,
+	    "refresh_token")));
+	prt_answer_free(&a);
+	prt_answer_free(NULL);
+	assert_int_equal(prt_answer_parse(body, strlen(body), PRT_RESOURCE, &a,
+	    why, sizeof(why)), WG_E_NET_PROTOCOL);
+	assert_non_null(strstr(why, "access_token"));
+	free(body);
+	json_decref(o);
+}
+
+static void
+test_prt_answer_parse_not_json(void **state)
+{
+	static const char *const bodies[] = { "", "[]", "{", "null",
+	    "{\"a\":1,\"a\":2}" };
+	struct signin_answer s;
+	struct prt_answer a;
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		why[0] = '\0';
+		assert_int_equal(prt_answer_parse(bodies[i], strlen(bodies[i]),
+		    PRT_RESOURCE, &a, why, sizeof(why)), WG_E_NET_PROTOCOL);
+		assert_true(why[0] != '\0');
+		why[0] = '\0';
+		assert_int_equal(signin_answer_parse(bodies[i],
+		    strlen(bodies[i]), JOIN_NAME, &s, why, sizeof(why)),
+		    WG_E_NET_PROTOCOL);
+		assert_true(why[0] != '\0');
+	}
+	assert_int_equal(prt_answer_parse(NULL, 0, NULL, &a, why,
+	    sizeof(why)), WG_E_NET_PROTOCOL);
+	assert_int_equal(signin_answer_parse("{}", ANSWER_BODY_MAX + 1,
+	    JOIN_NAME, &s, why, sizeof(why)), WG_E_NET_PROTOCOL);
+	assert_non_null(strstr(why, "over 65536 bytes"));
+}
+
 int
 main(void)
 {
@@ -380,6 +803,12 @@ main(void)
 		cmocka_unit_test(test_apps_answer_parse_largest),
 		cmocka_unit_test(test_apps_answer_parse_most_apps),
 		cmocka_unit_test(test_apps_answer_parse_reasons),
+		cmocka_unit_test(test_signin_answer_parse_members),
+		cmocka_unit_test(test_signin_answer_parse_fields),
+		cmocka_unit_test(test_prt_answer_parse_access_members),
+		cmocka_unit_test(test_prt_answer_parse_renewal_members),
+		cmocka_unit_test(test_prt_answer_parse_fields),
+		cmocka_unit_test(test_prt_answer_parse_not_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
