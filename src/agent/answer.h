@@ -263,6 +263,8 @@ struct signin_answer {
 	char *jwe;			/* session_key_jwe (xmalloc'd) */
 	char owner[ANSWER_UPN_MAX + 1];	/* Owner */
 	int64_t boots;			/* BootsSinceReseal */
+	int recovered;			/* Recovered: a lost join recovered */
+	int later;			/* FirstSignIn false: a later one */
 	struct join_answer join;	/* Certificate, CaChain, DeviceId */
 };
 

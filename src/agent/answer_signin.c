@@ -84,6 +84,15 @@ signin_members(const json_t *o, struct signin_answer *out, char *why,
 	if (strcasecmp(type, "pop") != 0) /* RFC 6749 7.1: no case */
 		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "token_type is "
 		    "not pop");
+	/* optional booleans (absent: a first sign-in, no recovery) */
+	if ((json_object_get(o, "Recovered") != NULL &&
+	    !json_is_boolean(json_object_get(o, "Recovered"))) ||
+	    (json_object_get(o, "FirstSignIn") != NULL &&
+	    !json_is_boolean(json_object_get(o, "FirstSignIn"))))
+		return wg_fail(WG_E_NET_PROTOCOL, why, whylen, "Recovered and "
+		    "FirstSignIn must be booleans");
+	out->recovered = json_is_true(json_object_get(o, "Recovered"));
+	out->later = json_is_false(json_object_get(o, "FirstSignIn"));
 	out->prt_life_s = life;
 	out->boots = boots;
 	out->jwe = xstrdup(jwe);

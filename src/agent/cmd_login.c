@@ -25,19 +25,21 @@
 /* A password, a newline (\r\n) and a byte to tell "too long" by. */
 #define PW_BUF (PASSWD_LEN_MAX + 3)
 
-enum { OPT_USER = PHASE_OPT_END, OPT_PASSWORD_STDIN };
+enum { OPT_USER = PHASE_OPT_END, OPT_PASSWORD_STDIN, OPT_RECOVER };
 
 struct login_cmd {
 	struct agent_phase_opts o;	/* the phase options */
 	const char *user;
 	int password_stdin;
+	int recover;
 };
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: whiteglove-agent login --user UPN [--password-stdin] "
-	    "--server URL [OPTIONS]\n\n"
+	    "[--recover]\n"
+	    "                              --server URL [OPTIONS]\n\n"
 	    "Signs the device's user in (the first sign-in after the reseal): "
 	    "the\npassword, asked for on the terminal without echo, the "
 	    "pre-provisioning\nticket and a quote of a fresh nonce by the AIK "
@@ -46,14 +48,20 @@ usage(FILE *f)
 	    "key and sealed to the TPM; the primary refresh\ntoken and the "
 	    "sealed key are kept in " LOGIN_SESSION_FILE " (0600), the "
 	    "device\ncertificate is restored (" JOIN_CERT_FILE ", "
-	    JOIN_CA_FILE ") and the ticket, used\nup, is deleted.  Network "
-	    "failures and the server's trouble are tried again\nup to --tries "
-	    "times; a refusal (a wrong password, a lost join) is final.\n\n"
+	    JOIN_CA_FILE ") and the ticket, used\nup, is deleted.  Later "
+	    "sign-ins (another user, or an expired refresh\ntoken) need no "
+	    "ticket.  Network failures and the server's trouble are tried\n"
+	    "again up to --tries times, with one request key kept in "
+	    LOGIN_KEY_FILE " so that\nan answer lost on the way is sent "
+	    "again; a refusal (a wrong password, a\nlost join) is final.\n\n"
 	    "Options:\n"
 	    "  --user UPN         the user, e.g. ana@contoso.com\n"
 	    "  --password-stdin   read the password from standard input (one "
 	    "trailing\n                     newline is dropped) instead of "
-	    "asking on the terminal\n");
+	    "asking on the terminal\n"
+	    "  --recover          recover a lost join (the device was started "
+	    "too often\n                     since its reseal, or its ticket "
+	    "expired), where the\n                     tenant allows it\n");
 	agent_phase_usage(f, "the server whose discovery document names the "
 	    "token\n                     service, e.g. https://host:8443",
 	    LOGIN_TRIES_DEFAULT);
@@ -77,6 +85,9 @@ login_option(void *opts, int ch, const char *arg)
 	case OPT_PASSWORD_STDIN:
 		c->password_stdin = 1;
 		return -1;
+	case OPT_RECOVER:
+		c->recover = 1;
+		return -1;
 	default:
 		return agent_phase_only_option(&c->o, ch, arg, "login", usage);
 	}
@@ -93,13 +104,18 @@ login_with(const struct login_cmd *c, const char *pw, size_t n)
 
 	printf(TITLE " as %s (%s)...\n", c->user, o->server);
 	fflush(stdout);
-	rc = login_run(o, c->user, pw, n, &res, why, sizeof(why));
+	rc = login_run(o, c->user, pw, n, c->recover, &res, why, sizeof(why));
 	if (rc == WG_OK) {
-		printf("  Signed in as %s\n  Owner: %s\n  Device %s, "
-		    "certificate %s\n  Boots since reseal: %lld\n  Session key "
-		    "(%s) sealed to the TPM; refresh token valid until %s\n"
-		    TITLE ": done\n", res.upn, res.owner, res.device_id,
-		    res.thumbprint, (long long)res.boots,
+		printf("  Signed in as %s%s\n  Owner: %s\n  Device %s, "
+		    "certificate %s\n", res.upn, res.later ? " (a later "
+		    "sign-in: the device's owner stays)" : "", res.owner,
+		    res.device_id, res.thumbprint);
+		if (!res.later)
+			printf("  Boots since reseal: %lld%s\n",
+			    (long long)res.boots, res.recovered ? " (the lost "
+			    "join was recovered)" : "");
+		printf("  Session key (%s) sealed to the TPM; refresh token "
+		    "valid until %s\n" TITLE ": done\n",
 		    signin_wrap_name(res.wrap), res.prt_expires_at);
 		return AGENT_EXIT_OK;
 	}
@@ -142,6 +158,7 @@ cmd_login(int argc, char **argv)
 		PHASE_LONGOPTS,
 		{ "user", required_argument, NULL, OPT_USER },
 		{ "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
+		{ "recover", no_argument, NULL, OPT_RECOVER },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct login_cmd c = { 0 };

@@ -165,6 +165,14 @@ devtoken_call(struct devtoken *d, const char *method, const char *path,
 }
 
 enum wg_err
+devtoken_call_keyed(struct devtoken *d, const char *method, const char *path,
+    const char *type, const char *body, const char *key,
+    struct wg_httpc_resp *resp, int *retry)
+{
+	return call(d, method, path, type, body, key, resp, retry);
+}
+
+enum wg_err
 devtoken_post_json(struct devtoken *d, const char *path, const char *body,
     struct wg_httpc_resp *resp, int *retry)
 {

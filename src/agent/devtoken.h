@@ -110,6 +110,12 @@ enum wg_err devtoken_call(struct devtoken *d, const char *method,
     struct wg_httpc_resp *resp, int *retry)
     __attribute__((warn_unused_result));
 
+/* devtoken_call() with "Idempotency-Key: key" (NULL: none). */
+enum wg_err devtoken_call_keyed(struct devtoken *d, const char *method,
+    const char *path, const char *type, const char *body, const char *key,
+    struct wg_httpc_resp *resp, int *retry)
+    __attribute__((warn_unused_result));
+
 /*
  * devtoken_call() of POST path, a JSON body, the device token as bearer:
  * the phase's one request that changes the server's state.  With

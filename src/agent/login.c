@@ -45,6 +45,9 @@ struct login {
 	struct signin_answer answer;
 	struct login_session session;
 	int signing_in;				/* the request was made */
+	int recover;				/* --recover */
+	int later;				/* no ticket: not the first */
+	char request_key[80];			/* Idempotency-Key */
 	char *why;
 	size_t whylen;
 };
@@ -94,7 +97,7 @@ form_escape(const char *s)
 }
 
 enum wg_err
-login_request_post(struct devtoken *d, const char *jws,
+login_request_post(struct devtoken *d, const char *jws, const char *key,
     struct wg_httpc_resp *resp, int *retry)
 {
 	char *grant = form_escape(LOGIN_GRANT_JWT_BEARER);
@@ -102,8 +105,8 @@ login_request_post(struct devtoken *d, const char *jws,
 	enum wg_err rc;
 
 	form = xasprintf("grant_type=%s&request=%s", grant, req);
-	rc = devtoken_call(d, "POST", d->token_path, FORM_TYPE, form, resp,
-	    retry);
+	rc = devtoken_call_keyed(d, "POST", d->token_path, FORM_TYPE, form,
+	    key, resp, retry);
 	login_secret_free(form);
 	login_secret_free(req);
 	free(grant);
@@ -128,7 +131,11 @@ login_state_json(const char *dir, const char *name, json_t **o, char *why,
 	return ok ? 0 : -1;
 }
 
-/* The reseal's ticket (a secret) and the key it is bound to. */
+/*
+ * The reseal's ticket (a secret) and the key it is bound to.  Without
+ * one, a later sign-in: the server allows it once the device's first
+ * sign-in used its ticket, and says so when it did not.
+ */
 static enum wg_err
 ticket_read(struct login *l)
 {
@@ -140,16 +147,13 @@ ticket_read(struct login *l)
 	if (login_state_json(dir, RESEAL_TICKET_FILE, &o, why,
 	    sizeof(why)) != 0) {
 		if (access(dir, F_OK) == 0 && login_state_json(dir,
-		    LOGIN_SESSION_FILE, &o, why, sizeof(why)) == 0) {
-			json_decref(o);
-			return WG_FAIL(l, WG_E_TICKET_INVALID, "%s/%s is gone: "
-			    "this device was signed in already (%s); its "
-			    "ticket served that sign-in", dir,
-			    RESEAL_TICKET_FILE, LOGIN_SESSION_FILE);
-		}
-		return WG_FAIL(l, WG_E_TICKET_INVALID, "no pre-provisioning "
-		    "ticket in %s/%s: the device was not resealed "
-		    "(whiteglove-agent reseal)", dir, RESEAL_TICKET_FILE);
+		    RESEAL_FILE, &o, why, sizeof(why)) != 0)
+			return WG_FAIL(l, WG_E_TICKET_INVALID, "%s/%s is "
+			    "missing: the device was not resealed "
+			    "(whiteglove-agent reseal)", dir, RESEAL_FILE);
+		json_decref(o);
+		l->later = 1;
+		return WG_OK;
 	}
 	ok = wg_json_string(o, "Ticket", 1, ANSWER_TICKET_MAX, &t, why,
 	    sizeof(why)) == WG_OK && wg_json_string(o, "BoundTo", 1, 64, &b,
@@ -163,6 +167,47 @@ ticket_read(struct login *l)
 	if (!ok)
 		return WG_FAIL(l, WG_E_TICKET_INVALID, "%s/%s: %s", dir,
 		    RESEAL_TICKET_FILE, why);
+	return WG_OK;
+}
+
+/*
+ * The sign-in's Idempotency-Key: --request-key's, else one kept in
+ * login.json from the first try until session.json is written, so a
+ * run made again after the server answered (and the answer was lost)
+ * gets that answer.
+ */
+static enum wg_err
+request_key_read(struct login *l)
+{
+	const char *dir = l->d.o->state_dir, *k;
+	unsigned char raw[16];
+	char why[256], hex[33], text[96];
+	json_t *o = NULL;
+	enum wg_err rc;
+	int n;
+
+	if (l->d.o->request_key != NULL) {
+		snprintf(l->request_key, sizeof(l->request_key), "%s.login",
+		    l->d.o->request_key);
+		return WG_OK;
+	}
+	if (login_state_json(dir, LOGIN_KEY_FILE, &o, why, sizeof(why)) ==
+	    0 && wg_json_string(o, "RequestKey", 1, 32, &k, why,
+	    sizeof(why)) == WG_OK) {
+		snprintf(l->request_key, sizeof(l->request_key), "%s", k);
+		json_decref(o);
+		return WG_OK;
+	}
+	json_decref(o);
+	if ((rc = wg_random(raw, sizeof(raw))) != WG_OK)
+		return WG_FAIL(l, rc, "no randomness for the request key");
+	wg_hex(raw, sizeof(raw), hex);
+	n = snprintf(text, sizeof(text), "{\n  \"RequestKey\": \"%s\"\n}\n",
+	    hex);
+	if ((rc = agent_state_write(dir, LOGIN_KEY_FILE, text, (size_t)n,
+	    l->why, l->whylen)) != WG_OK)
+		return rc;
+	memcpy(l->request_key, hex, sizeof(hex));
 	return WG_OK;
 }
 
@@ -227,7 +272,7 @@ keys_read(struct login *l)
 		return rc;
 	tpm_public_sha256(&l->dk_pub, md);
 	wg_hex(md, sizeof(md), l->kid);
-	if (strcasecmp(l->kid, l->bound_to) != 0)
+	if (!l->later && strcasecmp(l->kid, l->bound_to) != 0)
 		return WG_FAIL(l, WG_E_RESEAL_KEY_MISMATCH, "the ticket is "
 		    "bound to the device key %s, not to this device's "
 		    "%s/dk.pub (%s)", l->bound_to, l->d.o->state_dir, l->kid);
@@ -244,17 +289,23 @@ signin_claims(struct login *l, const struct nonce_answer *n,
     const unsigned char *quote, size_t qlen, const unsigned char *sig,
     size_t slen)
 {
-	json_t *pw = json_stringn(l->password, l->pw_len);
+	json_t *pw = json_stringn(l->password, l->pw_len), *claims;
 
 	if (pw == NULL)
 		return NULL;
-	return json_pack("{s:s, s:s, s:o, s:s, s:s, s:{s:o, s:o, s:o}, s:I}",
+	claims = json_pack("{s:s, s:s, s:o, s:s, s:{s:o, s:o, s:o}, s:I}",
 	    "grant_type", "password", "username", l->upn, "password", pw,
-	    "request_nonce", n->text, "pp_ticket", l->ticket,
+	    "request_nonce", n->text,
 	    "tpm_attestation", "AikCertificate", devtoken_b64_json(
 	    l->d.aik_cert, l->d.aik_cert_len), "Quote", devtoken_b64_json(
 	    quote, qlen), "Signature", devtoken_b64_json(sig, slen),
 	    "iat", (json_int_t)(wg_now_ms() / 1000));
+	if (claims != NULL && !l->later)
+		json_object_set_new(claims, "pp_ticket",
+		    json_string(l->ticket));
+	if (claims != NULL && l->recover)
+		json_object_set_new(claims, "recover", json_true());
+	return claims;
 }
 
 /*
@@ -317,7 +368,7 @@ login_once(void *arg, int *retry)
 	if ((rc = signin_jws(l, claims, &jws)) != WG_OK)
 		goto done;
 	l->signing_in = 1;
-	rc = login_request_post(&l->d, jws, &resp, retry);
+	rc = login_request_post(&l->d, jws, l->request_key, &resp, retry);
 	if (rc == WG_OK && signin_answer_parse(resp.body, resp.body_len,
 	    l->display_name, &l->answer, why, sizeof(why)) != WG_OK)
 		/* the ticket may be used up: another try would be refused */
@@ -424,6 +475,10 @@ session_store(struct login *l)
 	if (unlink(path) != 0 && errno != ENOENT)
 		wg_warn("the used ticket %s cannot be deleted: %s", path,
 		    strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", l->d.o->state_dir,
+	    LOGIN_KEY_FILE);
+	if (unlink(path) != 0 && errno != ENOENT)
+		wg_warn("%s cannot be deleted: %s", path, strerror(errno));
 	memcpy(r->upn, s->upn, sizeof(r->upn));
 	memcpy(r->owner, l->answer.owner, sizeof(r->owner));
 	memcpy(r->device_id, s->device_id, sizeof(r->device_id));
@@ -433,6 +488,8 @@ session_store(struct login *l)
 	    sizeof(r->prt_expires_at));
 	r->wrap = s->wrap;
 	r->boots = l->answer.boots;
+	r->recovered = l->answer.recovered;
+	r->later = l->answer.later;
 	return WG_OK;
 }
 
@@ -442,7 +499,8 @@ login_steps(struct login *l)
 	enum wg_err rc;
 
 	if ((rc = ticket_read(l)) == WG_OK && (rc = join_read(l)) == WG_OK &&
-	    (rc = keys_read(l)) == WG_OK && (rc = devtoken_open(&l->d)) ==
+	    (rc = keys_read(l)) == WG_OK && (rc = request_key_read(l)) ==
+	    WG_OK && (rc = devtoken_open(&l->d)) ==
 	    WG_OK && (rc = devtoken_discover(&l->d)) == WG_OK &&
 	    (rc = devtoken_tries(&l->d, login_once, l, &l->res->tries)) ==
 	    WG_OK && (rc = session_key_take(l)) == WG_OK &&
@@ -453,8 +511,8 @@ login_steps(struct login *l)
 
 enum wg_err
 login_run(const struct agent_phase_opts *o, const char *upn,
-    const char *password, size_t pw_len, struct login_result *res,
-    char *why, size_t whylen)
+    const char *password, size_t pw_len, int recover,
+    struct login_result *res, char *why, size_t whylen)
 {
 	struct login *l = xcalloc(1, sizeof(*l));
 	enum wg_err rc;
@@ -464,6 +522,7 @@ login_run(const struct agent_phase_opts *o, const char *upn,
 	l->upn = upn;
 	l->password = password;
 	l->pw_len = pw_len;
+	l->recover = recover;
 	l->why = why;
 	l->whylen = whylen;
 	memset(res, 0, sizeof(*res));

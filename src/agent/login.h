@@ -55,6 +55,7 @@ enum {
 #define LOGIN_CHANNEL "aad"
 #define LOGIN_TRIES_DEFAULT 3
 #define LOGIN_SESSION_FILE "session.json"
+#define LOGIN_KEY_FILE "login.json"	/* the sign-in's request key */
 #define LOGIN_GRANT_JWT_BEARER "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #define LOGIN_UPN_MAX ANSWER_UPN_MAX	   /* bytes of a UPN */
 #define LOGIN_RESOURCE_MAX ANSWER_RESOURCE_MAX /* bytes of a resource name */
@@ -68,6 +69,8 @@ struct login_result {
 	char prt_expires_at[32];	/* RFC 3339 UTC */
 	enum signin_wrap wrap;		/* how the session key came */
 	int64_t boots;			/* BootsSinceReseal */
+	int recovered;			/* the lost join was recovered */
+	int later;			/* not the device's first sign-in */
 	unsigned tries;
 };
 
@@ -78,15 +81,18 @@ struct login_result {
  * server's for a refusal (WG_E_USER_PASSWORD_WRONG, WG_E_TICKET_INVALID,
  * WG_E_LOST_JOIN, ...; tries end at once), the last try's when every try
  * failed on the network or the server's trouble, WG_E_TICKET_INVALID when
- * the device holds no ticket (not resealed, or signed in already),
+ * the device was never resealed (without a ticket the sign-in is a later
+ * one, which the server allows after the first; recover: the claim
+ * "recover", a lost join recovered where the tenant allows it),
  * WG_E_SESSION_KEY_INVALID when the session key does not open or
  * authenticate, WG_E_NET_PROTOCOL for an answer that does not hold
  * together, WG_E_TPM_* from the TPM, WG_E_IO when a file cannot be
  * written; why says what happened (never a secret).
  */
 enum wg_err login_run(const struct agent_phase_opts *o, const char *upn,
-    const char *password, size_t pw_len, struct login_result *res,
-    char *why, size_t whylen) __attribute__((warn_unused_result));
+    const char *password, size_t pw_len, int recover,
+    struct login_result *res, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
 
 struct login_token_result {
 	char *access_token;	/* with a resource: a secret (xmalloc'd) */

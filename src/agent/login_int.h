@@ -37,10 +37,11 @@ void login_devtoken_init(struct devtoken *d, const struct agent_phase_opts *o,
 
 /*
  * POST {TokenEndpoint} grant_type=jwt-bearer&request=jws (form-encoded,
- * the form wiped after), through devtoken_call(): its result.
+ * the form wiped after), through devtoken_call_keyed() with key (NULL:
+ * no Idempotency-Key): its result.
  */
 enum wg_err login_request_post(struct devtoken *d, const char *jws,
-    struct wg_httpc_resp *resp, int *retry)
+    const char *key, struct wg_httpc_resp *resp, int *retry)
     __attribute__((warn_unused_result));
 
 /*

@@ -198,7 +198,7 @@ token_once(void *arg, int *retry)
 		*retry = 0;
 		return rc;
 	}
-	if ((rc = login_request_post(&t->d, jws, &resp, retry)) == WG_OK &&
+	if ((rc = login_request_post(&t->d, jws, NULL, &resp, retry)) == WG_OK &&
 	    prt_answer_parse(resp.body, resp.body_len, t->resource,
 	    &t->answer, why, sizeof(why)) != WG_OK) {
 		rc = WG_FAIL(t, WG_E_NET_PROTOCOL, "POST %s (PRT): the answer: "

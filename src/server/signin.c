@@ -659,7 +659,7 @@ signin_commit(struct http_req *req, struct store_conn *c,
 	return rc;
 }
 
-/* What follows the device key's signature (idem_run_for()'s work). */
+/* What follows the user's check (idem_run_for()'s work). */
 static enum wg_err
 signin_rest(struct http_req *req, struct http_resp *resp, void *arg)
 {
@@ -671,19 +671,15 @@ signin_rest(struct http_req *req, struct http_resp *resp, void *arg)
 
 	memset(&o, 0, sizeof(o));
 	if ((rc = http_db(req, &c)) != WG_OK ||
-	    (rc = signin_claims(req, s)) != WG_OK ||
-	    (rc = signin_tenant(req, c, s)) != WG_OK ||
 	    (rc = nonce_usable(req, c, s->nonce_hex)) != WG_OK ||
 	    (rc = signin_ticket(req, c, s)) != WG_OK ||
 	    (rc = signin_boots(req, c, s)) != WG_OK ||
-	    (rc = signin_user(req, c, s)) != WG_OK ||
 	    (rc = signin_make(req, s, &o)) != WG_OK ||
 	    (rc = signin_commit(req, c, s, &o)) != WG_OK)
 		goto done;
 	http_resp_json(resp, 200, json_pack("{s:s, s:s, s:I, s:s, s:s, "
 	    "s:{s:s, s:s}, s:[s, s], s:s, s:s, s:I, s:b, s:b}", "token_type",
-	    "pop",
-	    "refresh_token", o.prt, "refresh_token_expires_in",
+	    "pop", "refresh_token", o.prt, "refresh_token_expires_in",
 	    (json_int_t)(PRT_LIFE_MS / 1000), "id_token", o.id_token,
 	    "session_key_jwe", o.jwe, "Certificate", "RawBody", o.cert.b64,
 	    "Thumbprint", o.cert.thumbprint, "CaChain", cas->drs.chain_b64[0],
@@ -697,9 +693,11 @@ done:
 }
 
 /*
- * A sign-in: the device key's signature first, then the rest, idempotent
- * per device key with an Idempotency-Key (an answer lost on the way is
- * sent again to the same device; its ticket is used up by the first).
+ * A sign-in: the device key's signature, then the user (whose password
+ * costs an Argon2id: only a request from a real device gets that far),
+ * then the rest, idempotent per device key and user with an
+ * Idempotency-Key: an answer lost on the way is sent again to the same
+ * device for the same user and password, although its ticket is used up.
  */
 static enum wg_err
 signin_password(struct http_req *req, struct http_resp *resp,
@@ -709,9 +707,12 @@ signin_password(struct http_req *req, struct http_resp *resp,
 	enum wg_err rc;
 
 	if ((rc = http_db(req, &c)) != WG_OK ||
-	    (rc = signin_key(req, c, s)) != WG_OK)
+	    (rc = signin_key(req, c, s)) != WG_OK ||
+	    (rc = signin_claims(req, s)) != WG_OK ||
+	    (rc = signin_tenant(req, c, s)) != WG_OK ||
+	    (rc = signin_user(req, c, s)) != WG_OK)
 		return rc;
-	return idem_run_for(req, resp, "/token#signin", "signin", s->dk_hex,
+	return idem_run_for(req, resp, "/token#signin", s->user.id, s->dk_hex,
 	    signin_rest, s);
 }
 

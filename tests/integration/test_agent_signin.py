@@ -111,9 +111,19 @@ class AgentSignIn(AgentFlow):
             self.assertIn(i, ids)
         self.secrets_nowhere(prt, renewed, PASSWORD, at)
         self.assert_no_transient()
-        # signed in: the ticket is gone, a second login says so
-        p = self.login()
-        self.assertNotEqual(p.returncode, 0)
+        self.assertFalse(os.path.exists(self.path("login.json")))
+        # later sign-ins need no ticket; the owner stays the first user
+        r = self.req("POST", "/admin/v1/users", {
+            "userPrincipalName": "bob@contoso.com", "password": PASSWORD},
+            token=self.key)
+        self.assertEqual(r.status, 201, r)
+        p = self.login(user="bob@contoso.com")
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertIn("a later sign-in", out)
+        self.assertIn("Owner: " + UPN, out)
+        self.assertEqual(json.loads(self.read("session.json"))["Upn"],
+                         "bob@contoso.com")
 
     def test_wrong_password_then_right(self):
         self.resealed()
@@ -125,8 +135,12 @@ class AgentSignIn(AgentFlow):
         self.assertFalse(os.path.exists(self.path("session.json")))
         ids = [e["eventId"] for e in self.events("aad")]
         self.assertIn(1403, ids)
+        # the request key stays for the next try, which uses it
+        key = json.loads(self.read("login.json"))["RequestKey"]
+        self.assertEqual(len(key), 32)
         p = self.login()
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertFalse(os.path.exists(self.path("login.json")))
 
     def test_strict_device_started_twice_loses_its_join(self):
         self.resealed()
@@ -140,6 +154,22 @@ class AgentSignIn(AgentFlow):
         (ev,) = [e for e in self.events("aad") if e["eventId"] == 1403]
         self.assertEqual(ev["code"], "0xA0570B0C")
         self.assertFalse(os.path.exists(self.path("device.crt")))
+        self.assertIn("does not allow recovery", err)
+        # --recover: refused until the tenant allows it, then the join
+        # comes back
+        p = self.agent_run("login", "--user", UPN, "--password-stdin",
+                           "--recover", stdin=(PASSWORD + "\n").encode())
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("WG_E_RECOVERY_NOT_ALLOWED", p.stderr.decode())
+        self.cli("tenant", "set", self.tenant, "--allow-join-recovery", "on",
+                 token=self.key)
+        p = self.agent_run("login", "--user", UPN, "--password-stdin",
+                           "--recover", stdin=(PASSWORD + "\n").encode())
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertIn("the lost join was recovered", out)
+        self.assert_issued("device.crt", "device-ca.pem", "drs/root.crt",
+                           "dk.pub")
 
     def test_session_key_wrapped_as_windows_does(self):
         r = self.req("POST", "/admin/v1/deploymentProfiles", {

@@ -417,7 +417,10 @@ class SignIn(JoinClient):
         self.assertEqual(r2.status, 200, r2)
         self.assertEqual(r2.json["refresh_token"], r1.json["refresh_token"])
         self.assertEqual(self.count("SELECT COUNT(*) FROM prts"), prts)
-        # the key does not replay without the device key's signature
+        # the key does not replay without the user's password, nor
+        # without the device key's signature
+        r = self.signin(key="k-1.login", password="not the password at all")
+        self.assertError(r, 401, "WG_E_USER_PASSWORD_WRONG")
         soft = rsa.generate_private_key(65537, 2048)
         r = self.signin(key="k-1.login", sign=lambda si: soft.sign(
             si, padding.PKCS1v15(), hashes.SHA256()))
