@@ -17,6 +17,7 @@
  * from its session key and the request's ctx (crypto/signin.h); the
  * session key is kept sealed (sealbox.h) with the PRT's hash as scope.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,9 @@
 #define RESOURCE_MAX 128
 #define PASSWORD_MAX 256
 #define AUD_AGENT "urn:whiteglove:agent"
+#define PURGE_EVERY 64		/* requests per purge */
+#define PURGE_ROWS 200		/* rows of each kind per purge, at most */
+#define PURGE_AFTER_MS ((int64_t)86400 * 1000)
 
 /* A sign-in request, decoded; the password is borrowed from the claims. */
 struct signin {
@@ -1000,6 +1004,29 @@ signin_prt(struct http_req *req, struct http_resp *resp,
 	return rc;
 }
 
+/* jwt-bearer requests this process answered: every PURGE_EVERY-th purges. */
+static atomic_uint grants;
+
+/*
+ * Housekeeping by every PURGE_EVERY-th request: PRTs a day past their
+ * expiry or replacement, and the devices' sign-in windows long over.
+ */
+static void
+signin_purge(struct http_req *req)
+{
+	int64_t now = wg_now_ms(), window = (int64_t)req->srv->cfg->
+	    signin_lockout_min * 60 * 1000;
+	struct store_conn *c;
+
+	if (atomic_fetch_add(&grants, 1) % PURGE_EVERY != 0 ||
+	    http_db(req, &c) != WG_OK)
+		return;
+	if (store_signin_purge(c, now - PURGE_AFTER_MS, now - 2 * window,
+	    PURGE_ROWS) != WG_OK)
+		wg_warn("sign-in: expired refresh tokens were not purged (next "
+		    "time)");
+}
+
 /* signin.h */
 enum wg_err
 signin_grant(struct http_req *req, struct http_resp *resp,
@@ -1018,6 +1045,7 @@ signin_grant(struct http_req *req, struct http_resp *resp,
 		    "missing: the request JWS");
 	if (req->srv->signer == NULL)
 		return http_fail(req, WG_E_INTERNAL, "no token signing key");
+	signin_purge(req);
 	memset(&s, 0, sizeof(s));
 	if (signin_jws_split(text, &s.jws, why, sizeof(why)) != WG_OK)
 		return http_fail(req, WG_E_JSON_FIELD, "form field 'request': "

@@ -743,6 +743,13 @@ enum wg_err store_prt_touch(struct store_conn *c, const char *prt_sha256,
  */
 enum wg_err store_prt_replace(struct store_conn *c, const char *prt_sha256,
     int64_t now_ms) __attribute__((warn_unused_result));
+/*
+ * Housekeeping: deletes at most limit PRTs that expired or were replaced
+ * before prts_before, and at most limit per-device sign-in windows that
+ * started before windows_before.
+ */
+enum wg_err store_signin_purge(struct store_conn *c, int64_t prts_before,
+    int64_t windows_before, size_t limit) __attribute__((warn_unused_result));
 
 /* ---- apps and device setup (step 5: the mdm service) ---- */
 

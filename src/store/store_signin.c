@@ -22,6 +22,8 @@ enum signin_q {
 	Q_PRT_GET,
 	Q_PRT_TOUCH,
 	Q_PRT_REPLACE,
+	Q_PRT_PURGE,
+	Q_SIGNIN_DEVICES_PURGE,
 	Q_SIGNIN_Q_END
 };
 _Static_assert(Q_SIGNIN_Q_END <= STORE_STMT_MAX, "raise STORE_STMT_MAX");
@@ -60,6 +62,14 @@ static const char *const signin_sql[Q_SIGNIN_Q_END - STORE_Q_SIGNIN_BASE] = {
 	[Q_PRT_REPLACE - STORE_Q_SIGNIN_BASE] = "UPDATE prts SET replaced_ms = "
 	    "$2 WHERE prt_sha256 = $1 AND replaced_ms = 0 RETURNING "
 	    "prt_sha256",
+	/* the purges: a bounded batch each */
+	[Q_PRT_PURGE - STORE_Q_SIGNIN_BASE] = "DELETE FROM prts WHERE "
+	    "prt_sha256 IN (SELECT prt_sha256 FROM prts WHERE expires_ms < $1 "
+	    "OR (replaced_ms > 0 AND replaced_ms < $1) LIMIT $2)",
+	[Q_SIGNIN_DEVICES_PURGE - STORE_Q_SIGNIN_BASE] = "DELETE FROM "
+	    "signin_devices WHERE (tenant_id, device_id) IN (SELECT tenant_id, "
+	    "device_id FROM signin_devices WHERE window_start_ms < $1 LIMIT "
+	    "$2)",
 };
 
 static const char *
@@ -230,4 +240,21 @@ store_prt_replace(struct store_conn *c, const char *prt_sha256,
 	struct store_param p[] = {P_TEXT(prt_sha256), P_INT(now_ms)};
 
 	return update_one(c, Q_PRT_REPLACE, p, ARRAY_LEN(p));
+}
+
+enum wg_err
+store_signin_purge(struct store_conn *c, int64_t prts_before,
+    int64_t windows_before, size_t limit)
+{
+	struct store_param a[] = {P_INT(prts_before), P_INT((int64_t)limit)};
+	struct store_param b[] = {P_INT(windows_before),
+	    P_INT((int64_t)limit)};
+	enum wg_err rc;
+
+	rc = store_conn_run(c, Q_PRT_PURGE, sql_of(Q_PRT_PURGE), a,
+	    ARRAY_LEN(a), NULL);
+	if (rc == WG_OK)
+		rc = store_conn_run(c, Q_SIGNIN_DEVICES_PURGE,
+		    sql_of(Q_SIGNIN_DEVICES_PURGE), b, ARRAY_LEN(b), NULL);
+	return rc;
 }

@@ -179,7 +179,8 @@ class SignIn(JoinClient):
 
     def test_signin_restores_the_join_and_gives_a_prt(self):
         before = self.count("SELECT COUNT(*) FROM device_certificates")
-        r = self.signin()
+        first_nonce = self.nonce()
+        r = self.signin(nonce=first_nonce)
         self.assertEqual(r.status, 200, r)
         a = r.json
         self.assertEqual(a["token_type"], "pop")
@@ -236,6 +237,9 @@ class SignIn(JoinClient):
         r = self.signin()
         self.assertError(r, 403, "WG_E_TICKET_INVALID")
         self.assertIn("used", r.error["message"])
+        # the first sign-in's nonce cannot serve again
+        r = self.signin(nonce=first_nonce, pp_ticket=None)
+        self.assertError(r, 400, "WG_E_NONCE_INVALID")
         # later sign-ins need no ticket: the device is joined again; the
         # owner stays the first user
         r = self.req("POST", "/admin/v1/users", {
@@ -270,6 +274,13 @@ class SignIn(JoinClient):
         r = self.signin(pp_ticket=None)
         self.assertError(r, 403, "WG_E_TICKET_INVALID")
         self.assertIn("first sign-in", r.error["message"])
+        # a ticket bound to another device key (another device's)
+        (dk,) = self.query("SELECT dk_id FROM pp_tickets")[0]
+        self.db.execute("UPDATE pp_tickets SET dk_id = '%s'" % ("ab" * 32))
+        r = self.signin()
+        self.assertError(r, 403, "WG_E_TICKET_INVALID")
+        self.assertIn("another device", r.error["message"])
+        self.db.execute("UPDATE pp_tickets SET dk_id = '%s'" % dk)
         (expires,) = self.query("SELECT expires_ms FROM pp_tickets")[0]
         self.db.execute("UPDATE pp_tickets SET expires_ms = 1")
         r = self.signin()

@@ -247,6 +247,66 @@ test_store_signin_device_failed_window(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* A PRT of user u stored with these times. */
+static void
+add_prt(struct fx *f, const struct wg_user *u, const char *sha,
+    int64_t expires_ms, int64_t replaced_ms)
+{
+	struct wg_prt t;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.prt_sha256, sizeof(t.prt_sha256), "%s", sha);
+	snprintf(t.tenant_id, sizeof(t.tenant_id), "%s", u->tenant_id);
+	snprintf(t.user_id, sizeof(t.user_id), "%s", u->id);
+	snprintf(t.device_id, sizeof(t.device_id), "dev-1");
+	snprintf(t.directory_device_id, sizeof(t.directory_device_id), "dd-1");
+	snprintf(t.session_key, sizeof(t.session_key), "c2VhbGVk");
+	t.created_ms = 1;
+	t.expires_ms = expires_ms;
+	OK(store_prt_put(f->c, &t));
+	if (replaced_ms != 0)
+		OK(store_prt_replace(f->c, sha, replaced_ms));
+}
+
+/*
+ * The housekeeping purge: expired and replaced PRTs past the cut, and
+ * sign-in windows that started before theirs, go; the rest stays.
+ */
+static void
+test_store_signin_purge(void **state)
+{
+	struct fx *f = *state;
+	struct wg_tenant t = add_tenant(f, "acme");
+	struct wg_user u;
+	struct wg_prt got;
+	int64_t n, now = 10 * MIN_MS;
+
+	OK(add_user(f, t.id, "ana@acme.test", &u));
+	add_prt(f, &u, "01", now - 5, 0);		/* expired: goes */
+	add_prt(f, &u, "02", now + MIN_MS, now - 5);	/* replaced: goes */
+	add_prt(f, &u, "03", now + MIN_MS, 0);	/* live: stays */
+	add_prt(f, &u, "04", now + MIN_MS, now + 5);	/* replaced later */
+	OK(store_signin_device_failed(f->c, t.id, "old", 1, MIN_MS, &n));
+	OK(store_signin_device_failed(f->c, t.id, "new", now, MIN_MS, &n));
+	OK(store_signin_purge(f->c, now, now - MIN_MS, 100));
+	assert_int_equal(store_prt_get(f->c, "01", &got), WG_E_NOT_FOUND);
+	assert_int_equal(store_prt_get(f->c, "02", &got), WG_E_NOT_FOUND);
+	OK(store_prt_get(f->c, "03", &got));
+	assert_string_equal(got.session_key, "c2VhbGVk");
+	OK(store_prt_get(f->c, "04", &got));
+	OK(store_signin_device_failures(f->c, t.id, "new", now, MIN_MS, &n));
+	assert_int_equal(n, 1);
+	/* "old" was purged: a failure now starts a fresh window */
+	OK(store_signin_device_failed(f->c, t.id, "old", 2, MIN_MS, &n));
+	assert_int_equal(n, 1);
+	/* the batch is bounded */
+	add_prt(f, &u, "05", 1, 0);
+	add_prt(f, &u, "06", 1, 0);
+	OK(store_signin_purge(f->c, now, 0, 1));
+	assert_int_equal((store_prt_get(f->c, "05", &got) == WG_OK) +
+	    (store_prt_get(f->c, "06", &got) == WG_OK), 1);
+}
+
 #define CASES(be) \
 	T(test_store_user_create_get, be), \
 	T(test_store_user_create_upn_unique_per_tenant, be), \
@@ -255,6 +315,7 @@ test_store_signin_device_failed_window(void **state)
 	T(test_store_user_signin_failed_locks, be), \
 	T(test_store_user_signin_ok_resets, be), \
 	T(test_store_user_set_password_unlocks, be), \
-	T(test_store_signin_device_failed_window, be)
+	T(test_store_signin_device_failed_window, be), \
+	T(test_store_signin_purge, be)
 
 STORE_FX_MAIN("test_store_users", "store_users")
