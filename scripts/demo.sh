@@ -224,15 +224,8 @@ openssl verify -CAfile "$state/drs/root.crt" \
 	sed 's/^/    /'
 
 say "Tenant admin: the device's owner"
-echo "  the directory object (GET /admin/v1/directory/devices):"
-WHITEGLOVE_TOKEN=$admin_key python3 -c 'import json, os, ssl, urllib.request
-r = urllib.request.Request(os.environ["WHITEGLOVE_URL"] +
-    "/admin/v1/directory/devices", headers={"Authorization": "Bearer " +
-    os.environ["WHITEGLOVE_TOKEN"]})
-ctx = ssl.create_default_context(cafile=os.environ["WHITEGLOVE_CA"])
-for o in json.load(urllib.request.urlopen(r, context=ctx, timeout=30))["value"]:
-    for k in ("id", "displayName", "accountEnabled", "trustType", "registeredOwner", "joinedAt"):
-        print("    %s: %s" % (k, o.get(k)))'
+echo "  the device, its directory object's owner now set (whiteglove device show):"
+WHITEGLOVE_TOKEN=$admin_key "$wg" device show "$device_id" | sed 's/^/    /'
 echo "  the user (whiteglove user show ana@contoso.com):"
 WHITEGLOVE_TOKEN=$admin_key "$wg" user show ana@contoso.com | sed 's/^/    /'
 

@@ -1,26 +1,21 @@
 /*
- * "Device setup" on the device (apps.h): the app list (its one parser is
- * apps_answer_parse(), answer.c), the per-app state file, the resumable
- * verified download, the install command in its own process group, and
- * the status reports, in that order.
+ * The apps of device setup and of account setup on the device (apps.h):
+ * the app list (its one parser is apps_answer_parse(), answer.c), the
+ * per-app state file, the install command in its own process group, and
+ * the status reports, in that order; the resumable verified download is
+ * apps_download.c's.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
-#include "agent/answer.h"
 #include "agent/appcmd.h"
-#include "agent/apps.h"
-#include "agent/devtoken.h"
+#include "agent/apps_int.h"
 #include "agent/eventlog.h"
 #include "agent/retry.h"
 #include "agent/state.h"
@@ -28,74 +23,43 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 
-#define APP_NAME_MAX ANSWER_APP_NAME_MAX
-#define APP_COMMAND_MAX ANSWER_APP_COMMAND_MAX
 #define APP_MESSAGE_MAX 512	/* of a status report */
 #define APPS_FILE_MAX (256 * 1024)
 #define TOKEN_REFRESH_MS (45 * 60 * 1000L) /* the token lives an hour */
-#define PROGRESS_EVERY_MS 250
-
-enum app_state { ST_NONE, ST_IDENTIFYING, ST_DOWNLOADING, ST_INSTALLING,
-	ST_INSTALLED, ST_FAILED, ST_MAX };
 
 static const char *const state_names[ST_MAX] = { "", "identifying",
 	"downloading", "installing", "installed", "failed" };
 
-struct app {
-	char id[37];
-	char name[APP_NAME_MAX + 1];
-	char sha256[65];
-	uint64_t size;
-	char command[APP_COMMAND_MAX + 1];
-	long timeout_s;
-	char url[ANSWER_ENDPOINT_MAX + 1];
-	/* kept in apps.json */
-	enum app_state state;
-	unsigned reported;	/* 1 << state for each the server has */
+static const char *const user_query[] = { "target", "user", NULL };
+
+/* Per target: its list's query, its state file, its words, its phase. */
+static const struct {
+	const char *const *query;
+	const char *file, *words;
+	enum wg_phase phase;
+} targets[APPS_TARGET_MAX] = {
+	[APPS_TARGET_DEVICE] = { NULL, APPS_FILE, "device setup",
+	    WG_PHASE_DEVICE_SETUP },
+	[APPS_TARGET_USER] = { user_query, APPS_USER_FILE, "account setup",
+	    WG_PHASE_ACCOUNT_SETUP },
 };
 
-struct apps {
-	struct devtoken d;
-	const struct apps_opts *ao;
-	struct apps_result *res;
-	struct app *list;
-	size_t n;
-	char *dir;		/* STATE/apps */
-	uint64_t max_size;
-	/* the app at hand, and its download */
-	struct app *cur;
-	unsigned index;
-	int fd;
-	uint64_t got;
-	EVP_MD_CTX *md;
-	int64_t shown_ms;
-	enum wg_err stop;	/* why the download's receiver stopped it */
-	const struct wg_httpc_resp *resp; /* the download's, while it runs */
-	int started;		/* the body's first bytes came */
-	char *part;		/* the .part's path */
-	/* a status report's body */
-	const char *status_body;
-	char *why;
-	size_t whylen;
-};
-
-/* An event of the apps channel; a (if not NULL) names the app. */
-static void __attribute__((format(printf, 6, 7)))
-app_event(struct apps *s, const struct app *a, int id, enum wg_level level,
+void
+apps_event(struct apps *s, const struct app *a, int id, enum wg_level level,
     enum wg_err err, const char *fmt, ...)
 {
 	const char *corr = s->d.correlation_id;
 	va_list ap;
 
 	va_start(ap, fmt);
-	eventlog_vsay(s->d.o->state_dir, "apps", id, level,
-	    WG_PHASE_DEVICE_SETUP, err, corr[0] ? corr : NULL,
-	    a != NULL ? "appId" : NULL, a != NULL ? a->id : NULL, fmt, ap);
+	eventlog_vsay(s->d.o->state_dir, "apps", id, level, s->d.phase, err,
+	    corr[0] ? corr : NULL, a != NULL ? "appId" : NULL,
+	    a != NULL ? a->id : NULL, fmt, ap);
 	va_end(ap);
 }
 
-static void
-progress(struct apps *s, const struct app *a, enum app_state st)
+void
+apps_show(struct apps *s, const struct app *a, enum app_state st)
 {
 	struct apps_progress p = { .index = a != NULL ? s->index : 0,
 	    .count = (unsigned)s->n, .name = a != NULL ? a->name : NULL,
@@ -109,14 +73,73 @@ progress(struct apps *s, const struct app *a, enum app_state st)
 		s->ao->progress(s->ao->progress_arg, &p);
 }
 
-/* WG_E_ESP_TIMEOUT once the device setup deadline has passed. */
-static enum wg_err
-deadline_check(struct apps *s, const char *doing)
+void
+apps_progress_text(const struct apps_progress *p, int bytes, char *buf,
+    size_t size)
+{
+	if (p->index == 0)
+		snprintf(buf, size, "identifying apps");
+	else if (strcmp(p->state, "downloading") == 0 && p->total > 0 &&
+	    bytes)
+		snprintf(buf, size, "%u of %u: %s: downloading %.1f of %.1f "
+		    "MiB", p->index, p->count, p->name,
+		    (double)p->done / 1048576.0, (double)p->total / 1048576.0);
+	else if (strcmp(p->state, "downloading") == 0)
+		snprintf(buf, size, "%u of %u: %s: downloading %.1f MiB",
+		    p->index, p->count, p->name, (double)p->total / 1048576.0);
+	else
+		snprintf(buf, size, "%u of %u: %s: %s", p->index, p->count,
+		    p->name, p->state);
+}
+
+enum wg_err
+apps_deadline(struct apps *s, const char *doing)
 {
 	if (s->ao->deadline_ms == 0 || wg_now_ms() < s->ao->deadline_ms)
 		return WG_OK;
-	return WG_FAIL(s, WG_E_ESP_TIMEOUT, "the device setup deadline passed "
-	    "%s", doing);
+	return WG_FAIL(s, WG_E_ESP_TIMEOUT, "the %s deadline passed %s",
+	    s->words, doing);
+}
+
+char *
+apps_path(const struct apps *s, const struct app *a, const char *suffix)
+{
+	return xasprintf("%s/%s%s", s->dir, a->sha256, suffix);
+}
+
+/*
+ * One request on --server with the device token (apps_token_fresh() set
+ * it as the bearer): path with query (NULL: none), body (NULL: none,
+ * else JSON).  WG_OK on a 2xx with *resp (the caller frees it either
+ * way); else the code, s->why and *retry.
+ */
+static enum wg_err
+exchange(struct apps *s, const char *method, const char *path,
+    const char *const *query, const char *body, struct wg_httpc_resp *resp,
+    int *retry)
+{
+	static const struct wg_httpc_header accept = { "Accept",
+		"application/json" };
+	struct wg_httpc_req req = { .method = method, .path = path,
+	    .query = query, .headers = &accept, .nheaders = 1,
+	    .content_type = body != NULL ? "application/json" : NULL,
+	    .body = body, .body_len = body != NULL ? strlen(body) : 0 };
+	struct wg_httpc_error e;
+	char q[64] = "";
+	enum wg_err rc;
+
+	if (query != NULL && query[0] != NULL && query[1] != NULL)
+		snprintf(q, sizeof(q), "?%s=%s", query[0], query[1]);
+	*retry = 1;
+	if ((rc = wg_httpc_do(s->d.http, &req, resp)) != WG_OK)
+		return WG_FAIL(s, rc, "%s %s%s%s: %s", method, s->d.o->server,
+		    path, q, resp->detail);
+	if (resp->status >= 200 && resp->status <= 299)
+		return WG_OK;
+	wg_httpc_resp_error(resp, &e);
+	*retry = agent_retryable(WG_OK, resp->status);
+	return WG_FAIL(s, e.err, "%s %s%s%s: HTTP %ld %s %s: %s", method,
+	    s->d.o->server, path, q, resp->status, e.code, e.name, e.message);
 }
 
 /* ---- the app list: its one parser is apps_answer_parse() ---- */
@@ -130,8 +153,9 @@ list_parse(struct apps *s, const char *body, size_t len)
 	size_t i;
 
 	if (apps_answer_parse(body, len, &aa, why, sizeof(why)) != WG_OK)
-		return WG_FAIL(s, WG_E_NET_PROTOCOL, "GET " APPS_LIST_PATH ": "
-		    "the answer: %s", why);
+		return WG_FAIL(s, WG_E_NET_PROTOCOL, "GET " APPS_LIST_PATH
+		    "%s: the answer: %s", s->list_query != NULL ?
+		    "?target=user" : "", why);
 	s->n = aa.n;
 	s->list = xcalloc(s->n ? s->n : 1, sizeof(*s->list));
 	for (i = 0; i < s->n; i++) {
@@ -150,7 +174,7 @@ list_parse(struct apps *s, const char *body, size_t len)
 	return WG_OK;
 }
 
-/* GET /mdm/v1/apps */
+/* GET /mdm/v1/apps[?target=user] */
 static enum wg_err
 list_once(void *arg, int *retry)
 {
@@ -162,7 +186,7 @@ list_once(void *arg, int *retry)
 	s->list = NULL;
 	s->n = 0;
 	/* the answer is capped by devtoken's client (ANSWER_APPS_BODY_MAX) */
-	if ((rc = devtoken_call(&s->d, "GET", APPS_LIST_PATH, NULL, NULL,
+	if ((rc = exchange(s, "GET", APPS_LIST_PATH, s->list_query, NULL,
 	    &resp, retry)) == WG_OK && (rc = list_parse(s, resp.body,
 	    resp.body_len)) != WG_OK)
 		*retry = 1;
@@ -170,7 +194,8 @@ list_once(void *arg, int *retry)
 	return rc;
 }
 
-/* ---- STATE/apps.json: {"apps":[{id, sha256, state, reported:[]}]} ---- */
+/* ---- STATE/apps.json (apps-user.json): {"apps":[{id, sha256, state,
+   reported:[]}]} ---- */
 
 static enum app_state
 state_of(const char *name)
@@ -219,7 +244,7 @@ records_load(struct apps *s)
 	char why[128];
 	size_t i, len;
 
-	if (agent_state_read(s->d.o->state_dir, APPS_FILE, buf, APPS_FILE_MAX,
+	if (agent_state_read(s->d.o->state_dir, s->file, buf, APPS_FILE_MAX,
 	    &len) != 0) {
 		free(buf);
 		return;
@@ -231,7 +256,7 @@ records_load(struct apps *s)
 			record_apply(&s->list[i], arr);
 	else
 		wg_warn("apps: %s/%s cannot be read; starting afresh",
-		    s->d.o->state_dir, APPS_FILE);
+		    s->d.o->state_dir, s->file);
 	json_decref(root);
 	free(buf);
 }
@@ -261,15 +286,14 @@ records_save(struct apps *s)
 	    JSON_PRESERVE_ORDER)) == NULL)
 		abort(); /* out of memory */
 	json_decref(root);
-	rc = agent_state_write(s->d.o->state_dir, APPS_FILE, text,
+	rc = agent_state_write(s->d.o->state_dir, s->file, text,
 	    strlen(text), s->why, s->whylen);
 	free(text);
 	return rc;
 }
 
-/* A device token younger than TOKEN_REFRESH_MS as the bearer. */
-static enum wg_err
-token_fresh(struct apps *s)
+enum wg_err
+apps_token_fresh(struct apps *s)
 {
 	enum wg_err rc;
 
@@ -292,30 +316,13 @@ token_fresh(struct apps *s)
 static enum wg_err
 status_once(void *arg, int *retry)
 {
-	static const struct wg_httpc_header accept = { "Accept",
-		"application/json" };
 	struct apps *s = arg;
-	char path[128];
-	struct wg_httpc_req req = { .method = "POST", .path = path,
-	    .headers = &accept, .nheaders = 1, .content_type =
-	    "application/json", .body = s->status_body,
-	    .body_len = strlen(s->status_body) };
 	struct wg_httpc_resp resp = { 0 };
-	struct wg_httpc_error e;
+	char path[128];
 	enum wg_err rc;
 
 	snprintf(path, sizeof(path), APPS_LIST_PATH "/%s/status", s->cur->id);
-	*retry = 1;
-	if ((rc = wg_httpc_do(s->d.http, &req, &resp)) != WG_OK) {
-		rc = WG_FAIL(s, rc, "POST %s%s: %s", s->d.o->server, path,
-		    resp.detail);
-	} else if (resp.status < 200 || resp.status > 299) {
-		wg_httpc_resp_error(&resp, &e);
-		*retry = agent_retryable(WG_OK, resp.status);
-		rc = WG_FAIL(s, e.err, "POST %s%s: HTTP %ld %s %s: %s",
-		    s->d.o->server, path, resp.status, e.code, e.name,
-		    e.message);
-	}
+	rc = exchange(s, "POST", path, NULL, s->status_body, &resp, retry);
 	wg_httpc_resp_free(&resp);
 	return rc;
 }
@@ -335,7 +342,7 @@ report(struct apps *s, struct app *a, enum app_state st, enum wg_err err,
 	a->state = st;
 	if ((rc = records_save(s)) != WG_OK)
 		return rc;
-	progress(s, a, st);
+	apps_show(s, a, st);
 	if (a->reported & (1u << st))
 		return WG_OK;
 	snprintf(keep, sizeof(keep), "%s", s->why);
@@ -364,300 +371,13 @@ report(struct apps *s, struct app *a, enum app_state st, enum wg_err err,
 	return records_save(s);
 }
 
-/* ---- the download ---- */
-
-/* Where s->dir/<sha256><suffix> is; the caller frees it. */
-static char *
-app_path(struct apps *s, const struct app *a, const char *suffix)
-{
-	return xasprintf("%s/%s%s", s->dir, a->sha256, suffix);
-}
-
-/* Starts the hash over with the first *got bytes the .part holds. */
-static enum wg_err
-part_rehash(struct apps *s, const char *part)
-{
-	unsigned char buf[65536];
-	uint64_t left = s->got;
-	ssize_t n = -1;
-
-	if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1)
-		abort(); /* out of memory */
-	if (lseek(s->fd, 0, SEEK_SET) != 0)
-		goto fail;
-	while (left > 0) {
-		n = read(s->fd, buf, left < sizeof(buf) ? left : sizeof(buf));
-		if (n <= 0)
-			goto fail;
-		EVP_DigestUpdate(s->md, buf, (size_t)n);
-		left -= (uint64_t)n;
-	}
-	return WG_OK;
-fail:
-	return WG_FAIL(s, WG_E_IO, "cannot read %s: %s", part,
-	    n == 0 ? "shorter than it was" : strerror(errno));
-}
-
-/* Empties the .part: the download starts over. */
-static enum wg_err
-part_reset(struct apps *s, const char *part)
-{
-	s->got = 0;
-	if (ftruncate(s->fd, 0) != 0 || lseek(s->fd, 0, SEEK_SET) != 0)
-		return WG_FAIL(s, WG_E_IO, "cannot empty %s: %s", part,
-		    strerror(errno));
-	if (EVP_DigestInit_ex(s->md, EVP_sha256(), NULL) != 1)
-		abort();
-	return WG_OK;
-}
-
-/* A 206's Content-Range must be "bytes <got>-<size-1>/<size>". */
-static int
-range_ok(struct apps *s, const char *cr)
-{
-	char want[96];
-
-	snprintf(want, sizeof(want), "bytes %llu-%llu/%llu",
-	    (unsigned long long)s->got, (unsigned long long)s->cur->size - 1,
-	    (unsigned long long)s->cur->size);
-	return strcmp(cr, want) == 0;
-}
-
-/*
- * Before the first bytes: a 206 must continue where the .part ends; a
- * 200 is the whole content, so the .part starts over.
- */
-static enum wg_err
-on_start(struct apps *s)
-{
-	s->started = 1;
-	if (s->resp->status == 206 && !range_ok(s, s->resp->content_range)) {
-		s->stop = WG_FAIL(s, WG_E_NET_PROTOCOL, "the server answered "
-		    "bytes=%llu- with Content-Range \"%.64s\": the download "
-		    "starts over", (unsigned long long)s->got,
-		    s->resp->content_range);
-		(void)part_reset(s, s->part);
-		return s->stop;
-	}
-	if (s->resp->status != 206 && s->got > 0) {
-		wg_info("apps: the server sent all of %s, not the range asked "
-		    "for: the download starts over", s->cur->sha256);
-		if ((s->stop = part_reset(s, s->part)) != WG_OK)
-			return s->stop;
-	}
-	return WG_OK;
-}
-
-/* The response body as it arrives: checked, written, hashed, shown. */
-static enum wg_err
-on_content(void *arg, const char *data, size_t len)
-{
-	struct apps *s = arg;
-	const struct app *a = s->cur;
-	ssize_t w;
-	size_t off;
-
-	if (!s->started && on_start(s) != WG_OK)
-		return s->stop;
-	if (len > a->size - s->got) {
-		s->stop = WG_FAIL(s, WG_E_APP_TOO_LARGE, "app \"%s\": the "
-		    "server sent more than the %llu bytes the app list "
-		    "declares", a->name, (unsigned long long)a->size);
-		return s->stop;
-	}
-	for (off = 0; off < len; off += (size_t)w)
-		if ((w = write(s->fd, data + off, len - off)) < 0) {
-			s->stop = WG_FAIL(s, WG_E_APP_DOWNLOAD_FAILED, "cannot "
-			    "write %s/%s.part: %s", s->dir, a->sha256,
-			    strerror(errno));
-			return s->stop;
-		}
-	EVP_DigestUpdate(s->md, data, len);
-	s->got += len;
-	if (wg_mono_ms() - s->shown_ms >= PROGRESS_EVERY_MS) {
-		s->shown_ms = wg_mono_ms();
-		progress(s, a, ST_DOWNLOADING);
-		if ((s->stop = deadline_check(s, "while an app was being "
-		    "downloaded")) != WG_OK)
-			return s->stop;
-	}
-	return WG_OK;
-}
-
-/* One GET of the rest of the content into the open .part. */
-static enum wg_err
-fetch(struct apps *s, int *retry)
-{
-	const struct app *a = s->cur;
-	char range[48];
-	struct wg_httpc_header h = { "Range", range };
-	struct wg_httpc_req req = { .method = "GET", .path = a->url,
-	    .headers = &h, .nheaders = s->got > 0, .download = on_content,
-	    .download_ctx = s };
-	struct wg_httpc_resp resp = { 0 };
-	struct wg_httpc_error e;
-	int64_t left;
-	enum wg_err rc;
-
-	snprintf(range, sizeof(range), "bytes=%llu-",
-	    (unsigned long long)s->got);
-	if (s->ao->deadline_ms != 0) {
-		left = s->ao->deadline_ms - wg_now_ms();
-		req.timeout_ms = left > 1 ? (long)left : 1;
-	}
-	s->stop = WG_OK;
-	s->started = 0;
-	s->resp = &resp;
-	rc = wg_httpc_do(s->d.http, &req, &resp);
-	s->resp = NULL;
-	*retry = 1;
-	if (rc != WG_OK && s->stop != WG_OK) {
-		*retry = s->stop != WG_E_APP_TOO_LARGE &&
-		    s->stop != WG_E_ESP_TIMEOUT;
-		rc = s->stop;
-	} else if (rc != WG_OK) {
-		rc = WG_FAIL(s, rc, "GET %s%s: %s", s->d.o->server, a->url,
-		    resp.detail);
-		if (deadline_check(s, "while an app was being downloaded") !=
-		    WG_OK) {
-			*retry = 0;
-			rc = WG_E_ESP_TIMEOUT;
-		}
-	} else if (resp.status == 416) {
-		rc = WG_FAIL(s, WG_E_NET_PROTOCOL, "GET %s%s: HTTP 416 for "
-		    "bytes %llu on: the download starts over", s->d.o->server,
-		    a->url, (unsigned long long)s->got);
-		if (part_reset(s, s->part) != WG_OK)
-			*retry = 0;
-	} else if (resp.status < 200 || resp.status > 299) {
-		wg_httpc_resp_error(&resp, &e);
-		*retry = agent_retryable(WG_OK, resp.status);
-		rc = WG_FAIL(s, e.err, "GET %s%s: HTTP %ld %s %s: %s",
-		    s->d.o->server, a->url, resp.status, e.code, e.name,
-		    e.message);
-	} else if (s->got != a->size) {
-		rc = WG_FAIL(s, WG_E_NET_PROTOCOL, "GET %s%s: %llu of %llu "
-		    "bytes came", s->d.o->server, a->url,
-		    (unsigned long long)s->got, (unsigned long long)a->size);
-	}
-	wg_httpc_resp_free(&resp);
-	return rc;
-}
-
-/* The .part is whole: its hash checked, then renamed into place. */
-static enum wg_err
-part_finish(struct apps *s, int *retry)
-{
-	const struct app *a = s->cur;
-	unsigned char md[32];
-	char hex[65], *path;
-	enum wg_err rc = WG_OK;
-
-	if (fsync(s->fd) != 0)
-		return WG_FAIL(s, WG_E_APP_DOWNLOAD_FAILED, "cannot write %s: "
-		    "%s", s->part, strerror(errno));
-	EVP_DigestFinal_ex(s->md, md, NULL);
-	wg_hex(md, sizeof(md), hex);
-	if (strcmp(hex, a->sha256) != 0) {
-		/* the next try starts over: a stale prefix may be the cause */
-		if (unlink(s->part) != 0)
-			*retry = 0;
-		return WG_FAIL(s, WG_E_APP_HASH_MISMATCH, "app \"%s\": the "
-		    "%llu bytes downloaded have SHA-256 %s, not %s; deleted",
-		    a->name, (unsigned long long)a->size, hex, a->sha256);
-	}
-	path = app_path(s, a, "");
-	if (rename(s->part, path) != 0) {
-		*retry = 0;
-		rc = WG_FAIL(s, WG_E_APP_DOWNLOAD_FAILED, "cannot rename %s: "
-		    "%s", s->part, strerror(errno));
-	}
-	free(path);
-	return rc;
-}
-
-/* One try: the .part opened (resumed), the rest fetched, verified. */
-static enum wg_err
-download_once(void *arg, int *retry)
-{
-	struct apps *s = arg;
-	struct stat st;
-	enum wg_err rc;
-
-	*retry = 0;
-	if ((rc = deadline_check(s, "before an app was downloaded")) !=
-	    WG_OK || (rc = token_fresh(s)) != WG_OK)
-		return rc;
-	s->fd = open(s->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (s->fd < 0 || fstat(s->fd, &st) != 0) {
-		rc = WG_FAIL(s, WG_E_APP_DOWNLOAD_FAILED, "cannot open %s: %s",
-		    s->part, strerror(errno));
-		goto done;
-	}
-	s->got = (uint64_t)st.st_size;
-	if (s->got > s->cur->size)
-		rc = part_reset(s, s->part);
-	else
-		rc = part_rehash(s, s->part);
-	if (rc != WG_OK || lseek(s->fd, 0, SEEK_END) < 0) {
-		rc = rc != WG_OK ? rc : WG_FAIL(s, WG_E_IO, "cannot seek %s",
-		    s->part);
-		goto done;
-	}
-	app_event(s, s->cur, APPS_EVT_DOWNLOAD, WG_LEVEL_INFO, WG_OK,
-	    "app \"%s\": downloading %llu bytes%s", s->cur->name,
-	    (unsigned long long)s->cur->size, s->got > 0 ?
-	    " (resumed)" : "");
-	if (s->got > 0)
-		wg_info("apps: %s: resuming at byte %llu", s->cur->sha256,
-		    (unsigned long long)s->got);
-	progress(s, s->cur, ST_DOWNLOADING);
-	if (s->got < s->cur->size && (rc = fetch(s, retry)) != WG_OK)
-		goto done;
-	*retry = 1;
-	if ((rc = part_finish(s, retry)) == WG_OK)
-		progress(s, s->cur, ST_DOWNLOADING);
-done:
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-	return rc;
-}
-
-/* The app's content downloaded into STATE/apps/<sha256>, tried. */
-static enum wg_err
-download(struct apps *s, struct app *a)
-{
-	enum wg_err rc;
-
-	s->part = app_path(s, a, ".part");
-	s->fd = -1;
-	s->shown_ms = 0;
-	if ((s->md = EVP_MD_CTX_new()) == NULL)
-		abort(); /* out of memory */
-	rc = devtoken_tries(&s->d, download_once, s, NULL);
-	EVP_MD_CTX_free(s->md);
-	s->md = NULL;
-	free(s->part);
-	s->part = NULL;
-	if (rc == WG_OK)
-		app_event(s, a, APPS_EVT_DOWNLOADED, WG_LEVEL_INFO, WG_OK,
-		    "app \"%s\": downloaded, SHA-256 %s verified", a->name,
-		    a->sha256);
-	else if (wg_err_info(rc)->phase != WG_PHASE_DEVICE_SETUP)
-		/* the network's or the server's code: the app's is this */
-		rc = WG_FAIL(s, WG_E_APP_DOWNLOAD_FAILED, "app \"%s\": %.900s",
-		    a->name, s->why);
-	return rc;
-}
-
 /* ---- the install command ---- */
 
 /* Runs the app's install command; WG_OK when it exits 0. */
 static enum wg_err
 install(struct apps *s, struct app *a)
 {
-	char *file = app_path(s, a, ""), *log = app_path(s, a, ".log");
+	char *file = apps_path(s, a, ""), *log = apps_path(s, a, ".log");
 	struct appcmd c = { .dir = s->dir, .command = a->command, .log = log,
 	    .env_name = APPS_FILE_ENV, .env_value = file,
 	    .stop_ms = wg_mono_ms() + (int64_t)a->timeout_s * 1000 };
@@ -673,9 +393,9 @@ install(struct apps *s, struct app *a)
 	if ((rc = appcmd_run(&c, &r, s->why, s->whylen)) != WG_OK)
 		rc = WG_FAIL(s, rc, "app \"%s\": %.900s", a->name, s->why);
 	else if (r.end == APPCMD_STOPPED && esp)
-		rc = WG_FAIL(s, WG_E_ESP_TIMEOUT, "the device setup deadline "
-		    "passed while app \"%s\" was installing: its install "
-		    "command was stopped", a->name);
+		rc = WG_FAIL(s, WG_E_ESP_TIMEOUT, "the %s deadline passed "
+		    "while app \"%s\" was installing: its install "
+		    "command was stopped", s->words, a->name);
 	else if (r.end == APPCMD_STOPPED)
 		rc = WG_FAIL(s, WG_E_APP_INSTALL_TIMEOUT, "app \"%s\": the "
 		    "install command ran longer than %ld s and was stopped "
@@ -699,7 +419,7 @@ install(struct apps *s, struct app *a)
 static enum wg_err
 app_steps(struct apps *s, struct app *a)
 {
-	char *path = app_path(s, a, "");
+	char *path = apps_path(s, a, "");
 	struct stat st;
 	enum wg_err rc;
 	int have;
@@ -709,8 +429,8 @@ app_steps(struct apps *s, struct app *a)
 	free(path);
 	s->cur = a;
 	s->got = have ? a->size : 0;
-	if ((rc = deadline_check(s, "before the app was identified")) !=
-	    WG_OK || (rc = token_fresh(s)) != WG_OK ||
+	if ((rc = apps_deadline(s, "before the app was identified")) !=
+	    WG_OK || (rc = apps_token_fresh(s)) != WG_OK ||
 	    (rc = report(s, a, ST_IDENTIFYING, WG_OK, NULL)) != WG_OK)
 		return rc;
 	if (!have && a->size > s->max_size)
@@ -719,14 +439,15 @@ app_steps(struct apps *s, struct app *a)
 		    "(--max-app-size)", a->name, (unsigned long long)a->size,
 		    (unsigned long long)s->max_size);
 	if ((rc = report(s, a, ST_DOWNLOADING, WG_OK, NULL)) != WG_OK ||
-	    (!have && (rc = download(s, a)) != WG_OK) ||
-	    (rc = deadline_check(s, "before the app was installed")) !=
-	    WG_OK || (rc = token_fresh(s)) != WG_OK)
+	    (!have && (rc = apps_download(s, a)) != WG_OK) ||
+	    (rc = apps_deadline(s, "before the app was installed")) !=
+	    WG_OK || (rc = apps_token_fresh(s)) != WG_OK)
 		return rc;
-	app_event(s, a, APPS_EVT_INSTALLING, WG_LEVEL_INFO, WG_OK,
+	apps_event(s, a, APPS_EVT_INSTALLING, WG_LEVEL_INFO, WG_OK,
 	    "app \"%s\": installing", a->name);
 	if ((rc = report(s, a, ST_INSTALLING, WG_OK, NULL)) != WG_OK ||
-	    (rc = install(s, a)) != WG_OK || (rc = token_fresh(s)) != WG_OK)
+	    (rc = install(s, a)) != WG_OK ||
+	    (rc = apps_token_fresh(s)) != WG_OK)
 		return rc;
 	return report(s, a, ST_INSTALLED, WG_OK, NULL);
 }
@@ -745,9 +466,9 @@ apps_each(struct apps *s)
 		if (a->state == ST_INSTALLED) {
 			res->already++;
 			res->installed++;
-			app_event(s, a, APPS_EVT_SKIPPED, WG_LEVEL_INFO, WG_OK,
+			apps_event(s, a, APPS_EVT_SKIPPED, WG_LEVEL_INFO, WG_OK,
 			    "app \"%s\": installed by an earlier run", a->name);
-			if ((rc = token_fresh(s)) != WG_OK ||
+			if ((rc = apps_token_fresh(s)) != WG_OK ||
 			    (rc = report(s, a, ST_INSTALLED, WG_OK, NULL)) !=
 			    WG_OK)
 				return rc;
@@ -755,7 +476,7 @@ apps_each(struct apps *s)
 		}
 		if ((rc = app_steps(s, a)) == WG_OK) {
 			res->installed++;
-			app_event(s, a, APPS_EVT_INSTALLED, WG_LEVEL_INFO,
+			apps_event(s, a, APPS_EVT_INSTALLED, WG_LEVEL_INFO,
 			    WG_OK, "app \"%s\" installed", a->name);
 			continue;
 		}
@@ -764,7 +485,7 @@ apps_each(struct apps *s)
 		    a->name);
 		if (wg_err_info(rc)->phase != WG_PHASE_DEVICE_SETUP)
 			return rc; /* the token, a report: not the app's */
-		app_event(s, a, APPS_EVT_FAILED, WG_LEVEL_ERROR, rc, "%s",
+		apps_event(s, a, APPS_EVT_FAILED, WG_LEVEL_ERROR, rc, "%s",
 		    s->why);
 		snprintf(msg, sizeof(msg), "%s", s->why);
 		snprintf(keep, sizeof(keep), "%s", s->why);
@@ -784,14 +505,14 @@ apps_steps(struct apps *s)
 
 	if ((rc = devtoken_open(&s->d)) != WG_OK)
 		return rc;
-	progress(s, NULL, ST_IDENTIFYING);
+	apps_show(s, NULL, ST_IDENTIFYING);
 	if ((rc = devtoken_discover(&s->d)) != WG_OK ||
-	    (rc = token_fresh(s)) != WG_OK ||
+	    (rc = apps_token_fresh(s)) != WG_OK ||
 	    (rc = devtoken_tries(&s->d, list_once, s, NULL)) != WG_OK)
 		return rc;
 	s->res->count = (unsigned)s->n;
-	app_event(s, NULL, APPS_EVT_LIST, WG_LEVEL_INFO, WG_OK, "%zu %s for "
-	    "device setup", s->n, s->n == 1 ? "app" : "apps");
+	apps_event(s, NULL, APPS_EVT_LIST, WG_LEVEL_INFO, WG_OK, "%zu %s for "
+	    "%s", s->n, s->n == 1 ? "app" : "apps", s->words);
 	records_load(s);
 	return apps_each(s);
 }
@@ -802,14 +523,19 @@ apps_run(const struct agent_phase_opts *o, const struct apps_opts *ao,
 {
 	static const struct apps_opts none = { 0 };
 	struct apps s = { .d = { .o = o, .channel = "apps",
-	    .phase = WG_PHASE_DEVICE_SETUP, .refused_event = 0,
-	    .try_event = APPS_EVT_TRY, .why = why, .whylen = whylen },
-	    .ao = ao != NULL ? ao : &none, .res = res, .fd = -1, .why = why,
-	    .whylen = whylen };
+	    .refused_event = 0, .try_event = APPS_EVT_TRY, .why = why,
+	    .whylen = whylen }, .ao = ao != NULL ? ao : &none, .res = res,
+	    .fd = -1, .why = why, .whylen = whylen };
+	enum apps_target t;
 	enum wg_err rc;
 
 	memset(res, 0, sizeof(*res));
 	why[0] = '\0';
+	t = s.ao->target < APPS_TARGET_MAX ? s.ao->target : APPS_TARGET_DEVICE;
+	s.d.phase = targets[t].phase;
+	s.list_query = targets[t].query;
+	s.words = targets[t].words;
+	s.file = targets[t].file;
 	s.max_size = s.ao->max_size != 0 ? s.ao->max_size :
 	    APPS_MAX_SIZE_DEFAULT;
 	s.dir = xasprintf("%s/%s", o->state_dir, APPS_DIR);
@@ -818,13 +544,13 @@ apps_run(const struct agent_phase_opts *o, const struct apps_opts *ao,
 		rc = apps_steps(&s);
 	rc = agent_phase_code(rc, why, whylen);
 	if (rc == WG_OK)
-		app_event(&s, NULL, APPS_EVT_DONE, WG_LEVEL_INFO, WG_OK,
-		    "device setup done: %u of %u %s installed (%u by an "
-		    "earlier run)", res->installed, res->count,
+		apps_event(&s, NULL, APPS_EVT_DONE, WG_LEVEL_INFO, WG_OK,
+		    "%s done: %u of %u %s installed (%u by an earlier run)",
+		    s.words, res->installed, res->count,
 		    res->count == 1 ? "app" : "apps", res->already);
 	else
-		app_event(&s, NULL, APPS_EVT_PHASE_FAILED, WG_LEVEL_ERROR, rc,
-		    "device setup failed: %s", why);
+		apps_event(&s, NULL, APPS_EVT_PHASE_FAILED, WG_LEVEL_ERROR, rc,
+		    "%s failed: %s", s.words, why);
 	free(s.list);
 	free(s.dir);
 	devtoken_close(&s.d);

@@ -23,13 +23,21 @@
  * again skips installed apps, resumes its download and does not report a
  * state the server already has.
  *
+ * The same for "Account setup" (step 7, after the user's first sign-in):
+ * apps_opts.target APPS_TARGET_USER lists GET /mdm/v1/apps?target=user,
+ * keeps its apps' state apart in STATE/apps-user.json (so that neither
+ * phase's "installed" marks the other's) and writes its events with the
+ * phase account_setup; the content (STATE/apps/<sha256>, named by its
+ * hash) is shared.
+ *
  * Events of the `apps` channel with the profile's correlation id (the
  * server's device timeline uses 1901 and 1902 for the same things):
  * 1901 installed, 1902 failed (with the catalog code), 1903 the list,
  * 1904 download started (from byte N when resumed), 1905 downloaded and
  * verified, 1906 install started, 1907 skipped (installed by an earlier
  * run), 1908 a try made again (a warning), 1909 device setup done, 1910
- * device setup failed (the phase's code).
+ * device setup failed (the phase's code); for user apps 1909 and 1910
+ * are account setup's.
  */
 #ifndef WG_AGENT_APPS_H
 #define WG_AGENT_APPS_H
@@ -59,6 +67,7 @@ enum {
 #define APPS_LIST_PATH "/mdm/v1/apps"
 #define APPS_DIR "apps"				/* STATE/apps/ */
 #define APPS_FILE "apps.json"			/* STATE/apps.json */
+#define APPS_USER_FILE "apps-user.json"		/* account setup's */
 #define APPS_FILE_ENV "WHITEGLOVE_APP_FILE"	/* for the install command */
 
 struct apps_progress {
@@ -71,9 +80,16 @@ struct apps_progress {
 				   downloading */
 };
 
+enum apps_target {
+	APPS_TARGET_DEVICE,	/* device setup (step 5), the default */
+	APPS_TARGET_USER,	/* account setup (step 7) */
+	APPS_TARGET_MAX
+};
+
 struct apps_opts {
-	int64_t deadline_ms;	/* wall-clock ms (wg_now_ms()) when device
-				   setup must be over; 0: none */
+	enum apps_target target;
+	int64_t deadline_ms;	/* wall-clock ms (wg_now_ms()) when the
+				   phase must be over; 0: none */
 	uint64_t max_size;	/* per app; 0: the default */
 	/* may be NULL; called on each change and at most ~4 times/s while
 	   downloading */
@@ -88,9 +104,9 @@ struct apps_result {
 };
 
 /*
- * Runs device setup with o (o->server: the server whose tenant discovery
- * names the token endpoint and which serves /mdm/v1/apps) and ao (NULL:
- * the defaults).  WG_OK when every app is installed (res says how many,
+ * Runs device setup (or ao->target's phase) with o (o->server: the
+ * server whose tenant discovery names the token endpoint and which serves
+ * /mdm/v1/apps) and ao (NULL: the defaults).  WG_OK when every app is installed (res says how many,
  * and how many were already); else the first failed app's code (every
  * app is required): WG_E_APP_DOWNLOAD_FAILED, WG_E_APP_HASH_MISMATCH,
  * WG_E_APP_TOO_LARGE, WG_E_APP_INSTALL_FAILED (the exit status in why),
@@ -104,5 +120,14 @@ struct apps_result {
 enum wg_err apps_run(const struct agent_phase_opts *o,
     const struct apps_opts *ao, struct apps_result *res, char *why,
     size_t whylen) __attribute__((warn_unused_result));
+
+/*
+ * p as an ESP row's detail into buf: "identifying apps", "1 of 2: NAME:
+ * STATE", while downloading "... downloading 1.5 of 3.0 MiB" (bytes: the
+ * screen is redrawn, so the count may move) or "... downloading 3.0 MiB"
+ * (a line per change).
+ */
+void apps_progress_text(const struct apps_progress *p, int bytes, char *buf,
+    size_t size);
 
 #endif

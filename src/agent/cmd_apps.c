@@ -1,6 +1,7 @@
 /*
  * whiteglove-agent apps: "Device setup" (step 5 of the flow) on its own,
- * as the full flow will run it, one line per change of an app's state.
+ * as the full flow runs it, or with --target user account setup's apps
+ * (step 7, as `login` runs them), one line per change of an app's state.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,14 +17,19 @@
 #include "common/errors.h"
 #include "common/util.h"
 
-#define TITLE "Device setup"
+/* The title of each target's phase. */
+static const char *const titles[APPS_TARGET_MAX] = {
+	[APPS_TARGET_DEVICE] = "Device setup",
+	[APPS_TARGET_USER] = "Account setup",
+};
 
-enum { OPT_MAX_SIZE = PHASE_OPT_END, OPT_DEADLINE };
+enum { OPT_MAX_SIZE = PHASE_OPT_END, OPT_DEADLINE, OPT_TARGET };
 
 struct apps_cmd {
 	struct agent_phase_opts o;	/* the phase options */
 	uint64_t max_size;
 	long deadline_s;		/* 0: none */
+	enum apps_target target;
 };
 
 /* What was last printed: a line per change, not per byte. */
@@ -35,7 +41,8 @@ struct shown {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: whiteglove-agent apps --server URL [OPTIONS]\n\n"
+	fprintf(f, "usage: whiteglove-agent apps --server URL [--target device|"
+	    "user] [OPTIONS]\n\n"
 	    "Installs the apps assigned to the device for device setup: lists "
 	    "them with a\ndevice token (GET " APPS_LIST_PATH "), downloads "
 	    "each into STATE/" APPS_DIR "/<sha256>\n(resumed after an "
@@ -46,12 +53,19 @@ usage(FILE *f)
 	    "the first that fails ends device setup.\nSTATE/" APPS_FILE " "
 	    "keeps each app's state: a second run installs nothing again.\n"
 	    "It needs the profile and the AIK certificate of the earlier "
-	    "steps.\n\nOptions:\n"
+	    "steps.\n\n"
+	    "With --target user, the user's apps of account setup instead "
+	    "(GET\n" APPS_LIST_PATH "?target=user, their state in STATE/"
+	    APPS_USER_FILE "): what\n`login` runs after the first sign-in, "
+	    "and what finishes account setup when\nit stopped there.\n\n"
+	    "Options:\n"
+	    "  --target WHAT      device (default: device setup) or user "
+	    "(account setup)\n"
 	    "  --max-app-size BYTES\n"
 	    "                     refuse an app larger than this (default 4 "
 	    "GiB)\n"
 	    "  --deadline-seconds N\n"
-	    "                     device setup must be over in N seconds "
+	    "                     the phase must be over in N seconds "
 	    "(default: no\n"
 	    "                     deadline); then it fails with "
 	    "WG_E_ESP_TIMEOUT\n");
@@ -90,6 +104,15 @@ apps_option(void *opts, int ch, const char *arg)
 			return -1;
 		return agent_usage_error("apps", usage, "--max-app-size is a "
 		    "number of bytes above 0");
+	case OPT_TARGET:
+		if (strcmp(arg, "device") == 0)
+			c->target = APPS_TARGET_DEVICE;
+		else if (strcmp(arg, "user") == 0)
+			c->target = APPS_TARGET_USER;
+		else
+			return agent_usage_error("apps", usage, "--target is "
+			    "device or user");
+		return -1;
 	case OPT_DEADLINE:
 		if ((v = agent_number(arg, 1, 7 * 86400)) > 0) {
 			c->deadline_s = v;
@@ -129,8 +152,9 @@ apps_main(void *opts)
 {
 	const struct apps_cmd *c = opts;
 	struct shown last = { .index = (unsigned)-1 };
-	struct apps_opts ao = { .max_size = c->max_size, .progress = show,
-	    .progress_arg = &last };
+	struct apps_opts ao = { .target = c->target, .max_size = c->max_size,
+	    .progress = show, .progress_arg = &last };
+	const char *title = titles[c->target];
 	struct apps_result res;
 	char why[1024], see[1024];
 	enum wg_err rc;
@@ -139,16 +163,16 @@ apps_main(void *opts)
 		return agent_usage_error("apps", usage, "--server is needed");
 	if (c->deadline_s > 0)
 		ao.deadline_ms = wg_now_ms() + (int64_t)c->deadline_s * 1000;
-	printf(TITLE " (%s)...\n", c->o.server);
+	printf("%s (%s)...\n", title, c->o.server);
 	fflush(stdout);
 	rc = apps_run(&c->o, &ao, &res, why, sizeof(why));
 	if (rc == WG_OK) {
 		printf("  Apps: %u of %u installed (%u by an earlier run)\n"
-		    TITLE ": done\n", res.installed, res.count, res.already);
+		    "%s: done\n", res.installed, res.count, res.already, title);
 		return AGENT_EXIT_OK;
 	}
 	snprintf(see, sizeof(see), "%s/events/apps.jsonl", c->o.state_dir);
-	return agent_phase_failed(TITLE, "apps", rc, why, see);
+	return agent_phase_failed(title, "apps", rc, why, see);
 }
 
 int
@@ -158,6 +182,7 @@ cmd_apps(int argc, char **argv)
 		PHASE_LONGOPTS,
 		{ "max-app-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "deadline-seconds", required_argument, NULL, OPT_DEADLINE },
+		{ "target", required_argument, NULL, OPT_TARGET },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct apps_cmd c = { .max_size = APPS_MAX_SIZE_DEFAULT };

@@ -11,6 +11,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "agent/diag.h"
+#include "agent/diag_network.h"
 #include "agent/phaseopts.h"
 #include "common/errors.h"
 
@@ -27,7 +28,10 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: whiteglove-agent diag collect [-o FILE] "
 	    "[--state-dir DIR] [--tcti SPEC]\n"
-	    "                                     [--config FILE]\n\n"
+	    "                                     [--config FILE]\n"
+	    "       whiteglove-agent diag network [--server URL] [--ca FILE] "
+	    "[--json] ...\n"
+	    "                                     (diag network --help)\n\n"
 	    "Writes one .tar.gz for the admin when pre-provisioning failed: "
 	    "the event\nchannels, the phases' records (profile, AIK "
 	    "enrollment trail, provision,\njoin, mdm, reseal, apps), the "
@@ -182,14 +186,16 @@ cmd_diag(int argc, char **argv)
 	memset(&a, 0, sizeof(a));
 	if (argc < 2)
 		return agent_usage_error("diag", usage, "a verb is needed: "
-		    "collect");
+		    "collect, network");
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
 		return AGENT_EXIT_OK;
 	}
+	if (strcmp(argv[1], "network") == 0)
+		return cmd_diag_network(argc - 1, argv + 1);
 	if (strcmp(argv[1], "collect") != 0)
 		return agent_usage_error("diag", usage, "unknown verb '%s' "
-		    "(collect)", argv[1]);
+		    "(collect, network)", argv[1]);
 	if ((ret = parse(argc - 1, argv + 1, &a, longopts)) >= 0)
 		return ret;
 	a.config = config_path(a.config);

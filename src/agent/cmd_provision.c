@@ -7,24 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agent/agent.h"
 #include "agent/attest.h"
 #include "agent/devtoken.h"
+#include "agent/esp.h"
 #include "agent/phaseopts.h"
 #include "agent/provision.h"
 #include "agent/tpm.h"
 #include "common/errors.h"
 #include "common/httpc.h"
-#include "common/log.h"
 #include "common/util.h"
 
 enum { OPT_SCREEN = ATTEST_OPT_END, OPT_MAX_APP_SIZE };
 
 struct cmd_provision {
 	struct provision_opts o;
-	const char *screen;	/* auto | redraw | lines */
+	enum esp_screen screen;
 };
 
 static void
@@ -47,9 +46,7 @@ usage(FILE *f)
 	    "its code, what it means and where to look.\n\n"
 	    "Options:\n");
 	attest_usage_options(f);
-	fprintf(f, "  --screen WHAT      auto (default: redraw on a terminal), "
-	    "redraw, or lines\n"
-	    "                     (one line per change, for logs)\n"
+	fprintf(f, ESP_SCREEN_USAGE
 	    "  --max-app-size N   refuse an app bigger than N bytes (default "
 	    "4 GiB)\n");
 	agent_phase_usage(f, "the service (every endpoint is on it), e.g.\n"
@@ -75,11 +72,9 @@ provision_option(void *opts, int ch, const char *arg)
 		usage(stdout);
 		return AGENT_EXIT_OK;
 	case OPT_SCREEN:
-		if (strcmp(arg, "auto") != 0 && strcmp(arg, "redraw") != 0 &&
-		    strcmp(arg, "lines") != 0)
+		if (esp_screen_parse(arg, &c->screen) != 0)
 			return agent_usage_error("provision", usage, "--screen "
 			    "must be auto, redraw or lines");
-		c->screen = arg;
 		return -1;
 	case OPT_MAX_APP_SIZE:
 		n = strtoull(arg, &end, 10);
@@ -111,11 +106,7 @@ provision_main(void *opts)
 	    attest_firmware_serial()) == NULL)
 		return agent_usage_error("provision", usage, "the firmware "
 		    "reports no serial number: give --serial");
-	c->o.redraw = strcmp(c->screen, "redraw") == 0 ||
-	    (strcmp(c->screen, "auto") == 0 && isatty(STDOUT_FILENO));
-	/* A log line would tear the screen: the events say it all. */
-	if (c->o.redraw)
-		wg_log_setup(WG_LOG_TEXT, WG_LEVEL_ERROR);
+	c->o.redraw = esp_screen_redraw(c->screen, stdout);
 	/*
 	 * One connection to the server for every step, not one per step;
 	 * one discovery and one device token (one TPM quote) for the join,
@@ -142,7 +133,7 @@ cmd_provision(int argc, char **argv)
 	struct cmd_provision c;
 
 	memset(&c, 0, sizeof(c));
-	c.screen = "auto";
+	c.screen = ESP_SCREEN_AUTO;
 	agent_phase_defaults(&c.o.a.p, PROVISION_TRIES_DEFAULT);
 	return agent_phase_cmd(argc, argv, "provision", longopts,
 	    provision_option, usage, &c, provision_main);

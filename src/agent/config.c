@@ -18,7 +18,7 @@
  */
 static const char *const known[] = {"server", "aik-root", "ekcert-url",
     "ek-roots", "ca", "state-dir", "tcti", "ek-alg", "serial", "tries",
-    "timeout", "backoff-ms", "max-app-size", "screen", NULL};
+    "timeout", "backoff-ms", "max-app-size", "screen", "trace", NULL};
 
 static int
 is_known(const char *key)
@@ -31,7 +31,7 @@ is_known(const char *key)
 	return 0;
 }
 
-/* The getopt value of long option key taking a value, or -1. */
+/* The getopt value of long option key taking a value (or may), or -1. */
 static int
 option_of(const struct option *longopts, const char *key)
 {
@@ -39,7 +39,7 @@ option_of(const struct option *longopts, const char *key)
 
 	for (i = 0; longopts[i].name != NULL; i++)
 		if (strcmp(longopts[i].name, key) == 0 &&
-		    longopts[i].has_arg == required_argument)
+		    longopts[i].has_arg != no_argument)
 			return longopts[i].val;
 	return -1;
 }

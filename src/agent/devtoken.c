@@ -15,6 +15,7 @@
 
 #include "agent/devtoken.h"
 #include "agent/eventlog.h"
+#include "agent/evupload.h"
 #include "agent/retry.h"
 #include "agent/state.h"
 #include "common/util.h"
@@ -103,6 +104,10 @@ devtoken_open(struct devtoken *d)
 void
 devtoken_close(struct devtoken *d)
 {
+	/* the phase's last event is written: the channels to the server */
+	if (d->token != NULL && d->http != NULL)
+		evupload_run(d->o->state_dir, d->http, d->token,
+		    d->o->timeout_ms);
 	if (d->token != NULL) {
 		OPENSSL_cleanse(d->token, strlen(d->token));
 		free(d->token);

@@ -89,7 +89,11 @@ void devtoken_share(void);
 enum wg_err devtoken_open(struct devtoken *d)
     __attribute__((warn_unused_result));
 
-/* Frees and wipes what devtoken_open() and the exchanges made. */
+/*
+ * Uploads the device's events not sent yet when the phase holds a device
+ * token (evupload.h: best effort, never a failure), then frees and wipes
+ * what devtoken_open() and the exchanges made.
+ */
 void devtoken_close(struct devtoken *d);
 
 /* One event of d's channel and phase, with the profile's correlation id. */

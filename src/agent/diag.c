@@ -20,6 +20,7 @@
 #include "agent/diag_redact.h"
 #include "agent/diag_tar.h"
 #include "agent/tpm.h"
+#include "agent/trace.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "wg_version.h"
@@ -285,6 +286,46 @@ add_folder(struct diag_run *r, const char *sub, const char *suffix,
 	return err;
 }
 
+/*
+ * The HTTP trace (trace.h), the older file first: redacted when written,
+ * and again here in case a secret got past that.
+ */
+static enum wg_err
+add_trace(struct diag_run *r)
+{
+	static const char *const files[] = { AGENT_TRACE_OLD,
+	    AGENT_TRACE_FILE };
+	char path[PATH_MAX], name[64];
+	enum wg_err err = WG_OK;
+	size_t i;
+
+	for (i = 0; err == WG_OK && i < 2; i++) {
+		snprintf(name, sizeof(name), AGENT_TRACE_DIR "/%s", files[i]);
+		if (join_path(path, sizeof(path), r->o->state_dir, name) != 0)
+			unreadable(r, name, "its path is too long");
+		else
+			err = add_file(r, path, name, DIAG_JSONL, 0);
+	}
+	return err;
+}
+
+/* What the manifest says of the trace: on or not, its files bundled. */
+static json_t *
+trace_facts(struct diag_run *r)
+{
+	json_t *files = json_array(), *inc;
+	const char *name;
+	size_t i;
+
+	json_array_foreach(r->included, i, inc)
+		if ((name = json_string_value(json_object_get(inc, "name"))) !=
+		    NULL && strncmp(name, AGENT_TRACE_DIR "/",
+		    sizeof(AGENT_TRACE_DIR)) == 0)
+			json_array_append_new(files, json_string(name));
+	return json_pack("{s:b, s:o}", "enabled",
+	    agent_trace_configured(r->o->config), "files", files);
+}
+
 /* A made member: doc as indented JSON (doc is consumed). */
 static enum wg_err
 add_json(struct diag_run *r, const char *name, json_t *doc)
@@ -383,6 +424,8 @@ add_members(struct diag_run *r, const char *created)
 		err = add_folder(r, "events", ".jsonl", DIAG_JSONL);
 	if (err == WG_OK)
 		err = add_folder(r, "apps", ".log", DIAG_TEXT);
+	if (err == WG_OK)
+		err = add_trace(r);
 	if (err == WG_OK && r->o->config != NULL) {
 		snprintf(name, sizeof(name), "config/%s",
 		    strrchr(r->o->config, '/') != NULL ?
@@ -398,6 +441,8 @@ add_members(struct diag_run *r, const char *created)
 	if (err == WG_OK) {
 		doc = manifest(r, created, keys);
 		keys = NULL; /* the manifest has it */
+		if (doc != NULL)
+			json_object_set_new(doc, "trace", trace_facts(r));
 		err = doc != NULL ? add_json(r, "manifest.json", doc) :
 		    wg_fail(WG_E_INTERNAL, r->why, r->whylen, "the manifest "
 		    "cannot be made");

@@ -105,17 +105,27 @@ buf_add(struct buf *b, const char *s, size_t n)
  * there is none.  The pair's value is its last group (the second).
  */
 static int
-next_secret(const char *s, int notbol, int words, regoff_t *start,
+next_secret(const char *s, char prev, int notbol, int words, regoff_t *start,
     regoff_t *end)
 {
 	regmatch_t m[8], j[1];
-	int flags = notbol ? REG_NOTBOL : 0, found = 0;
+	int flags = notbol ? REG_NOTBOL : 0, found = 0, fl = flags;
 	size_t v = 6; /* (PAIR_RE)(VALUE): group 6 is the value */
+	const char *t = s;
+	char before;
 
-	if (words && regexec(&pair_re, s, 8, m, flags) == 0) {
-		*start = m[v].rm_so;
-		*end = m[v].rm_eo;
-		found = 1;
+	/* a name right after '/' is a URL's path ("POST …/token: HTTP 404") */
+	while (words && regexec(&pair_re, t, 8, m, fl) == 0) {
+		before = m[0].rm_so > 0 ? t[m[0].rm_so - 1] : t > s ? t[-1] :
+		    prev;
+		if (before != '/') {
+			*start = (regoff_t)(t - s) + m[v].rm_so;
+			*end = (regoff_t)(t - s) + m[v].rm_eo;
+			found = 1;
+			break;
+		}
+		t += m[0].rm_so + 1;
+		fl = REG_NOTBOL;
 	}
 	if (strstr(s, "eyJ") != NULL && regexec(&jwt_re, s, 1, j, flags) ==
 	    0 && (!found || j[0].rm_so < *start)) {
@@ -135,7 +145,8 @@ diag_redact_text(const char *in, unsigned *count)
 	const char *p = in;
 
 	compile();
-	while (*p != '\0' && next_secret(p, p != in, words, &start, &end)) {
+	while (*p != '\0' && next_secret(p, p != in ? p[-1] : '\0', p != in,
+	    words, &start, &end)) {
 		/* both expressions match one character at least */
 		buf_add(&b, p, (size_t)start);
 		buf_add(&b, DIAG_REDACTED, strlen(DIAG_REDACTED));

@@ -13,13 +13,14 @@
 
 #include "agent/diag_tar.h"
 #include "common/log.h"
+#include "common/ustar.h" /* the format, shared with the reader */
 #include "common/util.h"
 #include "common/xmalloc.h"
 
-#define BLOCK 512
+#define BLOCK USTAR_BLOCK
 #define CHUNK (64 * 1024)
-#define NAME_MAX_LEN 100
-#define PREFIX_MAX_LEN 155
+#define NAME_MAX_LEN USTAR_NAME_LEN
+#define PREFIX_MAX_LEN USTAR_PREFIX_LEN
 #define GZIP_WINDOW_BITS (15 + 16) /* zlib's way of asking for gzip */
 
 struct diag_tar {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "agent/esp.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
 
@@ -29,6 +30,7 @@ struct esp_line {
 struct esp {
 	FILE *out;
 	int redraw;
+	enum esp_row first, last;	/* the layout's rows */
 	char *title;
 	pthread_mutex_t lock;
 	pthread_cond_t cv;
@@ -40,15 +42,40 @@ struct esp {
 	struct esp_line row[ESP_ROW_MAX];
 };
 
-static const char *const titles[ESP_ROW_MAX] = {
-	[ESP_PROFILE] = "Deployment profile",
-	[ESP_PREP] = "Device preparation",
-	[ESP_HARDWARE] = "Securing your hardware",
-	[ESP_JOIN] = "Joining your organization's network",
-	[ESP_MDM] = "Registering your device for mobile management",
-	[ESP_SETUP] = "Device setup",
-	[ESP_APPS] = "Apps",
-	[ESP_RESEAL] = "Reseal",
+#define TOP ESP_ROW_MAX	/* a row in no group */
+
+/* Each row's title, and the group row it belongs to. */
+static const struct {
+	const char *title;
+	enum esp_row group;
+} rows[ESP_ROW_MAX] = {
+	[ESP_PROFILE] = { "Deployment profile", TOP },
+	[ESP_PREP] = { "Device preparation", TOP },
+	[ESP_HARDWARE] = { "Securing your hardware", ESP_PREP },
+	[ESP_JOIN] = { "Joining your organization's network", ESP_PREP },
+	[ESP_MDM] = { "Registering your device for mobile management",
+	    ESP_PREP },
+	[ESP_SETUP] = { "Device setup", TOP },
+	[ESP_APPS] = { "Apps", ESP_SETUP },
+	[ESP_RESEAL] = { "Reseal", TOP },
+	[ESP_ACCOUNT] = { "Account setup", TOP },
+	[ESP_USER_JOIN] = { "Joining your organization's network",
+	    ESP_ACCOUNT },
+	[ESP_USER_APPS] = { "Apps", ESP_ACCOUNT },
+};
+
+/* The rows of each layout: [first, last]. */
+static const struct {
+	enum esp_row first, last;
+} layouts[ESP_LAYOUT_MAX] = {
+	[ESP_LAYOUT_DEVICE] = { ESP_PROFILE, ESP_RESEAL },
+	[ESP_LAYOUT_ACCOUNT] = { ESP_ACCOUNT, ESP_USER_APPS },
+};
+
+static const char *const screen_words[ESP_SCREEN_MAX] = {
+	[ESP_SCREEN_AUTO] = "auto",
+	[ESP_SCREEN_REDRAW] = "redraw",
+	[ESP_SCREEN_LINES] = "lines",
 };
 
 static const char *const state_words[ESP_STATE_MAX] = {
@@ -58,38 +85,22 @@ static const char *const state_words[ESP_STATE_MAX] = {
 	[ESP_FAILED] = "Failed",
 };
 
-/* The rows a group row follows: [first, last]. */
-static int
-group_of(enum esp_row r, enum esp_row *first, enum esp_row *last)
-{
-	if (r == ESP_PREP) {
-		*first = ESP_HARDWARE;
-		*last = ESP_MDM;
-		return 1;
-	}
-	if (r == ESP_SETUP) {
-		*first = ESP_APPS;
-		*last = ESP_APPS;
-		return 1;
-	}
-	return 0;
-}
-
 /* A group row's state and clock from its rows (lock held). */
 static void
 group_update(struct esp *e, enum esp_row g)
 {
 	struct esp_line *l = &e->row[g];
-	enum esp_row first, last, r;
 	int working = 0, failed = 0, done = 0, n = 0;
 	int64_t earlier = 0;
+	int r;
 
-	if (!group_of(g, &first, &last))
-		return;
 	l->start = l->end = 0;
-	for (r = first; r <= last; r++, n++) {
+	for (r = 0; r < ESP_ROW_MAX; r++) {
 		const struct esp_line *c = &e->row[r];
 
+		if (rows[r].group != g)
+			continue;
+		n++;
 		working += c->state == ESP_WORKING;
 		failed += c->state == ESP_FAILED;
 		done += c->state == ESP_DONE;
@@ -138,15 +149,14 @@ static void
 line_text(const struct esp *e, enum esp_row r, char *buf, size_t size)
 {
 	const struct esp_line *l = &e->row[r];
-	int indent = r == ESP_HARDWARE || r == ESP_JOIN || r == ESP_MDM ||
-	    r == ESP_APPS;
+	int indent = rows[r].group != TOP;
 	char t[32] = "";
 
 	if (l->state != ESP_WAITING)
 		fmt_elapsed(line_elapsed(l), t);
 	snprintf(buf, size, "  %s%-*s %-13s %7s%s%s", indent ? "  " : "",
-	    ESP_WIDTH - (indent ? 2 : 0), titles[r], state_words[l->state], t,
-	    l->detail[0] ? "  " : "", l->detail);
+	    ESP_WIDTH - (indent ? 2 : 0), rows[r].title,
+	    state_words[l->state], t, l->detail[0] ? "  " : "", l->detail);
 }
 
 /* Redraws the whole screen in place (lock held; a terminal). */
@@ -159,14 +169,14 @@ draw(struct esp *e)
 	if (e->drawn > 0)
 		fprintf(e->out, "\033[%dA", e->drawn);
 	fprintf(e->out, "\r\033[K%s\n\r\033[K\n", e->title);
-	for (r = 0; r < ESP_ROW_MAX; r++) {
+	for (r = (int)e->first; r <= (int)e->last; r++) {
 		line_text(e, (enum esp_row)r, buf, sizeof(buf));
 		/* a wrapped line would throw the redraw off by one */
 		if (e->cols > 1 && strlen(buf) >= (size_t)e->cols)
 			buf[e->cols - 1] = '\0';
 		fprintf(e->out, "\r\033[K%s\n", buf);
 	}
-	e->drawn = ESP_ROW_MAX + 2;
+	e->drawn = (int)(e->last - e->first) + 3;
 	fflush(e->out);
 }
 
@@ -178,7 +188,7 @@ say(struct esp *e, enum esp_row r)
 	char t[32];
 
 	fmt_elapsed(wg_mono_ms() - e->begun, t);
-	fprintf(e->out, "[%s] %s: %s%s%s\n", t, titles[r],
+	fprintf(e->out, "[%s] %s: %s%s%s\n", t, rows[r].title,
 	    state_words[l->state], l->detail[0] ? ": " : "", l->detail);
 	fflush(e->out);
 }
@@ -209,14 +219,42 @@ terminal_cols(FILE *out)
 	return 0;
 }
 
+int
+esp_screen_parse(const char *word, enum esp_screen *out)
+{
+	int i;
+
+	for (i = 0; i < ESP_SCREEN_MAX; i++)
+		if (strcmp(word, screen_words[i]) == 0) {
+			*out = (enum esp_screen)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+esp_screen_redraw(enum esp_screen s, FILE *out)
+{
+	int redraw = s == ESP_SCREEN_REDRAW ||
+	    (s == ESP_SCREEN_AUTO && isatty(fileno(out)));
+
+	if (redraw)
+		wg_log_setup(WG_LOG_TEXT, WG_LEVEL_ERROR);
+	return redraw;
+}
+
 struct esp *
-esp_new(FILE *out, int redraw, const char *title)
+esp_new(FILE *out, int redraw, enum esp_layout layout, const char *title)
 {
 	struct esp *e = xcalloc(1, sizeof(*e));
 	int r;
 
+	if (layout >= ESP_LAYOUT_MAX)
+		layout = ESP_LAYOUT_DEVICE;
 	e->out = out;
 	e->redraw = redraw;
+	e->first = layouts[layout].first;
+	e->last = layouts[layout].last;
 	e->title = xstrdup(title);
 	e->begun = wg_mono_ms();
 	e->cols = terminal_cols(out);
@@ -273,23 +311,21 @@ esp_free(struct esp *e)
 static void
 changed(struct esp *e, enum esp_row r, int announce)
 {
-	enum esp_row g = r <= ESP_MDM && r >= ESP_HARDWARE ? ESP_PREP :
-	    r == ESP_APPS ? ESP_SETUP : ESP_ROW_MAX;
-	enum esp_state before = g != ESP_ROW_MAX ? e->row[g].state :
-	    ESP_WAITING;
+	enum esp_row g = rows[r].group;
+	enum esp_state before = g != TOP ? e->row[g].state : ESP_WAITING;
 
-	if (g != ESP_ROW_MAX)
+	if (g != TOP)
 		group_update(e, g);
 	if (e->redraw) {
 		pthread_cond_signal(&e->cv);
 		return;
 	}
-	if (g != ESP_ROW_MAX && e->row[g].state != before &&
+	if (g != TOP && e->row[g].state != before &&
 	    e->row[g].state == ESP_WORKING)
 		say(e, g);
 	if (announce)
 		say(e, r);
-	if (g != ESP_ROW_MAX && e->row[g].state != before &&
+	if (g != TOP && e->row[g].state != before &&
 	    e->row[g].state != ESP_WORKING)
 		say(e, g);
 }
@@ -316,7 +352,8 @@ esp_set(struct esp *e, enum esp_row r, enum esp_state s)
 }
 
 void
-esp_set_earlier(struct esp *e, enum esp_row r, int64_t elapsed_ms)
+esp_set_done(struct esp *e, enum esp_row r, int64_t elapsed_ms,
+    const char *detail)
 {
 	struct esp_line *l = &e->row[r];
 
@@ -324,9 +361,15 @@ esp_set_earlier(struct esp *e, enum esp_row r, int64_t elapsed_ms)
 	l->earlier_ms = elapsed_ms > 0 ? elapsed_ms : 0;
 	l->start = l->end = 0;
 	l->state = ESP_DONE;
-	snprintf(l->detail, sizeof(l->detail), "(done before)");
+	snprintf(l->detail, sizeof(l->detail), "%s", detail);
 	changed(e, r, 1);
 	pthread_mutex_unlock(&e->lock);
+}
+
+void
+esp_set_earlier(struct esp *e, enum esp_row r, int64_t elapsed_ms)
+{
+	esp_set_done(e, r, elapsed_ms, "(done before)");
 }
 
 void
@@ -374,7 +417,7 @@ esp_elapsed(const struct esp *e, enum esp_row r)
 
 void
 esp_failure(struct esp *e, enum wg_err rc, const char *why,
-    const char *state_dir)
+    const char *state_dir, const char *next)
 {
 	const struct wg_err_info *info = wg_err_info(rc);
 	char code[16];
@@ -389,6 +432,8 @@ esp_failure(struct esp *e, enum wg_err rc, const char *why,
 	    e->redraw ? "\033[1;41;97m " : "", e->redraw ? " \033[0m" : "",
 	    code, wg_err_name(rc), info->meaning, why, state_dir, code,
 	    state_dir);
+	if (next != NULL)
+		fprintf(e->out, "  %s\n", next);
 	fflush(e->out);
 }
 

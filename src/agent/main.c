@@ -58,13 +58,14 @@ static const struct wg_cmdtab table = {
  * duplicating anything on the server (docs/flow.md).
  */
 static void
-crash_hook(const struct wg_httpc_req *req, const struct wg_httpc_resp *resp)
+crash_hook(const struct wg_httpc_exchange *x, void *ctx)
 {
 	const char *after = getenv(AGENT_CRASH_ENV);
 
-	if (after != NULL && after[0] != '\0' && resp->status >= 200 &&
-	    resp->status < 300 && req->path != NULL &&
-	    strstr(req->path, after) != NULL)
+	(void)ctx;
+	if (after != NULL && after[0] != '\0' && x->rc == WG_OK &&
+	    x->resp->status >= 200 && x->resp->status < 300 &&
+	    x->req->path != NULL && strstr(x->req->path, after) != NULL)
 		raise(SIGKILL);
 }
 
@@ -79,6 +80,6 @@ main(int argc, char **argv)
 		    "info, warning or error)\n", LOG_LEVEL_ENV, lvl);
 	wg_log_setup(WG_LOG_TEXT, level);
 	if (getenv(AGENT_CRASH_ENV) != NULL)
-		wg_httpc_set_observer(crash_hook);
+		(void)wg_httpc_add_observer(crash_hook, NULL);
 	return wg_cmd_main(&table, argc, argv);
 }

@@ -8,6 +8,7 @@
 #include "agent/agent.h"
 #include "agent/config.h"
 #include "agent/phaseopts.h"
+#include "agent/trace.h"
 #include "common/util.h"
 
 void
@@ -19,6 +20,7 @@ agent_phase_defaults(struct agent_phase_opts *p, unsigned tries)
 	p->tries = tries;
 	p->timeout_ms = 30000;
 	p->backoff_ms = 2000;
+	p->trace = agent_trace_env();
 }
 
 /* Whether s may be an Idempotency-Key's prefix (phaseopts.h). */
@@ -78,6 +80,13 @@ agent_phase_option(struct agent_phase_opts *p, int ch, const char *arg,
 		wg_say(why, whylen, "--request-key is 1 to %d letters, digits, "
 		    "'-', '_', '.' or ':'", AGENT_REQUEST_KEY_MAX);
 		return -1;
+	case PHASE_OPT_TRACE:
+		if ((v = agent_trace_value(arg)) >= 0) {
+			p->trace = (int)v;
+			return 0;
+		}
+		wg_say(why, whylen, "--trace is on or off");
+		return -1;
 	case PHASE_OPT_BACKOFF:
 		if ((v = agent_number(arg, 0, 60000)) >= 0) {
 			p->backoff_ms = v;
@@ -119,6 +128,11 @@ agent_phase_usage(FILE *f, const char *server_is, unsigned tries_default)
 	    "                     " AGENT_CONFIG_DEFAULT " if present); the "
 	    "command\n"
 	    "                     line wins\n"
+	    "  --trace[=on|off]   record every HTTP request and response, "
+	    "secrets\n"
+	    "                     redacted, in STATE/trace/http.jsonl (for "
+	    "`diag collect`;\n"
+	    "                     also `trace = on`, " AGENT_TRACE_ENV "=1)\n"
 	    "  -h, --help         print this help\n", server_is,
 	    tries_default);
 }
@@ -138,24 +152,63 @@ agent_usage_error(const char *cmd, void (*usage)(FILE *), const char *fmt,
 	return AGENT_EXIT_USAGE;
 }
 
+/*
+ * What agent_phase_cmd() needs of the options, whatever struct the
+ * subcommand keeps them in: seen on their way to its apply().
+ */
+struct phase_seen {
+	int (*apply)(void *o, int ch, const char *arg);
+	void *o;
+	const char *state_dir;
+	int trace;
+};
+
+static int
+apply_seen(void *arg, int ch, const char *val)
+{
+	struct phase_seen *s = arg;
+
+	if (ch == PHASE_OPT_STATE && val != NULL)
+		s->state_dir = val;
+	else if (ch == PHASE_OPT_TRACE && agent_trace_value(val) >= 0)
+		s->trace = agent_trace_value(val);
+	return s->apply(s->o, ch, val);
+}
+
+/* The trace started for cmd, or a warning: the phase runs either way. */
+static void
+trace_start(const struct phase_seen *s, const char *cmd)
+{
+	char why[512];
+
+	if (s->trace && agent_trace_start(s->state_dir, cmd, why,
+	    sizeof(why)) != WG_OK)
+		fprintf(stderr, "whiteglove-agent %s: warning: no HTTP trace: "
+		    "%s\n", cmd, why);
+}
+
 int
 agent_phase_cmd(int argc, char **argv, const char *cmd,
     const struct option *longopts, int (*apply)(void *o, int ch,
     const char *arg), void (*usage)(FILE *), void *o, int (*run)(void *o))
 {
+	struct phase_seen seen = { apply, o, AGENT_STATE_DEFAULT,
+	    agent_trace_env() };
 	struct agent_config cfg;
 	char why[256];
 	int ret;
 
-	ret = agent_options(argc, argv, longopts, PHASE_OPT_CONFIG, apply, o,
-	    &cfg, why, sizeof(why));
+	ret = agent_options(argc, argv, longopts, PHASE_OPT_CONFIG, apply_seen,
+	    &seen, &cfg, why, sizeof(why));
 	if (ret == -2)
 		ret = agent_usage_error(cmd, usage, "%s", why);
 	else if (ret < 0 && optind != argc)
 		ret = agent_usage_error(cmd, usage, "unexpected argument '%s'",
 		    argv[optind]);
-	else if (ret < 0)
+	else if (ret < 0) {
+		trace_start(&seen, cmd);
 		ret = run(o);
+	}
 	agent_config_free(&cfg);
 	return ret;
 }

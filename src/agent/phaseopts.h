@@ -24,6 +24,7 @@ struct agent_phase_opts {
 	unsigned tries;		/* of each exchange, 1..20 */
 	long timeout_ms;	/* per request */
 	long backoff_ms;	/* the first wait; doubled per try, <= 60 s */
+	int trace;		/* the HTTP trace (trace.h) is on */
 	const char *request_key; /* NULL: none; else the state-changing
 				    request of a phase carries
 				    "Idempotency-Key: <request_key>.<phase>"
@@ -35,7 +36,7 @@ enum {
 	PHASE_OPT_TCTI = 0x100, PHASE_OPT_EK_ALG, PHASE_OPT_SERVER,
 	PHASE_OPT_CA, PHASE_OPT_STATE, PHASE_OPT_SERIAL, PHASE_OPT_TRIES,
 	PHASE_OPT_TIMEOUT, PHASE_OPT_BACKOFF, PHASE_OPT_CONFIG,
-	PHASE_OPT_REQUEST_KEY, PHASE_OPT_END
+	PHASE_OPT_REQUEST_KEY, PHASE_OPT_TRACE, PHASE_OPT_END
 };
 
 /* The phase options' entries of a struct option table (and --help). */
@@ -50,6 +51,7 @@ enum {
 	{ "timeout", required_argument, NULL, PHASE_OPT_TIMEOUT }, \
 	{ "backoff-ms", required_argument, NULL, PHASE_OPT_BACKOFF }, \
 	{ "config", required_argument, NULL, PHASE_OPT_CONFIG }, \
+	{ "trace", optional_argument, NULL, PHASE_OPT_TRACE }, \
 	{ "help", no_argument, NULL, 'h' }
 
 /*
@@ -68,7 +70,10 @@ enum {
 	"after a crash gets\n                     the server's first answer " \
 	"instead of a second one\n"
 
-/* The defaults: RSA EK, 30 s per request, 2 s first wait, tries as given. */
+/*
+ * The defaults: RSA EK, 30 s per request, 2 s first wait, tries as given,
+ * the trace as WHITEGLOVE_AGENT_TRACE says.
+ */
 void agent_phase_defaults(struct agent_phase_opts *p, unsigned tries);
 
 /*
@@ -88,8 +93,9 @@ void agent_phase_usage(FILE *f, const char *server_is, unsigned tries_default);
 /*
  * A phase subcommand's body: reads the options (the configuration file,
  * then the command line) into o through apply (which returns -1 to go on
- * or an exit code), refuses arguments that are not options, and runs
- * run(o).  Returns the exit code.
+ * or an exit code), refuses arguments that are not options, starts the
+ * HTTP trace when it is on (WHITEGLOVE_AGENT_TRACE, then `trace`, then
+ * --trace) and runs run(o).  Returns the exit code.
  */
 int agent_phase_cmd(int argc, char **argv, const char *cmd,
     const struct option *longopts, int (*apply)(void *o, int ch,

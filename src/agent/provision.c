@@ -218,8 +218,14 @@ profile_facts(struct prov *pv)
 		return;
 	memcpy(pv->correlation, f.correlation_id, sizeof(pv->correlation));
 	memcpy(pv->tenant, f.tenant, sizeof(pv->tenant));
-	pv->esp_timeout_ms = (int64_t)(f.esp_timeout_min > 0 ?
-	    f.esp_timeout_min : PROVISION_ESP_MINUTES_DEFAULT) * 60000;
+	pv->esp_timeout_ms = provision_esp_timeout_ms(&f);
+}
+
+int64_t
+provision_esp_timeout_ms(const struct profile_file *f)
+{
+	return (int64_t)(f != NULL && f->esp_timeout_min > 0 ?
+	    f->esp_timeout_min : PROVISION_ESP_MINUTES_DEFAULT) * 60000;
 }
 
 /* ---- the steps ---- */
@@ -283,21 +289,10 @@ static void
 apps_progress(void *arg, const struct apps_progress *a)
 {
 	struct prov *pv = arg;
+	char detail[256];
 
-	if (a->index == 0)
-		esp_detail(pv->esp, ESP_APPS, "identifying apps");
-	else if (strcmp(a->state, "downloading") == 0 && a->total > 0 &&
-	    pv->o->redraw)
-		esp_detail(pv->esp, ESP_APPS, "%u of %u: %s: downloading "
-		    "%.1f of %.1f MiB", a->index, a->count, a->name,
-		    (double)a->done / 1048576.0, (double)a->total / 1048576.0);
-	else if (strcmp(a->state, "downloading") == 0) /* a line, once */
-		esp_detail(pv->esp, ESP_APPS, "%u of %u: %s: downloading "
-		    "%.1f MiB", a->index, a->count, a->name,
-		    (double)a->total / 1048576.0);
-	else
-		esp_detail(pv->esp, ESP_APPS, "%u of %u: %s: %s", a->index,
-		    a->count, a->name, a->state);
+	apps_progress_text(a, pv->o->redraw, detail, sizeof(detail));
+	esp_detail(pv->esp, ESP_APPS, "%s", detail);
 }
 
 static enum wg_err
@@ -404,7 +399,7 @@ provision_run(const struct provision_opts *o, struct provision_result *res)
 
 	memset(res, 0, sizeof(*res));
 	res->failed_step = PROVISION_STEP_MAX;
-	pv.esp_timeout_ms = (int64_t)PROVISION_ESP_MINUTES_DEFAULT * 60000;
+	pv.esp_timeout_ms = provision_esp_timeout_ms(NULL);
 	if ((rc = agent_state_dir(pv.p.state_dir, pv.why, sizeof(pv.why))) !=
 	    WG_OK) {
 		fprintf(stderr, "whiteglove-agent provision: %s\n", pv.why);
@@ -413,7 +408,8 @@ provision_run(const struct provision_opts *o, struct provision_result *res)
 	state_load(&pv);
 	pv.p.request_key = pv.key;
 	profile_facts(&pv);
-	pv.esp = esp_new(stdout, o->redraw, "Setting up your device for work");
+	pv.esp = esp_new(stdout, o->redraw, ESP_LAYOUT_DEVICE,
+	    "Setting up your device for work");
 	prov_event(&pv, PROVISION_EVT_STARTED, WG_LEVEL_INFO, WG_OK,
 	    PROVISION_STEP_MAX, "provisioning %s (request key %s)", json_object_size(
 	    json_object_get(pv.state, "Steps")) ? "resumed" : "started",
@@ -427,7 +423,7 @@ provision_run(const struct provision_opts *o, struct provision_result *res)
 		    PROVISION_STEP_MAX, "the device is resealed");
 		green(&pv);
 	} else {
-		esp_failure(pv.esp, rc, pv.why, pv.p.state_dir);
+		esp_failure(pv.esp, rc, pv.why, pv.p.state_dir, NULL);
 	}
 	esp_free(pv.esp);
 	json_decref(pv.state);

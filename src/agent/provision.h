@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "agent/attest.h"
+#include "agent/profile.h"
 #include "common/errors.h"
 
 #define PROVISION_FILE "provision.json"
@@ -65,6 +66,13 @@ struct provision_result {
  */
 enum wg_err provision_run(const struct provision_opts *o,
     struct provision_result *res) __attribute__((warn_unused_result));
+
+/*
+ * The ESP's timeout in ms: the profile's EspTimeoutMinutes (f NULL, or
+ * none set: PROVISION_ESP_MINUTES_DEFAULT).  Device setup's deadline in
+ * the technician's run, account setup's after the user's sign-in.
+ */
+int64_t provision_esp_timeout_ms(const struct profile_file *f);
 
 /* "profile", "attest", "join", "mdm", "apps", "reseal". */
 const char *provision_step_name(enum provision_step s);

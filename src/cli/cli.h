@@ -19,11 +19,18 @@ int cmd_import(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_device(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_diag(int argc, char **argv);
 int cmd_hash(int argc, char **argv);
 int cmd_ekca(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_app(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
+/*
+ * Prints text word-wrapped at 76 columns, each line indented by indent
+ * (cmd_explain.c; the diag timeline prints the catalog's words with it).
+ */
+void cli_print_wrapped(const char *text, int indent);
 
 #endif

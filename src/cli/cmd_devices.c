@@ -1,8 +1,8 @@
 /*
- * whiteglove devices, whiteglove device show|delete|set: the tenant's
- * registered devices (/admin/v1/devices, docs/api.md).  A tenant admin
- * key acts on its own tenant; the operator key names the tenant with
- * --tenant (sent as the tenantId query parameter).
+ * whiteglove devices, whiteglove device show|delete|set|...|timeline:
+ * the tenant's registered devices (/admin/v1/devices, docs/api.md).  A
+ * tenant admin key acts on its own tenant; the operator key names the
+ * tenant with --tenant (sent as the tenantId query parameter).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/clientopts.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 
 /* Every field of a device, as `device show` lists them. */
@@ -63,7 +64,8 @@ device_usage(FILE *f)
 	    "       whiteglove device unenroll ID [--tenant ID] [OPTIONS]\n"
 	    "       whiteglove device allow-next-enrollment ID [--tenant ID] "
 	    "[OPTIONS]\n"
-	    "       whiteglove device setup ID [--tenant ID] [OPTIONS]\n\n"
+	    "       whiteglove device setup ID [--tenant ID] [OPTIONS]\n"
+	    "       whiteglove device timeline ID [--tenant ID] [OPTIONS]\n\n"
 	    "Shows, deletes or changes one registered device; ID is its id "
 	    "as 'whiteglove\ndevices' lists it.  Deleting a device removes "
 	    "its registration: it can be\nimported again (also into another "
@@ -77,6 +79,11 @@ device_usage(FILE *f)
 	    "Enrollment Status\nPage): each app's last state (identifying, "
 	    "downloading, installing,\ninstalled, failed) with its error "
 	    "code and message.\n\n"
+	    "'timeline' shows the device's story in time order: the server's "
+	    "records of it\n(profile delivered, token, join, enrollment, "
+	    "ticket, ...) and the events the\ndevice uploaded from its "
+	    "channels at the end of each phase (the newest\n1000), then the "
+	    "first failure with what its code means and what to do.\n\n"
 	    "Options:\n"
 	    "  -g, --group-tag TAG  set: the new group tag\n"
 	    "  -u, --user UPN       set: the new assigned user "
@@ -174,6 +181,38 @@ print_device(const struct clientopts *co, json_t *dev, const char *title)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * GET path/sub, a device's list (what: its name in messages): CLI_EXIT_OK
+ * with *ans and its "value" array in *list for the caller to print, or
+ * with *list NULL when --json printed it; else the exit code (no array
+ * in the answer: clientopts_no_body).  The caller decrefs *ans.
+ */
+static int
+device_list_get(struct wg_httpc *c, const struct clientopts *co,
+    const struct device_args *a, const char *path, const char *sub,
+    const char *what, json_t **ans, const json_t **list)
+{
+	char *p = xasprintf("%s/%s", path, sub);
+	int ret;
+
+	*ans = NULL;
+	*list = NULL;
+	ret = clientopts_call(c, "GET", p, a->query.kv, NULL, ans);
+	free(p);
+	if (ret != CLI_EXIT_OK)
+		return ret;
+	if (co->json) {
+		clientopts_print_json(*ans);
+		return CLI_EXIT_OK;
+	}
+	*list = json_object_get(*ans, "value");
+	if (!json_is_array(*list)) {
+		*list = NULL;
+		return clientopts_no_body(what);
+	}
+	return CLI_EXIT_OK;
+}
+
 /* setup: each app's state as the device last reported it. */
 static int
 device_setup(struct wg_httpc *c, const struct clientopts *co,
@@ -186,26 +225,97 @@ device_setup(struct wg_httpc *c, const struct clientopts *co,
 		{ "UPDATED", "updatedAt" },
 		{ "MESSAGE", "message" },
 	};
-	char *sub = xasprintf("%s/setup", path);
 	const json_t *list;
-	json_t *ans = NULL;
+	json_t *ans;
 	int ret;
 
-	ret = clientopts_call(c, "GET", sub, a->query.kv, NULL, &ans);
-	list = json_object_get(ans, "value");
-	if (ret == CLI_EXIT_OK && co->json) {
-		clientopts_print_json(ans);
-	} else if (ret == CLI_EXIT_OK && !json_is_array(list)) {
-		ret = clientopts_no_body("the device's app states");
-	} else if (ret == CLI_EXIT_OK && json_array_size(list) == 0) {
+	ret = device_list_get(c, co, a, path, "setup", "the device's app "
+	    "states", &ans, &list);
+	if (list != NULL && json_array_size(list) == 0) {
 		printf("Device %s has reported no app yet.\n", a->id);
-	} else if (ret == CLI_EXIT_OK) {
+	} else if (list != NULL) {
 		printf("Device setup of device %s:\n", a->id);
 		clientopts_print_table(list, cols, sizeof(cols) /
 		    sizeof(cols[0]));
 	}
 	json_decref(ans);
-	free(sub);
+	return ret;
+}
+
+/* A string field of o, or "-"; the server's text, printed as is. */
+static const char *
+text_or_dash(const json_t *o, const char *name)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+
+	return s != NULL && wg_str_printable(s) ? s : "-";
+}
+
+/* s without one trailing '.', as a printf precision. */
+static int
+no_period(const char *s)
+{
+	size_t n = strlen(s);
+
+	return (int)(n > 0 && s[n - 1] == '.' ? n - 1 : n);
+}
+
+/* "First failure: CODE NAME — meaning. What to do: remedy." */
+static void
+print_first_failure(const json_t *f)
+{
+	const char *meaning, *remedy;
+
+	if (!json_is_object(f)) {
+		printf("No failure recorded.\n");
+		return;
+	}
+	meaning = text_or_dash(f, "meaning");
+	remedy = text_or_dash(f, "remedy");
+	printf("First failure: %s %s \xe2\x80\x94 %.*s. What to do: %.*s.\n",
+	    text_or_dash(f, "code"), text_or_dash(f, "name"),
+	    no_period(meaning), meaning, no_period(remedy), remedy);
+	printf("  (%s, %s event %" JSON_INTEGER_FORMAT " of channel %s at %s: "
+	    "%s)\n", text_or_dash(f, "source"), text_or_dash(f, "phase"),
+	    json_integer_value(json_object_get(f, "eventId")),
+	    text_or_dash(f, "channel"), text_or_dash(f, "time"),
+	    text_or_dash(f, "message"));
+}
+
+/* timeline: the server's records and the device's events, in order. */
+static int
+device_timeline(struct wg_httpc *c, const struct clientopts *co,
+    const struct device_args *a, const char *path)
+{
+	static const struct clientopts_col cols[] = {
+		{ "TIME", "time" },
+		{ "SOURCE", "source" },
+		{ "CHANNEL", "channel" },
+		{ "ID", "eventId" },
+		{ "LEVEL", "level" },
+		{ "PHASE", "phase" },
+		{ "CODE", "name" },
+		{ "MESSAGE", "message" },
+	};
+	const json_t *list;
+	json_t *ans;
+	int ret;
+
+	ret = device_list_get(c, co, a, path, "timeline", "the device's "
+	    "timeline", &ans, &list);
+	if (list != NULL) {
+		printf("Timeline of device %s (serial number %s):\n", a->id,
+		    text_or_dash(ans, "serialNumber"));
+		if (json_array_size(list) == 0)
+			printf("No events yet.\n");
+		else
+			clientopts_print_table(list, cols, sizeof(cols) /
+			    sizeof(cols[0]));
+		if (json_is_true(json_object_get(ans, "more")))
+			printf("(older events left out)\n");
+		print_first_failure(json_object_get(ans, "firstFailure"));
+	}
+	json_decref(ans);
 	return ret;
 }
 
@@ -265,6 +375,8 @@ device_run(struct wg_httpc *c, const struct clientopts *co, const void *arg)
 			printf("Deleted device %s\n", a->id);
 	} else if (strcmp(a->verb, "setup") == 0) {
 		ret = device_setup(c, co, a, path);
+	} else if (strcmp(a->verb, "timeline") == 0) {
+		ret = device_timeline(c, co, a, path);
 	} else if (strcmp(a->verb, "set") != 0) {
 		ret = device_mdm(c, co, a, path);
 	} else {
@@ -297,9 +409,10 @@ device_check(struct device_args *a, int argc, char **argv)
 	    strcmp(a->verb, "set") != 0 && strcmp(a->verb, "mdm") != 0 &&
 	    strcmp(a->verb, "unenroll") != 0 &&
 	    strcmp(a->verb, "setup") != 0 &&
+	    strcmp(a->verb, "timeline") != 0 &&
 	    strcmp(a->verb, "allow-next-enrollment") != 0)
 		return "give show, delete, set, mdm, unenroll, "
-		    "allow-next-enrollment or setup";
+		    "allow-next-enrollment, setup or timeline";
 	if (argc - optind != 2)
 		return "give one device ID";
 	a->id = argv[optind + 1];

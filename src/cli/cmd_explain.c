@@ -32,9 +32,9 @@ usage(FILE *f)
 	    "  -h, --help     print this help\n");
 }
 
-/* Prints text word-wrapped at WRAP_COLUMNS, each line indented. */
-static void
-print_wrapped(const char *text, int indent)
+/* cli.h */
+void
+cli_print_wrapped(const char *text, int indent)
 {
 	const char *p = text, *end, *brk;
 	int room = WRAP_COLUMNS - indent;
@@ -72,11 +72,11 @@ print_entry(const struct wg_err_info *e)
 	printf("  Phase:  %s\n", wg_phase_title(e->phase));
 	printf("  HTTP:   %s\n\n", http_text(e, http));
 	printf("Meaning\n");
-	print_wrapped(e->meaning, 2);
+	cli_print_wrapped(e->meaning, 2);
 	printf("\nLikely causes\n");
-	print_wrapped(e->causes, 2);
+	cli_print_wrapped(e->causes, 2);
 	printf("\nRemedy\n");
-	print_wrapped(e->remedy, 2);
+	cli_print_wrapped(e->remedy, 2);
 }
 
 static json_t *

@@ -11,13 +11,14 @@ static const struct wg_cmd commands[] = {
 	{ "key", cmd_key, "create, list and revoke tenant admin API keys" },
 	{ "import", cmd_import, "import devices from a CSV or JSON file" },
 	{ "devices", cmd_devices, "list registered devices" },
-	{ "device", cmd_device, "show, delete or change one device" },
+	{ "device", cmd_device, "show, delete or change one device; its timeline" },
 	{ "hash", cmd_hash, "decode a hardware hash and show its fields" },
 	{ "profile", cmd_profile, "create and assign deployment profiles" },
 	{ "app", cmd_app, "create, upload and assign device setup apps" },
 	{ "user", cmd_user, "create, list, disable users and set passwords" },
 	{ "ekca", cmd_ekca, "issue, list and revoke EK certificates (operator)" },
 	{ "explain", cmd_explain, "explain an error code or name" },
+	{ "diag", cmd_diag, "read a device's diagnostics bundle (timeline)" },
 	{ "version", cmd_version, "print the version" },
 };
 

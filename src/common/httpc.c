@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 #include "httpc.h"
 #include "json.h"
@@ -42,6 +43,8 @@ struct xfer {
 	enum wg_err upload_err;
 	CURL *curl;
 	enum wg_err download_err;
+	EVP_MD_CTX *md;		/* a download's SHA-256, for observers */
+	uint64_t download_len;
 };
 
 #define TRY(expr)                                \
@@ -228,7 +231,12 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 			x->resp->status = status;
 			x->download_err = x->req->download(
 			    x->req->download_ctx, data, n);
-			return x->download_err == WG_OK ? n : 0;
+			if (x->download_err != WG_OK)
+				return 0;
+			x->download_len += n;
+			if (x->md != NULL)
+				EVP_DigestUpdate(x->md, data, n);
+			return n;
 		}
 	}
 	if (n > x->max - x->len) {
@@ -531,12 +539,144 @@ resp_reset(struct wg_httpc_resp *resp)
 	memset(resp, 0, sizeof(*resp));
 }
 
-static wg_httpc_observer_fn observer;
+static struct {
+	wg_httpc_observer_fn fn;
+	void *ctx;
+} observers[WG_HTTPC_OBSERVERS_MAX];
+static size_t nobservers;
+
+int
+wg_httpc_add_observer(wg_httpc_observer_fn fn, void *ctx)
+{
+	if (nobservers == WG_HTTPC_OBSERVERS_MAX)
+		return -1;
+	observers[nobservers].fn = fn;
+	observers[nobservers++].ctx = ctx;
+	return 0;
+}
+
+/* A curl time (microseconds since the start), or -1. */
+static int64_t
+time_us(CURL *h, CURLINFO what)
+{
+	curl_off_t v = -1;
+
+	return curl_easy_getinfo(h, what, &v) == CURLE_OK ? (int64_t)v : -1;
+}
+
+#define OBSERVED_HEADERS_MAX 64
+
+/* Tells every observer (newest first) how the exchange went. */
+static void
+observe(struct wg_httpc *c, const struct wg_httpc_req *req,
+    const struct wg_httpc_resp *resp, enum wg_err rc, CURLU *url,
+    struct xfer *x)
+{
+	struct wg_httpc_header hdrs[OBSERVED_HEADERS_MAX];
+	struct wg_httpc_exchange e = { .req = req, .resp = resp, .rc = rc,
+	    .url = "", .user_agent = c->user_agent, .bearer = c->bearer !=
+	    NULL, .download_len = x->download_len };
+	struct curl_header *h = NULL;
+	char *u = NULL;
+	size_t i;
+
+	if (url != NULL && curl_url_get(url, CURLUPART_URL, &u, 0) ==
+	    CURLUE_OK)
+		e.url = u;
+	e.dns_us = time_us(c->curl, CURLINFO_NAMELOOKUP_TIME_T);
+	e.connect_us = time_us(c->curl, CURLINFO_CONNECT_TIME_T);
+	e.tls_us = time_us(c->curl, CURLINFO_APPCONNECT_TIME_T);
+	e.first_byte_us = time_us(c->curl, CURLINFO_STARTTRANSFER_TIME_T);
+	e.total_us = time_us(c->curl, CURLINFO_TOTAL_TIME_T);
+	while (resp->status > 0 && e.nresp_headers < OBSERVED_HEADERS_MAX &&
+	    (h = curl_easy_nextheader(c->curl, CURLH_HEADER, -1, h)) !=
+	    NULL) {
+		hdrs[e.nresp_headers].name = h->name;
+		hdrs[e.nresp_headers++].value = h->value;
+	}
+	e.resp_headers = hdrs;
+	if (x->md != NULL)
+		EVP_DigestFinal_ex(x->md, e.download_sha256, NULL);
+	for (i = nobservers; i > 0; i--)
+		observers[i - 1].fn(&e, observers[i - 1].ctx);
+	curl_free(u);
+}
+
+/* ---- diagnostic exchanges (struct wg_httpc_probe) ---- */
+
+/*
+ * A probe's options: the address to connect to, the server's chain
+ * (CURLOPT_CERTINFO), and, for a handshake only, no request.  Not
+ * verifying is refused unless nothing is sent.
+ */
+static CURLcode
+probe_set(struct wg_httpc *c, const struct wg_httpc_probe *p,
+    struct curl_slist **pinned)
+{
+	CURL *h = c->curl;
+
+	if (p->no_verify && !p->handshake_only)
+		return CURLE_BAD_FUNCTION_ARGUMENT;
+	if (p->resolve != NULL) {
+		if ((*pinned = curl_slist_append(NULL, p->resolve)) == NULL)
+			abort(); /* out of memory */
+		TRY(curl_easy_setopt(h, CURLOPT_RESOLVE, *pinned));
+	}
+	TRY(curl_easy_setopt(h, CURLOPT_CERTINFO, 1L));
+	TRY(curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L));
+	if (p->handshake_only)
+		TRY(curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L));
+	if (p->no_verify) {
+		TRY(curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L));
+		TRY(curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L));
+	}
+	return CURLE_OK;
+}
+
+/* The timings, the verify code and the chain's PEM ("Cert" fields). */
+static void
+probe_collect(struct wg_httpc *c, struct wg_httpc_probe *p)
+{
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *f;
+	curl_off_t t = 0;
+	int i;
+
+	wg_httpc_probe_free(p);
+	if (curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &t) ==
+	    CURLE_OK)
+		p->connect_us = (long)t;
+	t = 0;
+	if (curl_easy_getinfo(c->curl, CURLINFO_APPCONNECT_TIME_T, &t) ==
+	    CURLE_OK)
+		p->tls_us = (long)t;
+	t = 0;
+	if (curl_easy_getinfo(c->curl, CURLINFO_TOTAL_TIME_T, &t) == CURLE_OK)
+		p->total_us = (long)t;
+	if (curl_easy_getinfo(c->curl, CURLINFO_SSL_VERIFYRESULT,
+	    &p->verify_result) != CURLE_OK)
+		p->verify_result = 0;
+	if (curl_easy_getinfo(c->curl, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL)
+		return;
+	for (i = 0; i < ci->num_of_certs &&
+	    p->ncerts < WG_HTTPC_PROBE_CERTS_MAX; i++)
+		for (f = ci->certinfo[i]; f != NULL; f = f->next)
+			if (strncmp(f->data, "Cert:", 5) == 0) {
+				p->certs[p->ncerts++] = xstrdup(f->data + 5);
+				break;
+			}
+}
 
 void
-wg_httpc_set_observer(wg_httpc_observer_fn fn)
+wg_httpc_probe_free(struct wg_httpc_probe *p)
 {
-	observer = fn;
+	size_t i;
+
+	for (i = 0; i < p->ncerts; i++)
+		free(p->certs[i]);
+	memset(p->certs, 0, sizeof(p->certs));
+	p->ncerts = 0;
 }
 
 enum wg_err
@@ -545,7 +685,7 @@ wg_httpc_do(struct wg_httpc *c, const struct wg_httpc_req *req,
 {
 	struct xfer x = { .resp = resp, .max = c->max_body, .req = req,
 	    .curl = c->curl };
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *pinned = NULL;
 	enum wg_err rc = WG_E_INTERNAL;
 	CURLU *url = NULL;
 	CURLcode cc;
@@ -553,6 +693,10 @@ wg_httpc_do(struct wg_httpc *c, const struct wg_httpc_req *req,
 	resp_reset(resp);
 	curl_easy_reset(c->curl); /* keeps the connection cache */
 	c->errbuf[0] = '\0';
+	if (nobservers > 0 && req->download != NULL &&
+	    ((x.md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(x.md, EVP_sha256(), NULL) != 1))
+		abort(); /* out of memory */
 	if (req->method == NULL || build_url(c, req, &url) != WG_OK ||
 	    (hdrs = make_headers(req)) == NULL) {
 		snprintf(resp->detail, sizeof(resp->detail), "invalid request "
@@ -564,6 +708,8 @@ wg_httpc_do(struct wg_httpc *c, const struct wg_httpc_req *req,
 	    (cc = curl_easy_setopt(c->curl, CURLOPT_CURLU, url)) != CURLE_OK ||
 	    (cc = curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs)) !=
 	    CURLE_OK ||
+	    (req->probe != NULL && (cc = probe_set(c, req->probe, &pinned)) !=
+	    CURLE_OK) ||
 	    (cc = curl_easy_perform(c->curl)) != CURLE_OK) {
 		rc = fail(c, req, &x, cc);
 		goto done;
@@ -573,10 +719,14 @@ wg_httpc_do(struct wg_httpc *c, const struct wg_httpc_req *req,
 	resp->body_len = x.len;
 	x.buf = NULL;
 	rc = WG_OK;
-	if (observer != NULL)
-		observer(req, resp);
 done:
+	if (nobservers > 0)
+		observe(c, req, resp, rc, url, &x);
+	EVP_MD_CTX_free(x.md);
 	xfree_secret(x.buf, x.len);
+	if (req->probe != NULL)
+		probe_collect(c, req->probe);
+	curl_slist_free_all(pinned);
 	curl_slist_free_all(hdrs);
 	curl_url_cleanup(url);
 	/* Drop the pointers into this call's stack and req from the handle. */

@@ -86,7 +86,41 @@ struct wg_httpc_req {
 	void *download_ctx;
 	/* This exchange's whole time; 0: the handle's (a download: none). */
 	long timeout_ms;
+	/* A diagnostic exchange's extras (diag network); NULL: none. */
+	struct wg_httpc_probe *probe;
 };
+
+/*
+ * What `whiteglove-agent diag network` asks of an exchange beside its
+ * answer, through the one TLS implementation (libcurl's): where to
+ * connect, whether to stop after the handshake, and the timings and the
+ * server's certificates it learns.  Zero it, set the in-members, pass it
+ * as req->probe; wg_httpc_probe_free() frees the out-members.
+ */
+#define WG_HTTPC_PROBE_CERTS_MAX 8
+struct wg_httpc_probe {
+	/* in */
+	const char *resolve;	/* "host:port:address": connect to this
+				   address (the one the caller checked);
+				   NULL: resolve as usual */
+	int handshake_only;	/* stop after the TLS handshake: no request
+				   is sent, resp->status stays 0 */
+	int no_verify;		/* with handshake_only only: accept any
+				   certificate, to read the chain of a
+				   server that fails verification */
+	/* out, filled whether the exchange worked or not */
+	long connect_us;	/* TCP connected, from the start; 0: not */
+	long tls_us;		/* TLS handshake done, from the start; 0: not */
+	long total_us;
+	long verify_result;	/* the TLS library's verify code (OpenSSL:
+				   X509_V_ERR_*); 0: verified or not checked */
+	char *certs[WG_HTTPC_PROBE_CERTS_MAX]; /* the server's chain as it
+				   sent it, PEM, leaf first */
+	size_t ncerts;
+};
+
+/* Frees a probe's certificates; the probe may be reused. */
+void wg_httpc_probe_free(struct wg_httpc_probe *p);
 
 struct wg_httpc_resp {
 	long status;		/* HTTP status; 0 if no response came */
@@ -138,13 +172,37 @@ const char *wg_httpc_base_url(const struct wg_httpc *c);
 void wg_httpc_share_connections(void);
 
 /*
- * The program's observer of every exchange that got an answer, called
- * before wg_httpc_do returns it (the agent's hook for crash tests); NULL:
- * none.  Process-wide; set it before any exchange starts.
+ * What an observer sees of one exchange, answered or not.  Every pointer
+ * is borrowed for the observer's call only.
  */
-typedef void (*wg_httpc_observer_fn)(const struct wg_httpc_req *req,
-    const struct wg_httpc_resp *resp);
-void wg_httpc_set_observer(wg_httpc_observer_fn fn);
+struct wg_httpc_exchange {
+	const struct wg_httpc_req *req;
+	const struct wg_httpc_resp *resp; /* status 0: no answer came */
+	enum wg_err rc;		/* what wg_httpc_do returns */
+	const char *url;	/* the whole URL, or "" when none was made */
+	const char *user_agent;
+	int bearer;		/* an Authorization: Bearer header was sent */
+	/* curl's times since the start, in microseconds; -1 unknown */
+	int64_t dns_us, connect_us, tls_us, first_byte_us, total_us;
+	/* the last response's headers, in order (none without an answer) */
+	const struct wg_httpc_header *resp_headers;
+	size_t nresp_headers;
+	/* req->download's: the bytes given to it and their SHA-256 */
+	uint64_t download_len;
+	unsigned char download_sha256[32];
+};
+
+/*
+ * An observer of every exchange, answered or failed, called before
+ * wg_httpc_do returns (the agent's crash-test hook, its HTTP trace).
+ * Observers are called newest first, each with its ctx.  Process-wide;
+ * add them before any exchange starts.  Returns 0, or -1 when
+ * WG_HTTPC_OBSERVERS_MAX are already there.
+ */
+#define WG_HTTPC_OBSERVERS_MAX 4
+typedef void (*wg_httpc_observer_fn)(const struct wg_httpc_exchange *x,
+    void *ctx);
+int wg_httpc_add_observer(wg_httpc_observer_fn fn, void *ctx);
 
 /*
  * Performs one exchange.  resp must be zeroed or from an earlier call (its

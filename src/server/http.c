@@ -50,6 +50,7 @@ static const struct http_routes *const route_tables[] = {
 	&mdm_routes,
 	&apps_routes,
 	&users_routes,
+	&events_routes,
 };
 
 /* Per-request state, from the first callback to the completion notice. */

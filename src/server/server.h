@@ -99,6 +99,7 @@ extern const struct http_routes drs_routes;
 extern const struct http_routes mdm_routes;
 extern const struct http_routes apps_routes;
 extern const struct http_routes users_routes;
+extern const struct http_routes events_routes;
 
 /*
  * Removes what a server stopped in the middle of an upload left in

@@ -1004,4 +1004,52 @@ enum wg_err store_signin_device_failures(struct store_conn *c,
     int64_t window_ms, int64_t *failures)
     __attribute__((warn_unused_result));
 
+/* ---- device events and the device's timeline (store_events.c) ---- */
+
+/* Events a device keeps: an upload trims the older ones (by arrival). */
+#define WG_DEVICE_EVENTS_KEEP 2000
+/* The most entries one store_timeline_list() call returns. */
+#define WG_TIMELINE_MAX 1000
+
+/* One record of a device's timeline. */
+struct wg_timeline_entry {
+	int64_t seq;		/* of its table: audit_events or device_events */
+	int from_server;	/* 1: the server's audit record; 0: uploaded */
+	struct wg_event *event;	/* owned */
+};
+
+/*
+ * Stores the n events device_id (of tenant_id) uploaded, received at
+ * now_ms, in one transaction (the caller's, if open): an event the device
+ * has already stored (the same channel and the same SHA-256 of its
+ * wg_event_to_json() line) is skipped, and then the device's events past
+ * its newest WG_DEVICE_EVENTS_KEEP are deleted.  *stored: how many were
+ * new.
+ */
+enum wg_err store_device_events_add(struct store_conn *c,
+    const char *tenant_id, const char *device_id,
+    struct wg_event *const *evs, size_t n, int64_t now_ms, size_t *stored)
+    __attribute__((warn_unused_result));
+
+/*
+ * The timeline of device_id: its audit records and its uploaded events,
+ * the newest limit of both (capped at WG_TIMELINE_MAX) in time order,
+ * oldest first (a tie: the server's first, then by seq).  *more is 1 when
+ * older entries were left out.  Free *out with store_timeline_free().
+ */
+enum wg_err store_timeline_list(struct store_conn *c, const char *tenant_id,
+    const char *device_id, size_t limit, struct wg_timeline_entry **out,
+    size_t *n, int *more) __attribute__((warn_unused_result));
+
+/*
+ * The earliest error-level entry of device_id's whole timeline into *out
+ * (its event the caller frees with wg_event_free); WG_E_NOT_FOUND if the
+ * device has none.
+ */
+enum wg_err store_timeline_first_error(struct store_conn *c,
+    const char *tenant_id, const char *device_id,
+    struct wg_timeline_entry *out) __attribute__((warn_unused_result));
+
+void store_timeline_free(struct wg_timeline_entry *list, size_t n);
+
 #endif

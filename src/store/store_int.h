@@ -17,11 +17,12 @@
 #include "store/store.h"
 
 /* Statements a connection caches (ids index store_conn.prep). */
-#define STORE_STMT_MAX 192
+#define STORE_STMT_MAX 208
 /*
  * Statement ids: store.c from 0, store_import.c, store_device.c and
  * store_attest.c, store_profile.c, store_token.c, store_join.c,
- * store_mdm.c, store_apps.c, store_idem.c, store_users.c from here.
+ * store_mdm.c, store_apps.c, store_idem.c, store_users.c,
+ * store_signin.c, store_events.c from here.
  */
 #define STORE_Q_IMPORT_BASE 32
 #define STORE_Q_DEVICE_BASE 56
@@ -34,6 +35,7 @@
 #define STORE_Q_IDEM_BASE 144
 #define STORE_Q_USERS_BASE 160
 #define STORE_Q_SIGNIN_BASE 176
+#define STORE_Q_EVENTS_BASE 192
 /* Parameters one statement takes at the most. */
 #define STORE_PARAM_MAX 4096
 

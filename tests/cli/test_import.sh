@@ -23,7 +23,7 @@ expect 0 out '^usage: whiteglove device show ID' device --help
 expect 0 out '^  import  *import devices from a CSV or JSON file' help
 expect 0 out '^  devices  *list registered devices' help
 expect 2 err 'devices takes no arguments' devices extra --token k
-expect 2 err 'give show, delete, set, mdm, unenroll, allow-next-enrollment or setup' \
+expect 2 err 'give show, delete, set, mdm, unenroll, allow-next-enrollment, setup or timeline' \
     device --token k
 expect 2 err 'give show, delete, set, mdm, unenroll,' device remove x --token k
 expect 2 err 'give one device ID' device setup --token k

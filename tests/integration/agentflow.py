@@ -54,11 +54,12 @@ class AgentFlow(TpmClientTest):
         self.ok("attest", "--aik-root",
                 os.path.join(self.state, "aik", "root.crt"), state=state)
 
-    def app(self, name, data, command, tag, timeout=60):
-        """A device app for group tag `tag` with content data (bytes); the
-        server's record, with "sha256" set."""
+    def app(self, name, data, command, tag, timeout=60, target="device"):
+        """An app of target ("device": device setup, "user": account
+        setup) for group tag `tag` with content data (bytes); the server's
+        record, with "sha256" set."""
         r = self.req("POST", "/admin/v1/apps", {
-            "name": name, "installCommand": command, "target": "device",
+            "name": name, "installCommand": command, "target": target,
             "timeoutSeconds": timeout}, token=self.key)
         self.assertEqual(r.status, 201, r)
         app = r.json

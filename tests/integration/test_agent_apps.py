@@ -110,8 +110,8 @@ class AgentApps(AgentFlow):
     def register(self, group_tag=TAG):
         return super().register(group_tag)
 
-    def app(self, name, data, command, timeout=60):
-        return super().app(name, data, command, TAG, timeout)
+    def app(self, name, data, command, timeout=60, target="device"):
+        return super().app(name, data, command, TAG, timeout, target)
 
     def apps(self, *extra, tries="2"):
         return self.agent("apps", *extra, tries=tries)
@@ -155,6 +155,9 @@ class AgentApps(AgentFlow):
         app = self.app("Contoso VPN", payload,
                        'sha256sum "$WHITEGLOVE_APP_FILE" >> %s; pwd >> %s'
                        % (self.marker, self.marker))
+        # a user app of the same tag belongs to account setup, not here
+        self.app("Contoso Mail", b"m" * 100, "echo user >> %s"
+                 % self.marker, target="user")
         p = self.apps()
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         out = p.stdout.decode()
@@ -174,9 +177,11 @@ class AgentApps(AgentFlow):
             self.assertEqual(f.read(), payload)
         self.assertFalse(os.path.exists(content + ".part"))
         self.assertTrue(os.path.exists(content + ".log"))
-        # the server has it installed; the events in order
+        # the server has it installed (and the user app untouched); the
+        # events in order
         st = self.setup_states(dev)["Contoso VPN"]
         self.assertEqual(st["state"], "installed", st)
+        self.assertNotIn("Contoso Mail", self.setup_states(dev))
         ids = [e["eventId"] for e in self.events("apps")]
         self.assertEqual(ids, [1903, 1904, 1905, 1906, 1901, 1909])
         corr = self.profile()["ZtdCorrelationId"]

@@ -3,7 +3,9 @@ to the reseal, then `login` and `token` against swtpm and the real server.
 The device certificate comes back for the same DK, the owner is set, the
 session key is sealed to the TPM (never on disk in clear), and the
 refresh token gets access tokens and renews itself; the strict policy
-refuses a device started twice since its reseal."""
+refuses a device started twice since its reseal.  After the first sign-in
+comes account setup: the user apps of the device's group tag installed
+under the ESP, apart from device setup's."""
 
 import base64
 import glob
@@ -16,6 +18,8 @@ from swtpm import AGENT
 
 PASSWORD = "correct horse battery staple"
 UPN = "ana@contoso.com"
+TAG = "Sales"
+INSTALL_FAILED = ("0xA0570A13", "WG_E_APP_INSTALL_FAILED")
 
 
 class AgentSignIn(AgentFlow):
@@ -27,11 +31,33 @@ class AgentSignIn(AgentFlow):
             "password": PASSWORD}, token=self.key)
         self.assertEqual(r.status, 201, r)
 
-    def resealed(self):
+    def register(self, group_tag=TAG):
+        return super().register(group_tag)
+
+    def resealed(self, device_setup=False):
         dev = self.joined()
         self.ok("mdm")
+        if device_setup:
+            self.ok("apps")
         self.ok("reseal")
         return dev
+
+    def user_app(self, name, data, command):
+        return self.app(name, data, command, TAG, target="user")
+
+    def setup_states(self, dev):
+        """The server's view of the device's apps: name -> record."""
+        r = self.req("GET", "/admin/v1/devices/%s/setup" % dev["id"],
+                     token=self.key)
+        self.assertEqual(r.status, 200, r)
+        return {s["appName"]: s for s in r.json["value"]}
+
+    def lines_of(self, name):
+        p = os.path.join(self.workdir, name)
+        if not os.path.exists(p):
+            return []
+        with open(p) as f:
+            return f.read().splitlines()
 
     def agent_run(self, cmd, *extra, stdin=None):
         args = [AGENT, cmd, "--tcti", self.tpm.tcti, "--server",
@@ -71,6 +97,10 @@ class AgentSignIn(AgentFlow):
         self.assertIn("Signed in as " + UPN, out)
         self.assertIn("Owner: " + UPN, out)
         self.assertIn("Boots since reseal: 0", out)
+        # account setup with no user apps for the device: nothing to do
+        self.assertIn("Apps: Complete: none", out)
+        self.assertIn("Account setup: Complete", out)
+        self.assertIn("No user apps are assigned to this device.", out)
         # the join restored: a device certificate for the same DK, by
         # the device CA; the ticket used up and gone
         self.assert_issued("device.crt", "device-ca.pem", "drs/root.crt",
@@ -122,6 +152,7 @@ class AgentSignIn(AgentFlow):
         self.assertEqual(p.returncode, 0, out + p.stderr.decode())
         self.assertIn("a later sign-in", out)
         self.assertIn("Owner: " + UPN, out)
+        self.assertNotIn("Account setup", out)  # the first sign-in's only
         self.assertEqual(json.loads(self.read("session.json"))["Upn"],
                          "bob@contoso.com")
 
@@ -192,3 +223,119 @@ class AgentSignIn(AgentFlow):
                          "RSA-OAEP")
         p = self.agent_run("token", "--resource", "urn:contoso:mail")
         self.assertEqual(p.returncode, 0, p.stderr)
+
+    # ---- account setup ----
+
+    def test_account_setup_installs_the_user_apps(self):
+        marker = os.path.join(self.workdir, "marker")
+        dev_app = self.app("Contoso VPN", b"d" * 1000, "echo device >> %s"
+                           % marker, TAG)
+        payload = os.urandom(300 * 1024)
+        app = self.user_app("Contoso Notes", payload,
+                            'sha256sum "$WHITEGLOVE_APP_FILE" >> %s'
+                            % marker)
+        # device setup installs the device app only
+        dev = self.resealed(device_setup=True)
+        self.assertEqual(self.lines_of("marker"), ["device"])
+        self.assertNotIn("Contoso Notes", self.setup_states(dev))
+        device_state = self.read("apps.json")
+        p = self.login()
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertIn("Signed in as " + UPN, out)
+        # the ESP's account-setup rows, one line per change, in order
+        order = ["Setting up your device for work",
+                 "Account setup: Working on it",
+                 "Joining your organization's network: Complete: "
+                 "signed in as " + UPN,
+                 "Apps: Working on it: 1 of 1: Contoso Notes: downloading "
+                 "0.3 MiB",
+                 "Apps: Complete: 1 of 1 installed",
+                 "Account setup: Complete",
+                 "Account setup is complete: the device is ready for "
+                 + UPN]
+        at = [out.find(x) for x in order]
+        self.assertNotIn(-1, at, out)
+        self.assertEqual(at, sorted(at), out)
+        self.assertNotIn("Device setup", out)
+        # the install's effect, the content verified; device setup's
+        # state untouched, account setup's apart
+        content = self.path("apps/" + app["sha256"])
+        self.assertEqual(self.lines_of("marker"), [
+            "device", "%s  %s" % (app["sha256"], content)])
+        self.assertEqual(self.read("apps.json"), device_state)
+        kept = json.loads(self.read("apps-user.json"))["apps"]
+        self.assertEqual([(a["id"], a["state"]) for a in kept],
+                         [(app["id"], "installed")])
+        states = self.setup_states(dev)
+        self.assertEqual((states["Contoso Notes"]["state"],
+                          states["Contoso VPN"]["state"]),
+                         ("installed", "installed"))
+        self.assertEqual(states["Contoso VPN"]["appId"], dev_app["id"])
+        done = [e for e in self.events("apps") if e["eventId"] == 1909]
+        self.assertEqual([e["phase"] for e in done],
+                         ["device_setup", "account_setup"])
+        self.assert_no_transient()
+        # run again by hand: installed by the earlier run, nothing again
+        p = self.agent_run("apps", "--target", "user")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("Apps: 1 of 1 installed (1 by an earlier run)",
+                      p.stdout.decode())
+        self.assertEqual(len(self.lines_of("marker")), 2)
+
+    def test_login_skipping_account_setup(self):
+        marker = os.path.join(self.workdir, "marker")
+        self.user_app("Contoso Notes", b"n" * 100, "echo user >> %s"
+                      % marker)
+        self.resealed()
+        p = self.agent_run("login", "--user", UPN, "--password-stdin",
+                           "--skip-account-setup",
+                           stdin=(PASSWORD + "\n").encode())
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertNotIn("Account setup", out)
+        self.assertFalse(os.path.exists(self.path("apps-user.json")))
+        self.assertEqual(self.lines_of("marker"), [])
+
+    def test_account_setup_failure_keeps_the_sign_in(self):
+        marker = os.path.join(self.workdir, "marker")
+        broken = self.user_app("Contoso Broken", b"b" * 100,
+                               "sh -c 'exit 3'")
+        dev = self.resealed()
+        p = self.login()
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 1, out + p.stderr.decode())
+        self.assertIn("Signed in as " + UPN, out)
+        self.assertIn("Apps: Failed", out)
+        self.assertIn("Account setup: Failed", out)
+        self.assertIn("Error %s (%s)" % INSTALL_FAILED, out)
+        self.assertIn("exited with status 3", out)
+        self.assertIn("whiteglove-agent diag collect", out)
+        self.assertIn("whiteglove-agent apps --target user", out)
+        # the sign-in stays: the PRT and the restored join
+        self.assert_private("session.json")
+        self.assert_issued("device.crt", "device-ca.pem", "drs/root.crt",
+                           "dk.pub")
+        st = self.setup_states(dev)["Contoso Broken"]
+        self.assertEqual((st["state"], st["code"]),
+                         ("failed", INSTALL_FAILED[0]))
+        (failed,) = [e for e in self.events("apps") if e["eventId"] == 1902]
+        self.assertEqual((failed["phase"], failed["code"]),
+                         ("account_setup", INSTALL_FAILED[0]))
+        last = self.events("apps")[-1]
+        self.assertEqual((last["eventId"], last["phase"]),
+                         (1910, "account_setup"))
+        # the admin puts a good app in the broken one's place; the
+        # command the failure names finishes account setup
+        r = self.req("POST", "/admin/v1/apps/%s/unassign" % broken["id"],
+                     {"groupTag": TAG}, token=self.key)
+        self.assertEqual(r.status, 200, r)
+        self.user_app("Contoso Fixed", b"f" * 100, "echo fixed >> %s"
+                      % marker)
+        p = self.agent_run("apps", "--target", "user")
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertIn("Account setup: done", out)
+        self.assertEqual(self.lines_of("marker"), ["fixed"])
+        self.assertEqual(self.setup_states(dev)["Contoso Fixed"]["state"],
+                         "installed")

@@ -160,6 +160,11 @@ test_diag_redact_text_patterns(void **state)
 	    "{\"Ticket\":\"[redacted]\",\"refresh_token\": \"[redacted]\"}",
 	    2);
 	redacts("session key: AAAA", "session key: [redacted]", 1);
+	/* a URL's path is no secret's name; a secret after it still is */
+	redacts("POST https://h/token: HTTP 404 807", "POST https://h/token: "
+	    "HTTP 404 807", 0);
+	redacts("POST /token: HTTP 400; token: abc", "POST /token: HTTP 400; "
+	    "token: [redacted]", 1);
 	redacts("id eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln end",
 	    "id [redacted] end", 1);
 	/* nothing secret: the line as it is */
