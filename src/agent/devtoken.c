@@ -75,6 +75,20 @@ aik_cert_load(struct devtoken *d)
 	return WG_OK;
 }
 
+/*
+ * devtoken_share()'s: the discovery and device token of the run's last
+ * phase, for the next one on the same server and tenant.
+ */
+static struct {
+	int on;
+	char server[512];
+	char tenant_id[37];
+	char registration_path[ANSWER_ENDPOINT_MAX + 1];
+	char token_path[ANSWER_ENDPOINT_MAX + 1];
+	char *token;		/* a secret; NULL: none yet */
+	int64_t token_ms;	/* wg_mono_ms() when it was issued */
+} shared;
+
 enum wg_err
 devtoken_open(struct devtoken *d)
 {
@@ -104,8 +118,12 @@ devtoken_open(struct devtoken *d)
 void
 devtoken_close(struct devtoken *d)
 {
-	/* the phase's last event is written: the channels to the server */
-	if (d->token != NULL && d->http != NULL)
+	/*
+	 * The phase's last event is written: the channels to the server.
+	 * Phases sharing a run (devtoken_share) leave it to the run's end,
+	 * devtoken_upload_shared(): one upload, with the run's own events.
+	 */
+	if (d->token != NULL && d->http != NULL && !shared.on)
 		evupload_run(d->o->state_dir, d->http, d->token,
 		    d->o->timeout_ms);
 	if (d->token != NULL) {
@@ -241,19 +259,7 @@ devtoken_endpoint(struct devtoken *d, const char *what, const char *ep,
 	return WG_OK;
 }
 
-/*
- * devtoken_share()'s: the discovery and device token of the run's last
- * phase, for the next one on the same server and tenant.
- */
-static struct {
-	int on;
-	char server[512];
-	char tenant_id[37];
-	char registration_path[ANSWER_ENDPOINT_MAX + 1];
-	char token_path[ANSWER_ENDPOINT_MAX + 1];
-	char *token;		/* a secret; NULL: none yet */
-	int64_t token_ms;	/* wg_mono_ms() when it was issued */
-} shared;
+
 
 static void
 shared_forget_token(void)
@@ -262,6 +268,23 @@ shared_forget_token(void)
 		OPENSSL_cleanse(shared.token, strlen(shared.token));
 	free(shared.token);
 	shared.token = NULL;
+}
+
+void
+devtoken_upload_shared(const struct agent_phase_opts *o)
+{
+	const struct wg_httpc_opts ho = { .base_url = o->server,
+	    .ca_file = o->ca_file, .timeout_ms = o->timeout_ms,
+	    .max_body = ANSWER_APPS_BODY_MAX };
+	struct wg_httpc *http = NULL;
+	char text[256] = "";
+
+	if (!shared.on || shared.token == NULL || o->server == NULL ||
+	    strcmp(shared.server, o->server) != 0)
+		return;
+	if (wg_httpc_new(&ho, &http, text, sizeof(text)) == WG_OK)
+		evupload_run(o->state_dir, http, shared.token, o->timeout_ms);
+	wg_httpc_free(http);
 }
 
 void

@@ -81,6 +81,13 @@ typedef enum wg_err (*devtoken_try_fn)(void *arg, int *retry);
 void devtoken_share(void);
 
 /*
+ * The run's events to the server (evupload.h) with the shared device
+ * token, at the end of a run that shares one (devtoken_share: the phases
+ * leave the upload to it); nothing without one.  Best effort.
+ */
+void devtoken_upload_shared(const struct agent_phase_opts *o);
+
+/*
  * Reads the profile, opens the TPM, loads the AIK and checks that aik.crt
  * certifies it, and makes the HTTP client for --server.  WG_OK, else
  * WG_E_PROFILE_INVALID, WG_E_AIK_CERT_INVALID, WG_E_TPM_* or WG_E_CONFIG

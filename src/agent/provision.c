@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "agent/apps.h"
+#include "agent/devtoken.h"
 #include "agent/esp.h"
 #include "agent/eventlog.h"
 #include "agent/join.h"
@@ -411,9 +412,9 @@ provision_run(const struct provision_opts *o, struct provision_result *res)
 	pv.esp = esp_new(stdout, o->redraw, ESP_LAYOUT_DEVICE,
 	    "Setting up your device for work");
 	prov_event(&pv, PROVISION_EVT_STARTED, WG_LEVEL_INFO, WG_OK,
-	    PROVISION_STEP_MAX, "provisioning %s (request key %s)", json_object_size(
-	    json_object_get(pv.state, "Steps")) ? "resumed" : "started",
-	    pv.key);
+	    PROVISION_STEP_MAX, "provisioning %s (request key %s)",
+	    json_object_size(json_object_get(pv.state, "Steps")) ? "resumed" :
+	    "started", pv.key);
 	rc = state_save(&pv);
 	for (s = 0; rc == WG_OK && s < PROVISION_STEP_MAX; s++)
 		if ((rc = step(&pv, s)) != WG_OK)
@@ -425,6 +426,8 @@ provision_run(const struct provision_opts *o, struct provision_result *res)
 	} else {
 		esp_failure(pv.esp, rc, pv.why, pv.p.state_dir, NULL);
 	}
+	/* the run's events, its own last ones too, to the server at once */
+	devtoken_upload_shared(&pv.p);
 	esp_free(pv.esp);
 	json_decref(pv.state);
 	return rc;

@@ -124,7 +124,9 @@ add_line(struct timeline *tl, const char *line, size_t len, int64_t *last)
 		wg_event_free(ev);
 		return;
 	}
-	if (*last - ev->time_ms > tl->clock_back_ms)
+	/* INT64_MIN: no line before this one in its channel */
+	if (*last != INT64_MIN && ev->time_ms < *last &&
+	    *last - ev->time_ms > tl->clock_back_ms)
 		tl->clock_back_ms = *last - ev->time_ms;
 	*last = ev->time_ms;
 	if ((tl->nevents & (tl->nevents - 1)) == 0) /* 0, 1, 2, 4, ... */

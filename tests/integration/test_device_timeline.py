@@ -96,6 +96,23 @@ class DeviceTimeline(AgentFlow):
         self.assertEqual(last["value"], tl["value"][-3:])
         self.assertTrue(last["more"])
 
+    def test_provision_uploads_once_at_its_end(self):
+        """provision's phases share one device token and leave the upload
+        to the run's end: one request, with the run's own last events."""
+        dev = self.register()
+        self.default_profile()
+        p = self.agent("provision", "--screen", "lines", "--aik-root",
+                       os.path.join(self.state, "aik", "root.crt"))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        tl = self.timeline(dev)
+        self.assert_each_once(tl)
+        ids = {(e["channel"], e["eventId"]) for e in tl["value"]
+               if e["source"] == "device"}
+        self.assertIn(("autopilot", 1503), ids)  # the green screen's
+        uploads = [line for line in self.server.log().splitlines()
+                   if "POST /mdm/v1/events " in line]
+        self.assertEqual(len(uploads), 1, uploads)
+
     def test_second_enrollment_is_the_first_failure(self):
         dev = self.joined()
         self.ok("mdm")
