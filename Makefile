@@ -9,7 +9,7 @@ MESON_OPTS ?= --buildtype=debugoptimized --werror
 PACKAGES = gcc libc6-dev make pkg-config meson ninja-build python3 \
 	libssl-dev openssl libmicrohttpd-dev libcurl4-openssl-dev curl \
 	libjansson-dev libsqlite3-dev libpq-dev libcmocka-dev \
-	libtss2-dev swtpm swtpm-tools tpm2-tools sqlite3 \
+	libtss2-dev swtpm swtpm-tools tpm2-tools libfaketime sqlite3 \
 	postgresql postgresql-client util-linux procps ca-certificates \
 	python3-cryptography libcjose-dev zlib1g-dev \
 	libargon2-dev

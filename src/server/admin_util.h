@@ -42,6 +42,7 @@ enum {
 	ADMIN_EVT_TENANT_SET = 1039,
 	/* 1039: a tenant's setting (admin.c) */
 	ADMIN_EVT_JOIN_RECOVERED = 1040,
+	ADMIN_EVT_AIK_REFUSED = 1041, /* aik.c: a revoked TPM refused */
 };
 
 /* RFC 3339 text of ms since the epoch, or JSON null for 0. */

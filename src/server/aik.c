@@ -112,6 +112,37 @@ done:
 }
 
 /*
+ * The CA's refusal of a registered device's TPM in that device's
+ * timeline (event 1041, channel tpm), in a transaction of its own that
+ * commits although the request fails; nothing for an EK no device has.
+ */
+static enum wg_err
+enroll_refused_audit(struct http_req *req, struct store_conn *c,
+    const struct enroll *e, enum wg_err err, const char *msg)
+{
+	unsigned char md[32], *hash = NULL;
+	struct wg_device d;
+	char hex[65];
+	size_t n = 0;
+	enum wg_err rc;
+
+	tpm_public_sha256(&e->ek, md);
+	wg_hex(md, sizeof(md), hex);
+	rc = store_device_by_ek(c, hex, &d, &hash, &n);
+	free(hash);
+	if (rc == WG_E_NOT_FOUND)
+		return WG_OK;
+	if (rc != WG_OK || (rc = store_begin(c)) != WG_OK)
+		return rc;
+	if ((rc = admin_device_audit(req, c, &d, "tpm", ADMIN_EVT_AIK_REFUSED,
+	    WG_PHASE_SECURING_HARDWARE, err, NULL, "ekId", e->ek_id, msg)) ==
+	    WG_OK && (rc = store_commit(c)) == WG_OK)
+		return WG_OK;
+	store_rollback(c);
+	return rc;
+}
+
+/*
  * Why the CA trusts this EK: its certificate chains to a manufacturer
  * root (.31); or, with no certificate or one whose chain is unknown, the
  * EK is in an imported hardware hash (.30).  A certificate that is not
@@ -130,9 +161,16 @@ enroll_trust(struct http_req *req, struct store_conn *c, struct enroll *e)
 
 	if ((rc = store_ek_revoked(c, e->ek_id, &revoked, reason)) != WG_OK)
 		return rc;
-	if (revoked != 0)
-		return http_fail(req, WG_E_TPM_VULNERABLE, "this TPM's EK %s "
-		    "was revoked: %s", e->ek_id, reason);
+	if (revoked != 0) {
+		char msg[WG_REASON_MAX + 128];
+
+		snprintf(msg, sizeof(msg), "this TPM's EK %s was revoked: %s",
+		    e->ek_id, reason);
+		if ((rc = enroll_refused_audit(req, c, e, WG_E_TPM_VULNERABLE,
+		    msg)) != WG_OK)
+			return rc;
+		return http_fail(req, WG_E_TPM_VULNERABLE, "%s", msg);
+	}
 	if (e->ek_cert != NULL) {
 		cert_rc = tpmcert_verify_ek(e->ek_cert, e->ek_cert_len, &e->ek,
 		    cas->ek_roots, NULL, &tpm, why, sizeof(why));

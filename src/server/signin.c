@@ -355,6 +355,36 @@ signin_ticket(struct http_req *req, struct store_conn *c, struct signin *s)
 	return WG_OK;
 }
 
+/* Writes an audit record of the device (channel token). */
+static enum wg_err
+signin_audit(struct http_req *req, struct store_conn *c,
+    const struct signin *s, int id, enum wg_err err, const char *key,
+    const char *value, const char *msg)
+{
+	return admin_device_audit(req, c, &s->sd.dev, "token", id,
+	    WG_PHASE_ACCOUNT_SETUP, err, NULL, key, value, msg);
+}
+
+/*
+ * A refusal the device's timeline on the server should show (a lost
+ * join): event 1037 with its code, in a transaction of its own that
+ * commits although the request fails.
+ */
+static enum wg_err
+signin_refused(struct http_req *req, struct store_conn *c,
+    const struct signin *s, enum wg_err err, const char *msg)
+{
+	enum wg_err rc;
+
+	if ((rc = store_begin(c)) != WG_OK)
+		return rc;
+	if ((rc = signin_audit(req, c, s, ADMIN_EVT_SIGNIN_FAILED, err, "upn",
+	    s->upn, msg)) == WG_OK && (rc = store_commit(c)) == WG_OK)
+		return WG_OK;
+	store_rollback(c);
+	return rc;
+}
+
 /*
  * The quote is the reseal's AIK's, over the nonce; the counters it shows
  * against the ticket's, by the profile's reboot policy.  Both quotes are
@@ -364,6 +394,7 @@ signin_ticket(struct http_req *req, struct store_conn *c, struct signin *s)
 static enum wg_err
 signin_boots(struct http_req *req, struct store_conn *c, struct signin *s)
 {
+	char msg[512];
 	int by_tag, strict;
 	enum wg_err rc;
 
@@ -381,13 +412,19 @@ signin_boots(struct http_req *req, struct store_conn *c, struct signin *s)
 	s->boots = (uint32_t)s->att.reset_count - (uint32_t)s->t.reset_count;
 	if (s->later)
 		strict = 0; /* a device in use boots as it likes */
-	if (strict && s->boots > 1 && !s->recover)
-		return http_fail(req, WG_E_LOST_JOIN, "the TPM was started %lu "
-		    "times since the reseal (its resetCount moved by %lu); the "
+	if (strict && s->boots > 1 && !s->recover) {
+		snprintf(msg, sizeof(msg), "the TPM was started %lu times "
+		    "since the reseal (its resetCount moved by %lu); the "
 		    "profile's reboot policy, strict, allows one: the boot "
 		    "that brings the device to its user%s",
 		    (unsigned long)s->boots, (unsigned long)s->boots,
 		    recovery_hint(s));
+		/* the device's timeline on the server says it too */
+		if ((rc = signin_refused(req, c, s, WG_E_LOST_JOIN, msg)) !=
+		    WG_OK)
+			return rc;
+		return http_fail(req, WG_E_LOST_JOIN, "%s", msg);
+	}
 	if (strict && s->boots > 1 && s->recovered[0] == '\0')
 		snprintf(s->recovered, sizeof(s->recovered), "the TPM was "
 		    "started %lu times since the reseal (strict policy)",
@@ -399,15 +436,6 @@ signin_boots(struct http_req *req, struct store_conn *c, struct signin *s)
 	return WG_OK;
 }
 
-/* Writes an audit record of the device (channel token). */
-static enum wg_err
-signin_audit(struct http_req *req, struct store_conn *c,
-    const struct signin *s, int id, enum wg_err err, const char *key,
-    const char *value, const char *msg)
-{
-	return admin_device_audit(req, c, &s->sd.dev, "token", id,
-	    WG_PHASE_ACCOUNT_SETUP, err, NULL, key, value, msg);
-}
 
 /*
  * A failed sign-in for the user's credentials: the device's count, the

@@ -355,6 +355,10 @@ class SignIn(JoinClient):
         self.assertError(r, 409, "WG_E_LOST_JOIN")
         self.assertIn("started 2 times", r.error["message"])
         self.assertEqual(self.snapshot(), base)
+        # the device's timeline on the server tells it (event 1037)
+        r = self.req("GET", "/admin/v1/devices/%s/timeline"
+                     % self.dev["id"], token=self.key)
+        self.assertEqual(r.json["firstFailure"]["name"], "WG_E_LOST_JOIN")
         # ... and a tolerant profile accepts any number
         r = self.req("POST", "/admin/v1/deploymentProfiles", {
             "name": "Tolerant", "deploymentMode": "preProvisioning",

@@ -2,10 +2,11 @@
  * The timeline of a bundle's events (common/timeline.c) from synthetic
  * event lines, as the agent writes them: the failure classes the
  * integration suite (tests/integration/test_diag_timeline.py) cannot
- * make happen against the real server (GetCACaps 400, a wrong clock,
- * another tenant, an EK certificate service without the certificate),
- * and the rules: time order, failures made good by a later success,
- * failed tries, lines that are not events.
+ * make the device see (another tenant: an import's refusal; an EK
+ * certificate service without the certificate), other shapes of the
+ * classes it does make (GetCACaps 400, a clock set back), and the rules:
+ * time order, failures made good by a later success, failed tries, lines
+ * that are not events.
  */
 #include <setjmp.h>
 #include <stdarg.h>
