@@ -23,6 +23,7 @@
 #include "agent/answer.h"
 #include "agent/attest.h"
 #include "agent/eventlog.h"
+#include "agent/profile.h"
 #include "agent/retry.h"
 #include "agent/state.h"
 #include "agent/sysinfo.h"
@@ -47,6 +48,7 @@ struct attest {
 	struct wg_httpc *ca;
 	struct enroll_answer answer; /* the enrollment's */
 	unsigned try_no;
+	char correlation_id[37]; /* the profile's, when it was acquired */
 	char *why;
 	size_t whylen;
 };
@@ -64,8 +66,9 @@ event(struct attest *a, int id, enum wg_level level, enum wg_err err,
 		    a->o->p.tries);
 	va_start(ap, fmt);
 	eventlog_vsay(a->o->p.state_dir, "tpm", id, level,
-	    WG_PHASE_SECURING_HARDWARE, err, NULL, a->try_no ? "try" : NULL,
-	    try_no, fmt, ap);
+	    WG_PHASE_SECURING_HARDWARE, err, a->correlation_id[0] ?
+	    a->correlation_id : NULL, a->try_no ? "try" : NULL, try_no, fmt,
+	    ap);
 	va_end(ap);
 }
 
@@ -479,12 +482,19 @@ attest_run(const struct attest_opts *o, struct attest_result *res,
     char *why, size_t whylen)
 {
 	struct attest a = {.o = o, .res = res, .why = why, .whylen = whylen};
+	struct profile_file pf;
+	char pwhy[256];
 	enum wg_err rc;
 
 	memset(res, 0, sizeof(*res));
 	why[0] = '\0';
 	if ((rc = agent_state_dir(o->p.state_dir, why, whylen)) != WG_OK)
 		return rc;
+	/* the events carry the profile's ZtdCorrelationId, as Windows' do */
+	if (profile_file_read(o->p.state_dir, &pf, pwhy, sizeof(pwhy)) ==
+	    WG_OK)
+		memcpy(a.correlation_id, pf.correlation_id,
+		    sizeof(a.correlation_id));
 	trail(&a, "attestation started: CA %s, EK %s", o->p.server,
 	    tpm_ek_alg_name(o->p.ek_alg));
 	event(&a, ATTEST_EVT_STARTED, WG_LEVEL_INFO, WG_OK, "TPM attestation "

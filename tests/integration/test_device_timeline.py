@@ -109,6 +109,15 @@ class DeviceTimeline(AgentFlow):
         ids = {(e["channel"], e["eventId"]) for e in tl["value"]
                if e["source"] == "device"}
         self.assertIn(("autopilot", 1503), ids)  # the green screen's
+        # every event after the profile came carries its correlation id
+        corr = self.profile()["ZtdCorrelationId"]
+        late = [e for e in tl["value"] if e["source"] == "device" and
+                e["time"] > min(x["time"] for x in tl["value"]
+                                if x["eventId"] == 161)]
+        self.assertTrue(late)
+        self.assertEqual({e["correlationId"] for e in late}, {corr},
+                         [(e["channel"], e["eventId"]) for e in late
+                          if e["correlationId"] != corr])
         uploads = [line for line in self.server.log().splitlines()
                    if "POST /mdm/v1/events " in line]
         self.assertEqual(len(uploads), 1, uploads)
