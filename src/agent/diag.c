@@ -37,6 +37,7 @@ static const struct {
 	{ "mdm.json", DIAG_JSON },
 	{ "reseal.json", DIAG_JSON },
 	{ "apps.json", DIAG_JSON },
+	{ "apps-user.json", DIAG_JSON },	/* account setup's */
 };
 
 /* One bundle being written. */

@@ -12,9 +12,10 @@ import glob
 import json
 import os
 import subprocess
+import tarfile
 
 from agentflow import AgentFlow
-from swtpm import AGENT
+from swtpm import AGENT, run_agent
 
 PASSWORD = "correct horse battery staple"
 UPN = "ana@contoso.com"
@@ -282,6 +283,18 @@ class AgentSignIn(AgentFlow):
         self.assertIn("Apps: 1 of 1 installed (1 by an earlier run)",
                       p.stdout.decode())
         self.assertEqual(len(self.lines_of("marker")), 2)
+        # the diagnostics bundle carries account setup's record, not the
+        # session (the PRT)
+        out = os.path.join(self.workdir, "b.tar.gz")
+        p = run_agent(["diag", "collect", "-o", out, "--state-dir",
+                       self.agent_state, "--tcti", self.tpm.tcti],
+                      self.sysfs)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with tarfile.open(out, "r:gz") as tar:
+            names = [m.name.split("/", 1)[1] for m in tar.getmembers()
+                     if m.isfile()]
+        self.assertIn("apps-user.json", names)
+        self.assertNotIn("session.json", names)
 
     def test_login_skipping_account_setup(self):
         marker = os.path.join(self.workdir, "marker")
