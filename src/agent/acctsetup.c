@@ -67,7 +67,8 @@ acctsetup_run(const struct agent_phase_opts *o,
 {
 	struct acct a = { .redraw = ao->redraw };
 	struct apps_opts opts = { .target = APPS_TARGET_USER,
-	    .progress = apps_progress, .progress_arg = &a };
+	    .max_size = ao->max_app_size, .progress = apps_progress,
+	    .progress_arg = &a };
 	char why[1024], detail[384], next[256];
 	enum wg_err rc;
 

@@ -21,6 +21,7 @@ struct acctsetup_opts {
 	int redraw;		/* draw the ESP in place (a terminal) */
 	const char *upn;	/* who signed in, for the sign-in row */
 	int64_t signin_ms;	/* how long the sign-in took */
+	uint64_t max_app_size;	/* per app; 0: the apps phase's default */
 };
 
 /*

@@ -74,23 +74,6 @@ usage(FILE *f)
 	    "e.g. https://host:8443", APPS_TRIES_DEFAULT);
 }
 
-/* BYTES: a whole number of bytes, 1 to 2^62. */
-static int
-size_parse(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v == 0 || v > (1ull << 62))
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* Applies one option; returns an exit code, or -1 to go on. */
 static int
 apps_option(void *opts, int ch, const char *arg)
@@ -100,7 +83,7 @@ apps_option(void *opts, int ch, const char *arg)
 
 	switch (ch) {
 	case OPT_MAX_SIZE:
-		if (size_parse(arg, &c->max_size) == 0)
+		if (agent_size_parse(arg, &c->max_size) == 0)
 			return -1;
 		return agent_usage_error("apps", usage, "--max-app-size is a "
 		    "number of bytes above 0");

@@ -29,7 +29,7 @@
 #define PW_BUF (PASSWD_LEN_MAX + 3)
 
 enum { OPT_USER = PHASE_OPT_END, OPT_PASSWORD_STDIN, OPT_RECOVER,
-	OPT_SKIP_ACCOUNT_SETUP, OPT_SCREEN };
+	OPT_SKIP_ACCOUNT_SETUP, OPT_SCREEN, OPT_MAX_APP_SIZE };
 
 struct login_cmd {
 	struct agent_phase_opts o;	/* the phase options */
@@ -38,6 +38,7 @@ struct login_cmd {
 	int recover;
 	int skip_account_setup;
 	enum esp_screen screen;
+	uint64_t max_app_size;	/* account setup's, per app; 0: default */
 };
 
 static void
@@ -78,6 +79,8 @@ usage(FILE *f)
 	    "  --skip-account-setup\n"
 	    "                     sign in only: no user apps after the first "
 	    "sign-in\n"
+	    "  --max-app-size N   refuse a user app bigger than N bytes "
+	    "(default 4 GiB)\n"
 	    ESP_SCREEN_USAGE);
 	agent_phase_usage(f, "the server whose discovery document names the "
 	    "token\n                     service, e.g. https://host:8443",
@@ -113,6 +116,11 @@ login_option(void *opts, int ch, const char *arg)
 			return agent_usage_error("login", usage, "--screen "
 			    "must be auto, redraw or lines");
 		return -1;
+	case OPT_MAX_APP_SIZE:
+		if (agent_size_parse(arg, &c->max_app_size) != 0)
+			return agent_usage_error("login", usage, "--max-app-size "
+			    "must be a number of bytes above 0");
+		return -1;
 	default:
 		return agent_phase_only_option(&c->o, ch, arg, "login", usage);
 	}
@@ -123,7 +131,8 @@ static int
 account_setup(const struct login_cmd *c, const struct login_result *res,
     int64_t signin_ms)
 {
-	struct acctsetup_opts ao = { .upn = res->upn, .signin_ms = signin_ms };
+	struct acctsetup_opts ao = { .upn = res->upn, .signin_ms = signin_ms,
+	    .max_app_size = c->max_app_size };
 	struct apps_result apps;
 
 	putchar('\n');
@@ -211,6 +220,7 @@ cmd_login(int argc, char **argv)
 		{ "skip-account-setup", no_argument, NULL,
 		    OPT_SKIP_ACCOUNT_SETUP },
 		{ "screen", required_argument, NULL, OPT_SCREEN },
+		{ "max-app-size", required_argument, NULL, OPT_MAX_APP_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct login_cmd c = { 0 };

@@ -58,8 +58,7 @@ static int
 provision_option(void *opts, int ch, const char *arg)
 {
 	struct cmd_provision *c = opts;
-	char why[128], *end;
-	unsigned long long n;
+	char why[128];
 
 	switch (agent_phase_option(&c->o.a.p, ch, arg, why, sizeof(why))) {
 	case 0:
@@ -77,11 +76,9 @@ provision_option(void *opts, int ch, const char *arg)
 			    "must be auto, redraw or lines");
 		return -1;
 	case OPT_MAX_APP_SIZE:
-		n = strtoull(arg, &end, 10);
-		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || n == 0)
+		if (agent_size_parse(arg, &c->o.max_app_size) != 0)
 			return agent_usage_error("provision", usage,
-			    "--max-app-size must be a number of bytes");
-		c->o.max_app_size = n;
+			    "--max-app-size must be a number of bytes above 0");
 		return -1;
 	default:
 		if (attest_option_apply(&c->o.a, ch, arg) == 0)

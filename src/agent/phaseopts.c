@@ -2,6 +2,7 @@
  * The options every phase of the flow takes (phaseopts.h).
  */
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -258,4 +259,21 @@ agent_phase_code(enum wg_err rc, char *why, size_t whylen)
 	snprintf(cause, sizeof(cause), "%s", why);
 	return wg_fail(WG_E_TIMEOUT, why, whylen, "no usable TPM (%s): %s",
 	    wg_err_name(WG_E_TPM_UNAVAILABLE), cause);
+}
+
+/* phaseopts.h */
+int
+agent_size_parse(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > (1ull << 62))
+		return -1;
+	*out = v;
+	return 0;
 }

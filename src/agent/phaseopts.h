@@ -85,6 +85,12 @@ int agent_phase_option(struct agent_phase_opts *p, int ch, const char *arg,
     char *why, size_t whylen);
 
 /*
+ * --max-app-size's BYTES: a whole number of bytes, 1 to 2^62, into *out;
+ * -1 if s is not one (apps, provision, login's account setup).
+ */
+int agent_size_parse(const char *s, uint64_t *out);
+
+/*
  * Prints the phase options' help: server_is says what --server names,
  * tries_default is --tries' default.
  */

@@ -296,6 +296,16 @@ class AgentSignIn(AgentFlow):
         self.assertIn("apps-user.json", names)
         self.assertNotIn("session.json", names)
 
+    def test_account_setup_caps_the_user_apps(self):
+        self.user_app("Big", b"x" * 4096, "true")
+        self.resealed()
+        p = self.agent_run("login", "--user", UPN, "--password-stdin",
+                           "--screen", "lines", "--max-app-size", "1000",
+                           stdin=(PASSWORD + "\n").encode())
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("WG_E_APP_TOO_LARGE", (p.stdout + p.stderr).decode())
+        self.assertTrue(os.path.exists(self.path("session.json")))
+
     def test_login_skipping_account_setup(self):
         marker = os.path.join(self.workdir, "marker")
         self.user_app("Contoso Notes", b"n" * 100, "echo user >> %s"
