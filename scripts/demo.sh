@@ -5,9 +5,10 @@
 # server's view of it; then the user the device is for (created by the
 # tenant admin), the delivery (a power cycle of swtpm: one boot, which
 # the strict policy allows), her sign-in on the device (whiteglove-agent
-# login), an access token (its claims, never the token), the restored
-# device certificate and the owner the directory records; every process
-# stopped.
+# login) with account setup (her app installed), an access token (its
+# claims, never the token), the restored device certificate, the owner
+# the directory records and the device's timeline on the server; every
+# process stopped.
 #
 # usage: scripts/demo.sh BUILD_DIR
 set -euo pipefail
@@ -178,8 +179,13 @@ password=$(head -c 18 /dev/urandom | base64)
 printf '%s\n' "$password" | WHITEGLOVE_TOKEN=$admin_key "$wg" user create \
 	ana@contoso.com --display-name "Ana Silva" --password-stdin | sed 's/^/  /'
 echo "  (her password: ${#password} random characters made for this run, not shown)"
-say "Tenant admin: whiteglove user show ana@contoso.com"
-WHITEGLOVE_TOKEN=$admin_key "$wg" user show ana@contoso.com | sed 's/^/  /'
+
+say "Tenant admin: an app for the device's user (whiteglove app create --target user)"
+head -c 65536 /dev/urandom >"$demo/contoso-notes.bin"
+WHITEGLOVE_TOKEN=$admin_key "$wg" app create "Contoso Notes" \
+	--file "$demo/contoso-notes.bin" --tag Depot --target user \
+	--install "install -m 0644 \"\$WHITEGLOVE_APP_FILE\" $demo/installed/contoso-notes.bin" |
+	sed 's/^/  /'
 
 say "Delivery: the device is powered off, shipped, and powered on"
 # swtpm's control channel: CMD_INIT is the power-on a TPM sees at boot;
@@ -196,12 +202,15 @@ echo "  the TPM's resetCount: $before before, $after after"
 echo "  it moves by one: the user's boot, which the strict policy allows"
 [ "$after" -eq $((before + 1)) ] || { echo "resetCount did not move by one"; exit 1; }
 
-say "Device: the user signs in (whiteglove-agent login)"
+say "Device: the user signs in, then account setup (whiteglove-agent login)"
 printf '%s\n' "$password" | "$agent" login --user ana@contoso.com \
 	--password-stdin --tcti "swtpm:host=127.0.0.1,port=$tpm_port" \
 	--server "$WHITEGLOVE_URL" --ca "$WHITEGLOVE_CA" \
-	--state-dir "$demo/agent" --serial DEMO-0001 | sed 's/^/  /'
+	--state-dir "$demo/agent" --serial DEMO-0001 --screen lines |
+	sed 's/^/  /'
 unset password
+cmp "$demo/contoso-notes.bin" "$demo/installed/contoso-notes.bin" &&
+	echo "  the user's app is installed ($(stat -c %s "$demo/installed/contoso-notes.bin") bytes, as uploaded)"
 
 say "Device: an access token for the user's mail (whiteglove-agent token)"
 token=$("$agent" token --resource urn:contoso:mail \
@@ -228,6 +237,10 @@ echo "  the device, its directory object's owner now set (whiteglove device show
 WHITEGLOVE_TOKEN=$admin_key "$wg" device show "$device_id" | sed 's/^/    /'
 echo "  the user (whiteglove user show ana@contoso.com):"
 WHITEGLOVE_TOKEN=$admin_key "$wg" user show ana@contoso.com | sed 's/^/    /'
+
+say "Tenant admin: the device's story, the server's records and the device's events (whiteglove device timeline)"
+WHITEGLOVE_TOKEN=$admin_key "$wg" device timeline "$device_id" |
+	cut -c1-150 | tail -n 14 | sed 's/^/  /'
 
 say "Stopping the server (SIGTERM drains requests in flight)"
 kill "$swtpm_pid" 2>/dev/null || true
