@@ -51,21 +51,37 @@ static const struct wg_cmdtab table = {
 };
 
 /*
- * The hook for crash tests: with AGENT_CRASH_ENV set (not empty), a 2xx
- * answer to any request whose path contains its value kills the agent
- * (SIGKILL) as soon as it has arrived, before it is used.  A test then
- * starts the agent again and checks that the run resumes without
- * duplicating anything on the server (docs/flow.md).
+ * The hook for crash tests: with AGENT_CRASH_ENV set to PATH (not
+ * empty), a 2xx answer to any request whose path contains PATH kills the
+ * agent (SIGKILL) as soon as it has arrived, before it is used; with
+ * PATH#N, the N-th such answer of the process does (the sign-in's POST
+ * /token is the second: a nonce comes first).  A test then starts the
+ * agent again and checks that the run resumes without duplicating
+ * anything on the server (docs/flow.md).
  */
 static void
 crash_hook(const struct wg_httpc_exchange *x, void *ctx)
 {
-	const char *after = getenv(AGENT_CRASH_ENV);
+	static unsigned seen;
+	const char *after = getenv(AGENT_CRASH_ENV), *hash;
+	char path[256];
+	unsigned long nth = 1;
+	size_t n;
 
 	(void)ctx;
-	if (after != NULL && after[0] != '\0' && x->rc == WG_OK &&
-	    x->resp->status >= 200 && x->resp->status < 300 &&
-	    x->req->path != NULL && strstr(x->req->path, after) != NULL)
+	if (after == NULL || after[0] == '\0' || x->rc != WG_OK ||
+	    x->resp->status < 200 || x->resp->status >= 300 ||
+	    x->req->path == NULL)
+		return;
+	hash = strrchr(after, '#');
+	n = hash != NULL ? (size_t)(hash - after) : strlen(after);
+	if (hash != NULL)
+		nth = strtoul(hash + 1, NULL, 10);
+	if (n == 0 || n >= sizeof(path))
+		return;
+	memcpy(path, after, n);
+	path[n] = '\0';
+	if (strstr(x->req->path, path) != NULL && ++seen >= nth)
 		raise(SIGKILL);
 }
 

@@ -157,6 +157,41 @@ class AgentSignIn(AgentFlow):
         self.assertEqual(json.loads(self.read("session.json"))["Upn"],
                          "bob@contoso.com")
 
+    def test_killed_after_the_server_answered(self):
+        """The agent dies after the server signed the user in (the ticket
+        is used up) and before it stored anything: the run made again
+        sends the same request key from login.json and gets the same
+        answer; one PRT, one restored certificate on the server."""
+        dev = self.resealed()
+        certs = self.count("SELECT COUNT(*) FROM device_certificates WHERE "
+                           "device_id = '%s'" % dev["id"])
+        e = dict(os.environ)
+        e.pop("WHITEGLOVE_TCTI", None)
+        e["WHITEGLOVE_SYSFS_ROOT"] = self.sysfs
+        e["WHITEGLOVE_AGENT_CRASH_AFTER"] = "/token#2"  # nonce, sign-in
+        p = subprocess.run([AGENT, "login", "--tcti", self.tpm.tcti,
+                            "--server", self.server.url, "--ca",
+                            self.server.ca, "--state-dir", self.agent_state,
+                            "--user", UPN, "--password-stdin"], env=e,
+                           input=(PASSWORD + "\n").encode(),
+                           capture_output=True, timeout=120)
+        self.assertEqual(p.returncode, -9, p.stdout + p.stderr)
+        self.assertFalse(os.path.exists(self.path("session.json")))
+        self.assertTrue(os.path.exists(self.path("ticket.json")))
+        key = json.loads(self.read("login.json"))["RequestKey"]
+        self.assertEqual(self.count("SELECT COUNT(*) FROM prts"), 1)
+        p = self.login()
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("Boots since reseal: 0", p.stdout.decode())
+        self.assertEqual(self.count("SELECT COUNT(*) FROM prts"), 1)
+        self.assertEqual(self.count(
+            "SELECT COUNT(*) FROM device_certificates WHERE device_id = "
+            "'%s'" % dev["id"]), certs + 1)
+        self.assertFalse(os.path.exists(self.path("login.json")))
+        self.assertNotIn(key, self.server.log())
+        p = self.agent_run("token", "--resource", "urn:contoso:mail")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
     def test_wrong_password_then_right(self):
         self.resealed()
         p = self.login(password="not the password at all")
