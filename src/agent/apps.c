@@ -107,41 +107,6 @@ apps_path(const struct apps *s, const struct app *a, const char *suffix)
 	return xasprintf("%s/%s%s", s->dir, a->sha256, suffix);
 }
 
-/*
- * One request on --server with the device token (apps_token_fresh() set
- * it as the bearer): path with query (NULL: none), body (NULL: none,
- * else JSON).  WG_OK on a 2xx with *resp (the caller frees it either
- * way); else the code, s->why and *retry.
- */
-static enum wg_err
-exchange(struct apps *s, const char *method, const char *path,
-    const char *const *query, const char *body, struct wg_httpc_resp *resp,
-    int *retry)
-{
-	static const struct wg_httpc_header accept = { "Accept",
-		"application/json" };
-	struct wg_httpc_req req = { .method = method, .path = path,
-	    .query = query, .headers = &accept, .nheaders = 1,
-	    .content_type = body != NULL ? "application/json" : NULL,
-	    .body = body, .body_len = body != NULL ? strlen(body) : 0 };
-	struct wg_httpc_error e;
-	char q[64] = "";
-	enum wg_err rc;
-
-	if (query != NULL && query[0] != NULL && query[1] != NULL)
-		snprintf(q, sizeof(q), "?%s=%s", query[0], query[1]);
-	*retry = 1;
-	if ((rc = wg_httpc_do(s->d.http, &req, resp)) != WG_OK)
-		return WG_FAIL(s, rc, "%s %s%s%s: %s", method, s->d.o->server,
-		    path, q, resp->detail);
-	if (resp->status >= 200 && resp->status <= 299)
-		return WG_OK;
-	wg_httpc_resp_error(resp, &e);
-	*retry = agent_retryable(WG_OK, resp->status);
-	return WG_FAIL(s, e.err, "%s %s%s%s: HTTP %ld %s %s: %s", method,
-	    s->d.o->server, path, q, resp->status, e.code, e.name, e.message);
-}
-
 /* ---- the app list: its one parser is apps_answer_parse() ---- */
 
 static enum wg_err
@@ -186,8 +151,8 @@ list_once(void *arg, int *retry)
 	s->list = NULL;
 	s->n = 0;
 	/* the answer is capped by devtoken's client (ANSWER_APPS_BODY_MAX) */
-	if ((rc = exchange(s, "GET", APPS_LIST_PATH, s->list_query, NULL,
-	    &resp, retry)) == WG_OK && (rc = list_parse(s, resp.body,
+	if ((rc = devtoken_exchange(&s->d, "GET", APPS_LIST_PATH,
+	    s->list_query, NULL, NULL, NULL, &resp, retry)) == WG_OK && (rc = list_parse(s, resp.body,
 	    resp.body_len)) != WG_OK)
 		*retry = 1;
 	wg_httpc_resp_free(&resp);
@@ -322,7 +287,9 @@ status_once(void *arg, int *retry)
 	enum wg_err rc;
 
 	snprintf(path, sizeof(path), APPS_LIST_PATH "/%s/status", s->cur->id);
-	rc = exchange(s, "POST", path, NULL, s->status_body, &resp, retry);
+	/* the device token is the bearer (apps_token_fresh) */
+	rc = devtoken_exchange(&s->d, "POST", path, NULL, "application/json",
+	    s->status_body, NULL, &resp, retry);
 	wg_httpc_resp_free(&resp);
 	return rc;
 }

@@ -142,27 +142,31 @@ devtoken_close(struct devtoken *d)
 
 /* ---- the exchanges ---- */
 
-/* devtoken_call() with the headers of idem (NULL: none) too. */
+/* devtoken_exchange() with the headers of idem (NULL: none) too. */
 static enum wg_err
 call(struct devtoken *d, const char *method, const char *path,
-    const char *type, const char *body, const char *idem,
-    struct wg_httpc_resp *resp, int *retry)
+    const char *const *query, const char *type, const char *body,
+    const char *idem, struct wg_httpc_resp *resp, int *retry)
 {
 	const struct wg_httpc_header headers[] = { { "Accept", JSON_TYPE },
 	    { "Idempotency-Key", idem } };
 	const struct wg_httpc_req req = { .method = method, .path = path,
-	    .headers = headers, .nheaders = idem != NULL ? 2 : 1,
-	    .content_type = type, .body = body,
-	    .body_len = body != NULL ? strlen(body) : 0 };
+	    .query = query, .headers = headers,
+	    .nheaders = idem != NULL ? 2 : 1, .content_type = type,
+	    .body = body, .body_len = body != NULL ? strlen(body) : 0 };
 	const struct wg_err_info *info;
 	struct wg_httpc_error e;
+	char q[96] = "";
 	enum wg_err rc;
 
+	if (query != NULL && query[0] != NULL && query[1] != NULL)
+		snprintf(q, sizeof(q), "?%s=%s", query[0], query[1]);
 	*retry = 1;
 	if ((rc = wg_httpc_do(d->http, &req, resp)) != WG_OK)
 		return WG_FAIL(d, rc == WG_E_NET_TIMEOUT ? WG_E_TIMEOUT : rc,
-		    "%s %s%s: %s", method, d->o->server, path, resp->detail);
-	if (resp->status == 200) {
+		    "%s %s%s%s: %s", method, d->o->server, path, q,
+		    resp->detail);
+	if (resp->status >= 200 && resp->status <= 299) {
 		*retry = 0;
 		return WG_OK;
 	}
@@ -171,8 +175,8 @@ call(struct devtoken *d, const char *method, const char *path,
 	*retry = agent_retryable(WG_OK, resp->status) &&
 	    !(resp->status == 404 && info != NULL &&
 	    info->phase != WG_PHASE_NONE);
-	rc = WG_FAIL(d, e.err, "%s %s%s: HTTP %ld %s %s: %s", method,
-	    d->o->server, path, resp->status, e.code, e.name, e.message);
+	rc = WG_FAIL(d, e.err, "%s %s%s%s: HTTP %ld %s %s: %s", method,
+	    d->o->server, path, q, resp->status, e.code, e.name, e.message);
 	if (!*retry && d->refused_event != 0)
 		devtoken_event(d, d->refused_event, WG_LEVEL_ERROR, e.err, "%s",
 		    d->why);
@@ -184,15 +188,15 @@ devtoken_call(struct devtoken *d, const char *method, const char *path,
     const char *type, const char *body, struct wg_httpc_resp *resp,
     int *retry)
 {
-	return call(d, method, path, type, body, NULL, resp, retry);
+	return call(d, method, path, NULL, type, body, NULL, resp, retry);
 }
 
 enum wg_err
-devtoken_call_keyed(struct devtoken *d, const char *method, const char *path,
-    const char *type, const char *body, const char *key,
-    struct wg_httpc_resp *resp, int *retry)
+devtoken_exchange(struct devtoken *d, const char *method, const char *path,
+    const char *const *query, const char *type, const char *body,
+    const char *key, struct wg_httpc_resp *resp, int *retry)
 {
-	return call(d, method, path, type, body, key, resp, retry);
+	return call(d, method, path, query, type, body, key, resp, retry);
 }
 
 enum wg_err
@@ -205,7 +209,7 @@ devtoken_post_json(struct devtoken *d, const char *path, const char *body,
 	if (d->o->request_key != NULL)
 		idem = xasprintf("%s.%s", d->o->request_key, d->request_phase);
 	wg_httpc_set_bearer(d->http, d->token);
-	rc = call(d, "POST", path, JSON_TYPE, body, idem, resp, retry);
+	rc = call(d, "POST", path, NULL, JSON_TYPE, body, idem, resp, retry);
 	wg_httpc_set_bearer(d->http, NULL);
 	free(idem);
 	return rc;

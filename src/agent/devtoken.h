@@ -109,7 +109,7 @@ void devtoken_event(struct devtoken *d, int id, enum wg_level level,
     __attribute__((format(printf, 5, 6)));
 
 /*
- * One exchange on --server (body NULL: none): WG_OK on a 200, with *resp
+ * One exchange on --server (body NULL: none): WG_OK on a 2xx, with *resp
  * (the caller frees it with wg_httpc_resp_free); else the code, d->why
  * and *retry, whether another try may do better (the network, the
  * server's trouble, a 404 that names no service).  A refusal, which ends
@@ -121,11 +121,14 @@ enum wg_err devtoken_call(struct devtoken *d, const char *method,
     struct wg_httpc_resp *resp, int *retry)
     __attribute__((warn_unused_result));
 
-/* devtoken_call() with "Idempotency-Key: key" (NULL: none). */
-enum wg_err devtoken_call_keyed(struct devtoken *d, const char *method,
-    const char *path, const char *type, const char *body, const char *key,
-    struct wg_httpc_resp *resp, int *retry)
-    __attribute__((warn_unused_result));
+/*
+ * devtoken_call() with a query (NULL, or name and value pairs and a
+ * NULL: httpc escapes them) and "Idempotency-Key: key" (NULL: none).
+ */
+enum wg_err devtoken_exchange(struct devtoken *d, const char *method,
+    const char *path, const char *const *query, const char *type,
+    const char *body, const char *key, struct wg_httpc_resp *resp,
+    int *retry) __attribute__((warn_unused_result));
 
 /*
  * devtoken_call() of POST path, a JSON body, the device token as bearer:

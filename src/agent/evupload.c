@@ -22,10 +22,7 @@
 #include "common/log.h"
 #include "common/xmalloc.h"
 
-/* The channels uploaded, as the server accepts them (server/events.c). */
-static const char *const channels[] = { "autopilot", "tpm", "registration",
-	"enrollment", "apps", "aad" };
-#define NCHANNELS (sizeof(channels) / sizeof(channels[0]))
+/* The channels uploaded are the ones the server takes (common/event.h). */
 
 /* What one request sends, and the cursor once the server took it. */
 struct batch {
@@ -33,7 +30,7 @@ struct batch {
 	size_t len, cap;
 	size_t nevents;
 	int full;		/* a cap was reached: more may wait */
-	int64_t next[NCHANNELS];
+	int64_t next[WG_DEVICE_NCHANNELS];
 };
 
 static void
@@ -50,21 +47,21 @@ batch_add(struct batch *b, const char *s, size_t n)
 
 /* The cursor: per channel the bytes of its file sent; 0s if none. */
 static void
-cursor_read(const char *dir, int64_t cur[NCHANNELS])
+cursor_read(const char *dir, int64_t cur[WG_DEVICE_NCHANNELS])
 {
 	unsigned char buf[2048];
 	json_t *o, *v;
 	size_t len, i;
 
-	memset(cur, 0, NCHANNELS * sizeof(*cur));
+	memset(cur, 0, WG_DEVICE_NCHANNELS * sizeof(*cur));
 	if (agent_state_read(dir, EVUPLOAD_CURSOR, buf, sizeof(buf), &len) != 0)
 		return;
 	/* a bad cursor starts over: the server stores each event once */
 	if ((o = json_loadb((char *)buf, len, JSON_REJECT_DUPLICATES,
 	    NULL)) == NULL)
 		return;
-	for (i = 0; i < NCHANNELS; i++) {
-		v = json_object_get(o, channels[i]);
+	for (i = 0; i < WG_DEVICE_NCHANNELS; i++) {
+		v = json_object_get(o, wg_device_channels[i]);
 		if (json_is_integer(v) && json_integer_value(v) >= 0)
 			cur[i] = json_integer_value(v);
 	}
@@ -72,14 +69,15 @@ cursor_read(const char *dir, int64_t cur[NCHANNELS])
 }
 
 static void
-cursor_write(const char *dir, const int64_t cur[NCHANNELS])
+cursor_write(const char *dir, const int64_t cur[WG_DEVICE_NCHANNELS])
 {
 	json_t *o = json_object();
 	char why[256], *text;
 	size_t i;
 
-	for (i = 0; i < NCHANNELS; i++)
-		json_object_set_new(o, channels[i], json_integer(cur[i]));
+	for (i = 0; i < WG_DEVICE_NCHANNELS; i++)
+		json_object_set_new(o, wg_device_channels[i],
+		    json_integer(cur[i]));
 	if ((text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) ==
 	    NULL)
 		abort(); /* out of memory */
@@ -135,8 +133,8 @@ batch_channel(struct batch *b, const char *dir, size_t i)
 	char why[128], *buf, *p, *nl;
 	size_t len, n;
 
-	if (channel_read(dir, channels[i], &b->next[i], EVUPLOAD_BODY_MAX +
-	    WG_EVENT_MAX_LINE, &buf, &len) != 0)
+	if (channel_read(dir, wg_device_channels[i], &b->next[i],
+	    EVUPLOAD_BODY_MAX + WG_EVENT_MAX_LINE, &buf, &len) != 0)
 		return;
 	for (p = buf; !b->full && p < buf + len; p = nl + 1) {
 		if ((nl = memchr(p, '\n', len - (size_t)(p - buf))) == NULL) {
@@ -148,9 +146,9 @@ batch_channel(struct batch *b, const char *dir, size_t i)
 		}
 		n = (size_t)(nl - p);
 		if (wg_event_parse(p, n, &ev, why, sizeof(why)) != WG_OK ||
-		    strcmp(ev->channel, channels[i]) != 0) {
+		    strcmp(ev->channel, wg_device_channels[i]) != 0) {
 			wg_debug("events: %s.jsonl at %lld passed over: %s",
-			    channels[i], (long long)b->next[i], ev != NULL ?
+			    wg_device_channels[i], (long long)b->next[i], ev != NULL ?
 			    "another channel's" : why);
 			wg_event_free(ev);
 			b->next[i] += (int64_t)n + 1;
@@ -208,7 +206,7 @@ evupload_run(const char *state_dir, struct wg_httpc *http, const char *token,
     long timeout_ms)
 {
 	char *dir = xasprintf("%s/events", state_dir);
-	int64_t cur[NCHANNELS];
+	int64_t cur[WG_DEVICE_NCHANNELS];
 	struct batch b;
 	unsigned round;
 	size_t i;
@@ -222,7 +220,7 @@ evupload_run(const char *state_dir, struct wg_httpc *http, const char *token,
 		b.full = 0;
 		memcpy(b.next, cur, sizeof(cur));
 		batch_add(&b, "{\"events\":[", 11);
-		for (i = 0; i < NCHANNELS && !b.full; i++)
+		for (i = 0; i < WG_DEVICE_NCHANNELS && !b.full; i++)
 			batch_channel(&b, dir, i);
 		batch_add(&b, "]}", 2);
 		if (b.nevents > 0 && batch_send(http, token, timeout_ms,

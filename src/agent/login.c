@@ -105,7 +105,7 @@ login_request_post(struct devtoken *d, const char *jws, const char *key,
 	enum wg_err rc;
 
 	form = xasprintf("grant_type=%s&request=%s", grant, req);
-	rc = devtoken_call_keyed(d, "POST", d->token_path, FORM_TYPE, form,
+	rc = devtoken_exchange(d, "POST", d->token_path, NULL, FORM_TYPE, form,
 	    key, resp, retry);
 	login_secret_free(form);
 	login_secret_free(req);

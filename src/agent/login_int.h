@@ -37,7 +37,7 @@ void login_devtoken_init(struct devtoken *d, const struct agent_phase_opts *o,
 
 /*
  * POST {TokenEndpoint} grant_type=jwt-bearer&request=jws (form-encoded,
- * the form wiped after), through devtoken_call_keyed() with key (NULL:
+ * the form wiped after), through devtoken_exchange() with key (NULL:
  * no Idempotency-Key): its result.
  */
 enum wg_err login_request_post(struct devtoken *d, const char *jws,

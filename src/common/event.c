@@ -313,3 +313,18 @@ wg_event_free(struct wg_event *ev)
 	free(ev->message);
 	free(ev);
 }
+
+const char *const wg_device_channels[WG_DEVICE_NCHANNELS + 1] = {
+	"autopilot", "tpm", "registration", "enrollment", "apps", "aad", NULL
+};
+
+int
+wg_device_channel(const char *channel)
+{
+	size_t i;
+
+	for (i = 0; wg_device_channels[i] != NULL; i++)
+		if (strcmp(channel, wg_device_channels[i]) == 0)
+			return 1;
+	return 0;
+}

@@ -68,4 +68,13 @@ enum wg_err wg_event_append(const struct wg_event *ev, const char *path)
 
 void wg_event_free(struct wg_event *ev);
 
+/*
+ * The device's channels (the agent's STATE/events/<channel>.jsonl), which
+ * it uploads and the server takes: NULL-terminated.
+ */
+#define WG_DEVICE_NCHANNELS 6
+extern const char *const wg_device_channels[WG_DEVICE_NCHANNELS + 1];
+/* 1 if channel is one of wg_device_channels. */
+int wg_device_channel(const char *channel);
+
 #endif

@@ -22,24 +22,6 @@
 #define EVENTS_BODY_MAX (256 * 1024)
 #define EVENTS_MAX 200
 
-/*
- * The device's channels (the agent's STATE/events/<channel>.jsonl,
- * agent/evupload.c); any other channel is refused.
- */
-static const char *const device_channels[] = { "autopilot", "tpm",
-	"registration", "enrollment", "apps", "aad", NULL };
-
-static int
-channel_known(const char *channel)
-{
-	size_t i;
-
-	for (i = 0; device_channels[i] != NULL; i++)
-		if (strcmp(channel, device_channels[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* The events of an upload, parsed strictly. */
 struct upload {
 	struct wg_event *evs[EVENTS_MAX];
@@ -98,7 +80,7 @@ upload_parse(struct http_req *req, struct upload *u)
 			    WG_E_JSON_FIELD : rc, "events[%zu]: %s", i, why);
 			goto done;
 		}
-		if (!channel_known(u->evs[u->n++]->channel)) {
+		if (!wg_device_channel(u->evs[u->n++]->channel)) {
 			rc = http_fail(req, WG_E_JSON_FIELD, "events[%zu]: "
 			    "channel \"%s\" is not a device channel", i,
 			    u->evs[u->n - 1]->channel);
