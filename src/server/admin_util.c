@@ -217,3 +217,19 @@ admin_device_audit(struct http_req *req, struct store_conn *c,
 	wg_event_free(ev);
 	return rc;
 }
+
+void
+admin_device_refusal(struct http_req *req, struct store_conn *c,
+    const struct wg_device *d, const char *channel, int id,
+    enum wg_phase phase, enum wg_err err, const char *key, const char *value,
+    const char *msg)
+{
+	if (store_begin(c) == WG_OK) {
+		if (admin_device_audit(req, c, d, channel, id, phase, err, NULL,
+		    key, value, msg) == WG_OK && store_commit(c) == WG_OK)
+			return;
+		store_rollback(c);
+	}
+	wg_warn("the refusal of device %s (%s event %d) was not recorded",
+	    d->id, channel, id);
+}

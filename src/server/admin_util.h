@@ -119,6 +119,17 @@ enum wg_err admin_device_audit(struct http_req *req, struct store_conn *c,
     const char *key, const char *value, const char *msg)
     __attribute__((warn_unused_result));
 
+/*
+ * A refusal in the device's timeline: admin_device_audit() in a
+ * transaction of its own, committed although the request fails (nested
+ * in an idempotent request's, it stays as the handler's own writes do).
+ * Best effort: a failure is logged, never the request's.
+ */
+void admin_device_refusal(struct http_req *req, struct store_conn *c,
+    const struct wg_device *d, const char *channel, int id,
+    enum wg_phase phase, enum wg_err err, const char *key, const char *value,
+    const char *msg);
+
 enum wg_err admin_aik_check(struct http_req *req, const char *name,
     const struct tpm_public *aik) __attribute__((warn_unused_result));
 enum wg_err admin_aik_public(struct http_req *req, const json_t *root,

@@ -113,10 +113,9 @@ done:
 
 /*
  * The CA's refusal of a registered device's TPM in that device's
- * timeline (event 1041, channel tpm), in a transaction of its own that
- * commits although the request fails; nothing for an EK no device has.
+ * timeline (event 1041, channel tpm); nothing for an EK no device has.
  */
-static enum wg_err
+static void
 enroll_refused_audit(struct http_req *req, struct store_conn *c,
     const struct enroll *e, enum wg_err err, const char *msg)
 {
@@ -124,22 +123,13 @@ enroll_refused_audit(struct http_req *req, struct store_conn *c,
 	struct wg_device d;
 	char hex[65];
 	size_t n = 0;
-	enum wg_err rc;
 
 	tpm_public_sha256(&e->ek, md);
 	wg_hex(md, sizeof(md), hex);
-	rc = store_device_by_ek(c, hex, &d, &hash, &n);
+	if (store_device_by_ek(c, hex, &d, &hash, &n) == WG_OK)
+		admin_device_refusal(req, c, &d, "tpm", ADMIN_EVT_AIK_REFUSED,
+		    WG_PHASE_SECURING_HARDWARE, err, "ekId", e->ek_id, msg);
 	free(hash);
-	if (rc == WG_E_NOT_FOUND)
-		return WG_OK;
-	if (rc != WG_OK || (rc = store_begin(c)) != WG_OK)
-		return rc;
-	if ((rc = admin_device_audit(req, c, &d, "tpm", ADMIN_EVT_AIK_REFUSED,
-	    WG_PHASE_SECURING_HARDWARE, err, NULL, "ekId", e->ek_id, msg)) ==
-	    WG_OK && (rc = store_commit(c)) == WG_OK)
-		return WG_OK;
-	store_rollback(c);
-	return rc;
 }
 
 /*
@@ -166,9 +156,7 @@ enroll_trust(struct http_req *req, struct store_conn *c, struct enroll *e)
 
 		snprintf(msg, sizeof(msg), "this TPM's EK %s was revoked: %s",
 		    e->ek_id, reason);
-		if ((rc = enroll_refused_audit(req, c, e, WG_E_TPM_VULNERABLE,
-		    msg)) != WG_OK)
-			return rc;
+		enroll_refused_audit(req, c, e, WG_E_TPM_VULNERABLE, msg);
 		return http_fail(req, WG_E_TPM_VULNERABLE, "%s", msg);
 	}
 	if (e->ek_cert != NULL) {

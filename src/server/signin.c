@@ -363,26 +363,6 @@ signin_audit(struct http_req *req, struct store_conn *c,
 }
 
 /*
- * A refusal the device's timeline on the server should show (a lost
- * join): event 1037 with its code, in a transaction of its own that
- * commits although the request fails.
- */
-static enum wg_err
-signin_refused(struct http_req *req, struct store_conn *c,
-    const struct signin *s, enum wg_err err, const char *msg)
-{
-	enum wg_err rc;
-
-	if ((rc = store_begin(c)) != WG_OK)
-		return rc;
-	if ((rc = signin_audit(req, c, s, ADMIN_EVT_SIGNIN_FAILED, err, "upn",
-	    s->upn, msg)) == WG_OK && (rc = store_commit(c)) == WG_OK)
-		return WG_OK;
-	store_rollback(c);
-	return rc;
-}
-
-/*
  * The quote is the reseal's AIK's, over the nonce; the counters it shows
  * against the ticket's, by the profile's reboot policy.  Both quotes are
  * the same AIK's, so the TPM's per-key offset of the counters cancels
@@ -417,9 +397,9 @@ signin_boots(struct http_req *req, struct store_conn *c, struct signin *s)
 		    (unsigned long)s->boots, (unsigned long)s->boots,
 		    recovery_hint(s));
 		/* the device's timeline on the server says it too */
-		if ((rc = signin_refused(req, c, s, WG_E_LOST_JOIN, msg)) !=
-		    WG_OK)
-			return rc;
+		admin_device_refusal(req, c, &s->sd.dev, "token",
+		    ADMIN_EVT_SIGNIN_FAILED, WG_PHASE_ACCOUNT_SETUP,
+		    WG_E_LOST_JOIN, "upn", s->upn, msg);
 		return http_fail(req, WG_E_LOST_JOIN, "%s", msg);
 	}
 	if (strict && s->boots > 1 && s->recovered[0] == '\0')
