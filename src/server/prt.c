@@ -36,6 +36,7 @@ struct prt_req {
 	const char *deviceid, *resource;
 	struct wg_prt row;
 	struct wg_user user;
+	unsigned char key[SIGNIN_KEY_LEN]; /* its session key, once opened */
 };
 
 static void
@@ -46,6 +47,7 @@ prt_req_free(struct prt_req *p)
 	free(p->prt);
 	free(p->nonce);
 	OPENSSL_cleanse(&p->user, sizeof(p->user));
+	OPENSSL_cleanse(p->key, sizeof(p->key));
 }
 
 /* 1 if r is a resource name: 1..RESOURCE_MAX of A-Za-z0-9 and :/._- */
@@ -143,8 +145,10 @@ prt_check(struct http_req *req, struct store_conn *c, const char *text,
 	    &n)) != WG_OK)
 		return http_fail(req, rc, "the token's session key cannot be "
 		    "opened");
-	rc = n == SIGNIN_KEY_LEN && signin_pop_key((unsigned char *)key,
-	    p->ctx, pop) == 0 ? WG_OK : WG_E_CRYPTO;
+	if (n == SIGNIN_KEY_LEN)
+		memcpy(p->key, key, n); /* a renewal seals it again */
+	rc = n == SIGNIN_KEY_LEN && signin_pop_key(p->key, p->ctx, pop) == 0 ?
+	    WG_OK : WG_E_CRYPTO;
 	OPENSSL_cleanse(key, n);
 	free(key);
 	if (rc == WG_OK)
@@ -236,16 +240,15 @@ prt_renew(struct http_req *req, struct http_resp *resp,
 	struct wg_prt row = p->row;
 	int64_t now = wg_now_ms();
 	const char *why = NULL;
-	char *key = NULL, *sealed = NULL, *prt = NULL;
-	size_t n = 0;
+	char *sealed = NULL, *prt = NULL;
 	enum wg_err rc;
 
-	if ((rc = wg_random(raw, sizeof(raw))) != WG_OK ||
-	    (rc = sealbox_open(req, p->prt_hex, p->row.session_key, &key,
-	    &n)) != WG_OK)
+	/* the session key prt_check() opened, sealed for the new PRT */
+	if ((rc = wg_random(raw, sizeof(raw))) != WG_OK)
 		goto done;
 	wg_sha256_hex(raw, sizeof(raw), row.prt_sha256);
-	if ((rc = sealbox_seal(req, row.prt_sha256, key, n, &sealed)) != WG_OK)
+	if ((rc = sealbox_seal(req, row.prt_sha256, p->key, sizeof(p->key),
+	    &sealed)) != WG_OK)
 		goto done;
 	if (strlen(sealed) > WG_PRT_SEALED_MAX) {
 		rc = http_fail(req, WG_E_INTERNAL, "a sealed session key too "
@@ -283,9 +286,6 @@ prt_renew(struct http_req *req, struct http_resp *resp,
 	}
 done:
 	OPENSSL_cleanse(raw, sizeof(raw));
-	if (key != NULL)
-		OPENSSL_cleanse(key, n);
-	free(key);
 	free(sealed);
 	free(prt);
 	return rc;

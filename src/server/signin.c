@@ -430,7 +430,6 @@ signin_count(struct http_req *req, struct store_conn *c, struct signin *s,
 	char msg[WG_UPN_MAX + 128], until[32];
 	enum wg_err rc;
 
-	snprintf(msg, sizeof(msg), "sign-in refused for \"%s\"", s->upn);
 	if ((rc = store_begin(c)) != WG_OK)
 		return rc;
 	rc = store_signin_device_failed(c, s->sd.dev.tenant_id, s->sd.dev.id,
@@ -445,9 +444,8 @@ signin_count(struct http_req *req, struct store_conn *c, struct signin *s,
 		    (long long)u.failed_count);
 		rc = signin_audit(req, c, s, ADMIN_EVT_USER_LOCKED, WG_OK,
 		    "userId", u.id, msg);
-		snprintf(msg, sizeof(msg), "sign-in refused for \"%s\"",
-		    s->upn);
 	}
+	snprintf(msg, sizeof(msg), "sign-in refused for \"%s\"", s->upn);
 	if (rc == WG_OK)
 		rc = signin_audit(req, c, s, ADMIN_EVT_SIGNIN_FAILED, why, "upn",
 		    s->upn, msg);
